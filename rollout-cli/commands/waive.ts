@@ -1,0 +1,5 @@
+import { notYetAvailable } from '../errors.js';
+
+export async function run(): Promise<number> {
+  throw notYetAvailable('waive', 4);
+}

@@ -1,0 +1,10 @@
+// Source entry for running the CLI through tsx (tests, development). bin/cutover.js is the built one.
+import { main } from './main.js';
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`cutover: unexpected failure: ${err?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

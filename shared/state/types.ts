@@ -1,0 +1,88 @@
+/**
+ * The rollout state: the versioned document every proxy replica routes by, and the
+ * interface both stores (file://, redis://) implement. The proxy and the CLI use the same code.
+ */
+import type { Mode } from '../config.js';
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface RouteState {
+  mode: Mode;
+  /** Share of a canary route served by V2, 0..100 with two decimals. */
+  weight: number;
+}
+
+export interface PlanPosition {
+  planId: string;
+  step: number;
+  stepStartedAt: string;
+  /** Free-form driver data (hold deadline, consecutive failures...). */
+  detail?: Record<string, unknown>;
+}
+
+export interface RolloutState {
+  schemaVersion: number;
+  version: number;
+  routes: Record<string, RouteState>;
+  paused: boolean;
+  aborted: boolean;
+  abortReason?: string;
+  updatedBy: string;
+  updatedAt: string;
+  plan?: PlanPosition;
+}
+
+export interface HistoryEntry {
+  version: number;
+  at: string;
+  by: string;
+  /** What kind of change: set-weight, mode, pause, resume, promote, abort, plan-step, check, waiver, init... */
+  action: string;
+  reason?: string;
+  ticket?: string;
+  /** What changed, from what to what (dotted paths into the state). */
+  changes: Array<{ path: string; from: unknown; to: unknown }>;
+  /** Extra structured data (analysis numbers for a check, waiver contents...). */
+  data?: Record<string, unknown>;
+}
+
+export interface ReplicaInfo {
+  id: string;
+  host: string;
+  pid: number;
+  appliedVersion: number;
+  lastSeen: string;
+  adminUrl?: string;
+}
+
+export interface ChangeMeta {
+  by: string;
+  action: string;
+  reason?: string;
+  ticket?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface StateStore {
+  readonly url: string;
+  /** The current state, or undefined when the store has never been written. */
+  read(): Promise<RolloutState | undefined>;
+  /**
+   * Compare-and-set: writes `next` (with version = expectedVersion + 1) only if the stored
+   * version is still `expectedVersion` (0 = not yet written). Appends the history entry in the
+   * same step. Throws a conflict error (CUTOVER_ERR_STATE_CONFLICT, status 409) otherwise.
+   */
+  compareAndSet(expectedVersion: number, next: Omit<RolloutState, 'version'>, meta: ChangeMeta): Promise<RolloutState>;
+  /** Newest last. */
+  history(opts?: { limit?: number; sinceVersion?: number }): Promise<HistoryEntry[]>;
+  /** Append a history entry that changes no state (a check result, a waiver change). */
+  appendHistory(entry: Omit<HistoryEntry, 'version' | 'at'> & { at?: string }): Promise<void>;
+  /** Called with every newer state seen (notification or poll). Returns an unsubscribe function. */
+  watch(onChange: (state: RolloutState) => void): () => void;
+  heartbeat(replica: ReplicaInfo): Promise<void>;
+  replicas(): Promise<ReplicaInfo[]>;
+  /** A lease for one driver at a time (cutover run). Returns the holder when refused. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<{ ok: true } | { ok: false; holder: string }>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  close(): Promise<void>;
+}
