@@ -30,6 +30,21 @@ export interface RolloutState {
   updatedBy: string;
   updatedAt: string;
   plan?: PlanPosition;
+  /** Accepted differences (QA). Kept in the state so every replica's verifier applies them. */
+  waivers?: Waiver[];
+}
+
+export interface Waiver {
+  id: string;
+  route: string;
+  /** Templated JSON path (`/transactions/{*}/amount` style, `*` for any index) or a status/header path. */
+  path: string;
+  kind: string;
+  reason: string;
+  author: string;
+  createdAt: string;
+  /** ISO 8601; an expired waiver no longer applies. */
+  expiresAt: string;
 }
 
 export interface HistoryEntry {

@@ -1,0 +1,40 @@
+/**
+ * A mirrored pair: what the proxy captured of one request served by legacy and copied to V2.
+ * The proxy produces these; the verifier consumes them (live, or from a JSONL file where each
+ * line is one MirroredPair). Credentials are redacted before a pair leaves the proxy.
+ */
+export interface CapturedResponse {
+  /** 0 when there was no response (see `error`). */
+  status: number;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  /** The body as UTF-8 text (JSON bodies stay text; the verifier parses them). */
+  body: string;
+  /** True when the body was longer than maxBodyBytes and `body` holds only its start. */
+  truncated?: boolean;
+  latencyMs: number;
+  /** 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer. */
+  error?: string;
+}
+
+export interface MirroredPair {
+  id: string;
+  /** ISO 8601, when the request arrived. */
+  at: string;
+  route: string;
+  method: string;
+  /** Path with query string, as the client sent it. */
+  path: string;
+  /** Selected request headers, redacted. */
+  requestHeaders: Record<string, string>;
+  legacy: CapturedResponse;
+  v2: CapturedResponse;
+  /** A second legacy's answer to the same request, when the noise replica was sampled. */
+  replica?: CapturedResponse;
+  traceId?: string;
+}
+
+/** Where the proxy hands pairs. `offer` never blocks; false means the pair was dropped (and counted by the sink). */
+export interface PairSink {
+  offer(pair: MirroredPair): boolean;
+}

@@ -1,0 +1,47 @@
+/**
+ * The stats wire format: what `GET /admin/stats?window=30s` answers, what the rollout analysis
+ * merges across replicas. Counters add; histograms merge exactly (see histogram.ts).
+ */
+import type { HistogramJSON } from './histogram.js';
+
+export const STATS_SCHEMA_VERSION = 1;
+
+export type UpstreamName = 'legacy' | 'v2';
+
+export interface UpstreamCounters {
+  requests: number;
+  /** By status class. */
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  /** 429s, also counted in s4xx. */
+  throttled: number;
+  timeouts: number;
+  connectErrors: number;
+  /** Latency of answered requests (µs). */
+  latency: HistogramJSON;
+}
+
+export interface RouteStats {
+  /** Requests served to clients by each upstream (mirror copies are not in here). */
+  served: Record<UpstreamName, UpstreamCounters>;
+  /** Shadow (mirror copy) outcomes. */
+  shadow: { sent: number; dropped: number; timeouts: number; errors: number; skippedUnsafe: number; skippedBody: number; sampledOut: number };
+  /** Canary requests whose sticky key was missing (fell back to random). */
+  missingStickyKey: number;
+  /** Verifier counts for pairs finished in the window. */
+  diffs: { pairs: number; match: number; mismatch: number; waived: number; noise: number; error: number };
+  /** Mirrored V2 latency (µs), for latency comparison in mirror mode. */
+  shadowLatency: HistogramJSON;
+}
+
+export interface StatsSnapshot {
+  schemaVersion: number;
+  replicaId: string;
+  /** Window covered: [from, to] ISO 8601. */
+  from: string;
+  to: string;
+  appliedVersion: number;
+  routes: Record<string, RouteStats>;
+}
