@@ -23,6 +23,12 @@ export interface PlanPosition {
 export interface RolloutState {
   schemaVersion: number;
   version: number;
+  /**
+   * Identity of this line of versions. A new epoch starts whenever a store is seeded (first
+   * start, or a store that came back empty and was restored): replicas apply a state from a
+   * new epoch even when its version number is lower than the one they hold.
+   */
+  epoch?: string;
   routes: Record<string, RouteState>;
   paused: boolean;
   aborted: boolean;
@@ -66,6 +72,8 @@ export interface ReplicaInfo {
   host: string;
   pid: number;
   appliedVersion: number;
+  /** Epoch of the applied state (see RolloutState.epoch). */
+  appliedEpoch?: string;
   lastSeen: string;
   adminUrl?: string;
 }
@@ -76,6 +84,8 @@ export interface ChangeMeta {
   reason?: string;
   ticket?: string;
   data?: Record<string, unknown>;
+  /** What changed; when absent the store computes it from the state it replaces. */
+  changes?: HistoryEntry['changes'];
 }
 
 export interface StateStore {
@@ -88,6 +98,11 @@ export interface StateStore {
    * same step. Throws a conflict error (CUTOVER_ERR_STATE_CONFLICT, status 409) otherwise.
    */
   compareAndSet(expectedVersion: number, next: Omit<RolloutState, 'version'>, meta: ChangeMeta): Promise<RolloutState>;
+  /**
+   * Writes `state` as given (version and epoch kept) only when the store is empty; a conflict
+   * error otherwise. Used by a replica to restore a store that came back without its data.
+   */
+  restore(state: RolloutState, meta: ChangeMeta): Promise<RolloutState>;
   /** Newest last. */
   history(opts?: { limit?: number; sinceVersion?: number }): Promise<HistoryEntry[]>;
   /** Append a history entry that changes no state (a check result, a waiver change). */
@@ -96,6 +111,10 @@ export interface StateStore {
   watch(onChange: (state: RolloutState) => void): () => void;
   heartbeat(replica: ReplicaInfo): Promise<void>;
   replicas(): Promise<ReplicaInfo[]>;
+  /** Takes a replica out of the registry (it stopped cleanly; an abort no longer waits for it). */
+  removeReplica(id: string): Promise<void>;
+  /** Called with every heartbeat as it arrives (acknowledgements). Returns an unsubscribe function. */
+  watchReplicas(onHeartbeat: (replica: ReplicaInfo) => void): () => void;
   /** A lease for one driver at a time (cutover run). Returns the holder when refused. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<{ ok: true } | { ok: false; holder: string }>;
   releaseLease(name: string, holder: string): Promise<void>;

@@ -1,0 +1,320 @@
+/**
+ * Every change the control verbs and the admin API make to the rollout state, as pure
+ * functions: state in, next state and the history `changes` out. The caller writes the result
+ * with `store.compareAndSet(state.version, next, { ...meta, changes })`; the store bumps the
+ * version and stamps updatedBy/updatedAt. An empty `changes` list means there is nothing to write.
+ */
+import { z } from 'zod';
+import { formatPath, MODES, type CutoverConfig, type Mode } from '../config.js';
+import { refusedWhileAborted, stateInput } from './errors.js';
+import { newEpoch } from './versioning.js';
+import { STATE_SCHEMA_VERSION, type HistoryEntry, type RolloutState, type RouteState } from './types.js';
+
+export type Change = HistoryEntry['changes'][number];
+/** A state as the stores take it (the store assigns the version). */
+export type StateDraft = Omit<RolloutState, 'version'> & { version?: number };
+
+export interface Transition {
+  action: string;
+  next: RolloutState;
+  changes: Change[];
+}
+
+export const DEFAULT_MAX_STEP = 25;
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/** Weight in hundredths of a point, exact (0..10000). Accepts a number or its text. */
+export function parseWeight(value: unknown, field = 'weight'): number {
+  let n: number;
+  if (typeof value === 'number') {
+    n = value;
+  } else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    const [, frac = ''] = value.trim().split('.');
+    if (frac.length > 2) throw stateInput(field, `"${value.trim()}" has more than two decimals (weights go in steps of 0.01)`);
+    n = Number(value);
+  } else {
+    throw stateInput(field, `must be a number between 0 and 100 (got ${JSON.stringify(value ?? null)})`);
+  }
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw stateInput(field, `must be between 0 and 100 (got ${String(value).trim()})`);
+  const hundredths = Math.round(n * 100);
+  if (Math.abs(n * 100 - hundredths) > 1e-6) throw stateInput(field, `${n} has more than two decimals (weights go in steps of 0.01)`);
+  return hundredths / 100;
+}
+
+export function parseMode(value: unknown, field = 'mode'): Mode {
+  if (typeof value === 'string' && (MODES as readonly string[]).includes(value)) return value as Mode;
+  throw stateInput(field, `unknown mode ${JSON.stringify(value ?? null)}; use one of ${MODES.join(', ')}`);
+}
+
+function hundredths(w: number): number {
+  return Math.round(w * 100);
+}
+
+/** The share V2 actually serves for a route, whatever its mode (mirror serves none). */
+export function effectiveWeight(r: RouteState): number {
+  if (r.mode === 'v2') return 100;
+  if (r.mode === 'canary') return r.weight;
+  return 0;
+}
+
+function requireRoute(state: RolloutState, route: unknown, field = 'route'): string {
+  if (typeof route !== 'string' || route === '') throw stateInput(field, `is required; known routes: ${knownRoutes(state)}`);
+  if (!Object.hasOwn(state.routes, route)) throw stateInput(field, `unknown route "${route}"; known routes: ${knownRoutes(state)}`);
+  return route;
+}
+
+function knownRoutes(state: RolloutState): string {
+  const names = Object.keys(state.routes);
+  return names.length ? names.join(', ') : '(none)';
+}
+
+function requireReason(reason: unknown, what: string): string {
+  if (typeof reason !== 'string' || reason.trim() === '') throw stateInput('reason', `is required ${what}`);
+  return reason.trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diff
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What differs between two states, as dotted paths (routes.NAME.weight, paused, plan...). */
+export function diffStates(prev: Partial<RolloutState> | undefined, next: Partial<RolloutState>): Change[] {
+  const changes: Change[] = [];
+  const pr = prev?.routes ?? {};
+  const nr = next.routes ?? {};
+  for (const name of new Set([...Object.keys(pr), ...Object.keys(nr)])) {
+    const a = pr[name];
+    const b = nr[name];
+    if (!a || !b) {
+      if (!same(a, b)) changes.push({ path: `routes.${name}`, from: a ?? null, to: b ?? null });
+      continue;
+    }
+    if (a.mode !== b.mode) changes.push({ path: `routes.${name}.mode`, from: a.mode, to: b.mode });
+    if (a.weight !== b.weight) changes.push({ path: `routes.${name}.weight`, from: a.weight, to: b.weight });
+  }
+  for (const key of ['paused', 'aborted', 'abortReason', 'plan', 'waivers'] as const) {
+    if (!same(prev?.[key], next[key])) changes.push({ path: key, from: prev?.[key] ?? null, to: next[key] ?? null });
+  }
+  return changes;
+}
+
+function result(action: string, state: RolloutState, next: RolloutState): Transition {
+  return { action, next, changes: diffStates(state, next) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions
+
+export interface SetWeightInput {
+  /** A route name, or omitted with `all: true`. */
+  route?: string;
+  all?: boolean;
+  weight: number | string;
+  /** Largest raise allowed without `force`, in points (default 25). */
+  maxStep?: number | string;
+  force?: boolean;
+}
+
+/**
+ * Puts the route(s) in canary mode at `weight`. A raise larger than `maxStep` points (from what
+ * V2 serves now) needs `force`; any raise is refused while the rollout is aborted. Lowering is
+ * never refused: it is the safe direction.
+ */
+export function setWeight(state: RolloutState, input: SetWeightInput): Transition {
+  const weight = parseWeight(input.weight);
+  const maxStep = input.maxStep === undefined ? DEFAULT_MAX_STEP : parseWeight(input.maxStep, 'max-step');
+  let names: string[];
+  if (input.all) {
+    if (input.route !== undefined) throw stateInput('route', 'give a route name or --all, not both');
+    names = Object.keys(state.routes);
+  } else {
+    names = [requireRoute(state, input.route)];
+  }
+  const routes = { ...state.routes };
+  for (const name of names) {
+    const cur = routes[name]!;
+    const raise = hundredths(weight) - hundredths(effectiveWeight(cur));
+    if (raise > 0 && state.aborted) throw refusedWhileAborted(`raising ${name} to ${weight}`, state.abortReason);
+    if (raise > hundredths(maxStep) && !input.force) {
+      throw stateInput(
+        'weight',
+        `raising ${name} from ${effectiveWeight(cur)} to ${weight} is a jump of ${raise / 100} points, more than --max-step ${maxStep}; take smaller steps or add --force`,
+      );
+    }
+    routes[name] = { mode: 'canary', weight };
+  }
+  return result('set-weight', state, { ...state, routes });
+}
+
+export function setMode(state: RolloutState, input: { route: string; mode: string }): Transition {
+  const name = requireRoute(state, input.route);
+  const mode = parseMode(input.mode);
+  const cur = state.routes[name]!;
+  if (state.aborted && (mode === 'canary' || mode === 'v2') && cur.mode !== mode) {
+    throw refusedWhileAborted(`mode ${mode} for ${name}`, state.abortReason);
+  }
+  const weight = mode === 'v2' ? 100 : mode === 'canary' ? cur.weight : 0;
+  return result('mode', state, { ...state, routes: { ...state.routes, [name]: { mode, weight } } });
+}
+
+export function pause(state: RolloutState): Transition {
+  return result('pause', state, { ...state, paused: true });
+}
+
+/** Un-pauses; after an abort it also clears `aborted`, and then a reason is required. Routes stay where they are. */
+export function resume(state: RolloutState, input: { reason?: string } = {}): Transition {
+  if (state.aborted) requireReason(input.reason, 'to resume after an abort (say why it is safe to ramp again)');
+  const next: RolloutState = { ...state, paused: false, aborted: false };
+  delete next.abortReason;
+  return result('resume', state, next);
+}
+
+/**
+ * Skips the rest of a hold or a manual pause of the running plan (sets
+ * `plan.detail.promotedStep` to the current step, which the plan runner acts on) and un-pauses;
+ * with `full`, sends every route to V2.
+ */
+export function promote(state: RolloutState, input: { full?: boolean } = {}): Transition {
+  if (state.aborted) throw refusedWhileAborted(input.full ? 'promote --full' : 'promote', state.abortReason);
+  if (input.full) {
+    const routes: Record<string, RouteState> = {};
+    for (const name of Object.keys(state.routes)) routes[name] = { mode: 'v2', weight: 100 };
+    return result('promote', state, { ...state, routes, paused: false });
+  }
+  if (!state.plan && !state.paused) {
+    throw stateInput('promote', 'nothing to promote: no plan is running and the rollout is not paused; use --full to send every route to V2');
+  }
+  const next: RolloutState = { ...state, paused: false };
+  if (state.plan) next.plan = { ...state.plan, detail: { ...state.plan.detail, promotedStep: state.plan.step } };
+  return result('promote', state, next);
+}
+
+/** Every route (or the named one) to legacy now; marks the rollout aborted. A reason is required. */
+export function abort(state: RolloutState, input: { reason?: string; route?: string }): Transition {
+  const reason = requireReason(input.reason, 'to abort (it goes into the history)');
+  const names = input.route !== undefined ? [requireRoute(state, input.route)] : Object.keys(state.routes);
+  const routes = { ...state.routes };
+  for (const name of names) routes[name] = { mode: 'legacy', weight: 0 };
+  return result('abort', state, { ...state, routes, aborted: true, abortReason: reason });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests (one shape for the CLI's --state mode and the admin API's POST /admin/change)
+
+export type ChangeRequest =
+  | ({ action: 'set-weight' } & SetWeightInput)
+  | { action: 'mode'; route: string; mode: string }
+  | { action: 'pause' }
+  | { action: 'resume'; reason?: string }
+  | { action: 'promote'; full?: boolean }
+  | { action: 'abort'; route?: string; reason?: string };
+
+export type ChangeAction = ChangeRequest['action'];
+export const CHANGE_ACTIONS = ['set-weight', 'mode', 'pause', 'resume', 'promote', 'abort'] as const;
+
+export function applyChange(state: RolloutState, req: ChangeRequest & { reason?: string }): Transition {
+  switch (req.action) {
+    case 'set-weight':
+      return setWeight(state, req);
+    case 'mode':
+      return setMode(state, req);
+    case 'pause':
+      return pause(state);
+    case 'resume':
+      return resume(state, req);
+    case 'promote':
+      return promote(state, req);
+    case 'abort':
+      return abort(state, req);
+    default:
+      throw stateInput('action', `unknown action ${JSON.stringify((req as { action?: unknown }).action ?? null)}; use one of ${CHANGE_ACTIONS.join(', ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding and validation
+
+/** The first state of a store, from cutover.yaml: every route's mode and weight, the default route included. */
+export function initialStateFromConfig(config: Pick<CutoverConfig, 'routes' | 'defaultRoute'>): Omit<RolloutState, 'version'> {
+  const routes: Record<string, RouteState> = {};
+  for (const r of config.routes) routes[r.name] = { mode: r.mode, weight: r.weight };
+  routes[config.defaultRoute.name] = { mode: config.defaultRoute.mode, weight: config.defaultRoute.weight };
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    epoch: newEpoch(),
+    routes,
+    paused: false,
+    aborted: false,
+    updatedBy: 'cutover.yaml',
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+const weightSchema = z.number({ message: 'must be a number' }).superRefine((n, ctx) => {
+  try {
+    parseWeight(n);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^weight: /, '') });
+  }
+});
+
+const stateDocumentSchema = z.strictObject({
+  schemaVersion: z.literal(STATE_SCHEMA_VERSION, { message: `must be ${STATE_SCHEMA_VERSION}` }).default(STATE_SCHEMA_VERSION),
+  version: z.number().int().nonnegative().optional(),
+  epoch: z.string().min(1).optional(),
+  routes: z.record(
+    z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'route names are letters, digits, _ . or -' }),
+    z.strictObject({ mode: z.enum(MODES, { message: `must be one of ${MODES.join(', ')}` }), weight: weightSchema }),
+  ),
+  paused: z.boolean({ message: 'must be true or false' }),
+  aborted: z.boolean({ message: 'must be true or false' }),
+  abortReason: z.string().optional(),
+  updatedBy: z.string().default(''),
+  updatedAt: z.string().default(''),
+  plan: z
+    .strictObject({
+      planId: z.string().min(1),
+      step: z.number().int().nonnegative(),
+      stepStartedAt: z.string(),
+      detail: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  waivers: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        route: z.string().min(1),
+        path: z.string(),
+        kind: z.string().min(1),
+        reason: z.string().min(1),
+        author: z.string().min(1),
+        createdAt: z.string(),
+        expiresAt: z.string(),
+      }),
+    )
+    .optional(),
+});
+
+/** Checks a state document that arrived over HTTP. Throws an input error naming the field (`state.routes.balance.weight: ...`). */
+export function validateStateDocument(doc: unknown, field = 'state'): StateDraft {
+  const r = stateDocumentSchema.safeParse(doc);
+  if (r.success) {
+    if (r.data.aborted === false && r.data.abortReason !== undefined) delete r.data.abortReason;
+    return r.data as StateDraft;
+  }
+  const issue = r.error.issues[0]!;
+  let path = formatPath([field, ...issue.path]);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = formatPath([field, ...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
+    message = 'unknown field';
+  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    message = 'is required';
+  }
+  throw stateInput(path, message);
+}
