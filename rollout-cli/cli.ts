@@ -61,7 +61,7 @@ export function buildProgram(state: ExitState): Command {
     .option('--seed <n>', 'data seed', '42')
     .option('--redis <url>', 'Redis for the V2 cache and shared rate limits')
     .option('--only <which>', 'start only legacy or v2')
-    .option('--fault <spec...>', 'fault knob NAME=VALUE, repeatable (see services --help-faults)')
+    .option('--fault <spec...>', 'fault knob [legacy.|v2.]NAME[:ENDPOINT]=VALUE, repeatable (knobs: docs/services.md)')
     .action(lazy(state, () => import('./commands/services.js')));
 
   withTarget(program.command('status'))
