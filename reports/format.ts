@@ -1,0 +1,39 @@
+/** Number and time formats shared by the HTML and Markdown renderers (same figure, same text). */
+
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A rate (0..1) as a percentage with enough decimals to show small rates. */
+export function fmtPct(rate: number): string {
+  if (!Number.isFinite(rate)) return '-';
+  const p = rate * 100;
+  if (p === 0) return '0%';
+  if (p >= 10) return `${p.toFixed(1)}%`;
+  if (p >= 1) return `${p.toFixed(2)}%`;
+  if (p >= 0.01) return `${p.toFixed(3)}%`;
+  return `${p.toPrecision(2)}%`;
+}
+
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  const a = Math.abs(ms);
+  if (a >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (a >= 100) return `${ms.toFixed(0)} ms`;
+  if (a >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+export function fmtSignedMs(ms: number): string {
+  return `${ms > 0 ? '+' : ''}${fmtMs(ms)}`;
+}
+
+/** `2026-11-23 01:22:05Z` from an ISO time; the input unchanged when it does not parse. */
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return iso;
+  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+}
+
+export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing' } as const;

@@ -1,0 +1,135 @@
+/**
+ * Defensive redaction for what a report shows. The verifier masks configured fields before it
+ * stores anything; the report applies the same rules again to every example it renders, so a
+ * missed mask upstream still never reaches a report file.
+ */
+import { type JNode, compact, escapePointerToken, fromValue, parseLossless, splitPointer } from './json-tree.js';
+import { DEFAULT_REDACT_HEADERS } from '../shared/config.js';
+
+export const REDACTED = '[redacted]';
+
+/** Query parameters masked whatever the config says. */
+const SENSITIVE_PARAM = /token|secret|passw|api[-_]?key|signature|session|auth/i;
+
+export interface RedactionRules {
+  headers: readonly string[];
+  paths: readonly string[];
+}
+
+export interface Redactor {
+  readonly rules: { headers: string[]; paths: string[] };
+  /** True when a concrete pointer (or one of its ancestors) is configured as redacted. */
+  covers(pointer: string): boolean;
+  /** Masks inside a tree whose root sits at `basePointer`. Returns a new tree. */
+  tree(node: JNode, basePointer?: string): JNode;
+  /**
+   * JSON text of a differing field's value at `pointer` (a plain JS value), masked; null when
+   * absent. `path` is the templated path, used for `@status` / `@headers/NAME` / `@body`.
+   */
+  fieldText(pointer: string, value: unknown, path?: string): string | null;
+  headers(h: Record<string, string>): Record<string, string>;
+  url(u: string): string;
+  /** A body that is not JSON: masks `"name": value` for the last key of each redacted path and each redacted header name. */
+  text(body: string): string;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function segmentsMatch(pattern: string[], concrete: string[]): boolean {
+  if (pattern.length !== concrete.length) return false;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '*' && pattern[i] !== concrete[i]) return false;
+  }
+  return true;
+}
+
+export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
+  const headers = [...new Set([...(rules.headers ?? DEFAULT_REDACT_HEADERS)].map((h) => h.toLowerCase()))];
+  const paths = [...new Set(rules.paths ?? [])];
+  const patterns = paths.map(splitPointer);
+  const headerSet = new Set(headers);
+
+  const keyNames = [
+    ...new Set([...paths.map((p) => splitPointer(p).pop()).filter((k): k is string => !!k && k !== '*'), ...headers]),
+  ].map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const textKeyRe = keyNames.length
+    ? new RegExp(`((["']?)(?:${keyNames.map(escapeRe).join('|')})\\2\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|[^\\r\\n,}\\]&;]+)`, 'gi')
+    : undefined;
+
+  const matches = (segs: string[]) => patterns.some((p) => segmentsMatch(p, segs));
+  const covers = (pointer: string) => {
+    const segs = splitPointer(pointer);
+    for (let len = 0; len <= segs.length; len++) if (matches(segs.slice(0, len))) return true;
+    return false;
+  };
+
+  const walk = (node: JNode, segs: string[]): JNode => {
+    if (patterns.length > 0 && matches(segs)) return { t: 'str', v: REDACTED };
+    if (node.t === 'obj') {
+      return {
+        t: 'obj',
+        entries: node.entries.map(([k, v]) => {
+          if (headerSet.has(k.toLowerCase())) return [k, { t: 'str', v: REDACTED }];
+          return [k, walk(v, [...segs, escapePointerToken(k)])];
+        }),
+      };
+    }
+    if (node.t === 'arr') return { t: 'arr', items: node.items.map((v, i) => walk(v, [...segs, String(i)])) };
+    return node;
+  };
+
+  return {
+    rules: { headers, paths },
+    covers,
+    tree(node, basePointer = '') {
+      if (covers(basePointer)) return { t: 'str', v: REDACTED };
+      return walk(node, splitPointer(basePointer));
+    },
+    fieldText(pointer, value, path) {
+      if (value === undefined) return null;
+      const where = pointer || path || '';
+      if (where.startsWith('@headers/') || where.startsWith('header:')) {
+        const name = where.slice(where.indexOf(where.startsWith('@') ? '/' : ':') + 1).toLowerCase();
+        return JSON.stringify(headerSet.has(name) ? REDACTED : value);
+      }
+      if (where.startsWith('@')) {
+        // a whole body compared as text: mask inside it when it is JSON after all
+        if (typeof value === 'string') {
+          const tree = parseLossless(value);
+          if (tree && (tree.t === 'obj' || tree.t === 'arr')) return JSON.stringify(compact(walk(tree, [])));
+        }
+        return JSON.stringify(value ?? null);
+      }
+      const lastKey = splitPointer(where).pop();
+      if (covers(where) || (lastKey !== undefined && headerSet.has(lastKey.toLowerCase()))) return JSON.stringify(REDACTED);
+      return compact(walk(fromValue(value), splitPointer(where)));
+    },
+    headers(h) {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(h)) out[k] = headerSet.has(k.toLowerCase()) ? REDACTED : v;
+      return out;
+    },
+    text(body) {
+      return textKeyRe ? body.replace(textKeyRe, (_m, head: string) => `${head}${JSON.stringify(REDACTED)}`) : body;
+    },
+    url(u) {
+      const q = u.indexOf('?');
+      if (q < 0) return u;
+      const params = u
+        .slice(q + 1)
+        .split('&')
+        .map((kv) => {
+          const eq = kv.indexOf('=');
+          if (eq < 0) return kv;
+          let name = kv.slice(0, eq);
+          try {
+            name = decodeURIComponent(name.replace(/\+/g, ' '));
+          } catch {
+            // keep the raw name
+          }
+          return SENSITIVE_PARAM.test(name) || headerSet.has(name.toLowerCase()) ? `${kv.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : kv;
+        });
+      return `${u.slice(0, q)}?${params.join('&')}`;
+    },
+  };
+}
