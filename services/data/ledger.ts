@@ -226,8 +226,14 @@ export class Ledger {
     return { created: true, txn: first! };
   }
 
-  postings(): PostingRecord[] {
-    return [...this.postingsByKey.values()].map(({ fingerprint: _f, ...rec }) => ({ ...rec, appliedBy: { ...rec.appliedBy } }));
+  /** The idempotency records, oldest first (times as ISO 8601). */
+  postings(): Array<Omit<PostingRecord, 'firstAt' | 'lastAt'> & { firstAt: string; lastAt: string }> {
+    return [...this.postingsByKey.values()].map(({ fingerprint: _f, ...rec }) => ({
+      ...rec,
+      appliedBy: { ...rec.appliedBy },
+      firstAt: new Date(rec.firstAt).toISOString(),
+      lastAt: new Date(rec.lastAt).toISOString(),
+    }));
   }
 
   /** Called with the account id after every new posting (V2 drops cached hierarchy totals). */
