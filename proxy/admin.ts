@@ -1,0 +1,87 @@
+/**
+ * The admin plane, on its own port: health and readiness, stats over a window, recent diffs,
+ * Prometheus metrics, and the rollout-state routes (proxy/admin-state-routes.ts) behind the
+ * admin token.
+ */
+import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
+import type { PairSink } from '../shared/pairs.js';
+import type { ReplicaAgent, StateStore } from '../shared/state/index.js';
+import { stateRoutes } from './admin-state-routes.js';
+import type { RequireToken } from './auth.js';
+import { PROXY_ERR } from './errors.js';
+import type { ProxyMetrics } from './metrics.js';
+import { parseWindow, type ProxyStats } from './stats.js';
+
+export interface AdminDeps {
+  replicaId: string;
+  stats: ProxyStats;
+  metrics: ProxyMetrics;
+  agent: ReplicaAgent;
+  store: StateStore;
+  requireToken: RequireToken;
+  sink: PairSink;
+  /** Extra figures for /healthz (pairs dropped, queue depth...). */
+  health?: () => Record<string, unknown>;
+}
+
+/** A sink that can answer `GET /admin/diffs` (the verifier's pipeline). */
+interface QueryableSink {
+  query(filter: Record<string, string | undefined>): unknown;
+}
+
+function isQueryable(sink: PairSink): sink is PairSink & QueryableSink {
+  return typeof (sink as Partial<QueryableSink>).query === 'function';
+}
+
+export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance> {
+  const { agent, stats } = deps;
+  const app = Fastify({ logger: false, return503OnClosing: false, forceCloseConnections: true });
+
+  app.get('/healthz', async () => ({
+    status: agent.storeUp ? 'ok' : 'degraded',
+    appliedVersion: agent.appliedVersion,
+    storeUp: agent.storeUp,
+    replicaId: deps.replicaId,
+    ...(deps.health?.() ?? {}),
+  }));
+
+  app.get('/readyz', async (_req, reply) => {
+    if (!agent.ready) {
+      return reply.code(503).send({ ready: false, error: { code: PROXY_ERR.notReady, message: 'the rollout state is not loaded yet' } });
+    }
+    return { ready: true, appliedVersion: agent.appliedVersion };
+  });
+
+  app.get('/admin/stats', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    let seconds = stats.windowSeconds;
+    if (q.window !== undefined) {
+      const parsed = parseWindow(q.window);
+      if (parsed === undefined) {
+        return reply.code(400).send({
+          error: { code: PROXY_ERR.badWindow, message: `window: must be a duration like 30s, 5m or 1h (got ${JSON.stringify(q.window)})` },
+        });
+      }
+      if (parsed > stats.windowSeconds) {
+        return reply.code(400).send({
+          error: { code: PROXY_ERR.badWindow, message: `window: at most ${stats.windowSeconds}s (stats.windowSeconds in the config)` },
+        });
+      }
+      seconds = parsed;
+    }
+    return stats.snapshot(seconds, { replicaId: deps.replicaId, appliedVersion: agent.appliedVersion });
+  });
+
+  app.get('/admin/diffs', async (req) => {
+    if (isQueryable(deps.sink)) return deps.sink.query(req.query as Record<string, string | undefined>);
+    return { diffs: [], note: 'no verifier is wired to this proxy: pairs wait in a bounded queue and are not diffed' };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await deps.metrics.text();
+    return reply.header('content-type', deps.metrics.contentType).send(text);
+  });
+
+  await app.register(stateRoutes({ agent, store: deps.store, requireToken: deps.requireToken as unknown as preHandlerHookHandler }));
+  return app;
+}

@@ -1,0 +1,229 @@
+/**
+ * The splitting proxy: `startProxy({ config })` binds the data plane and the admin plane,
+ * follows the rollout state through a ReplicaAgent, and returns where it listens.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { CutoverConfig } from '../shared/config.js';
+import type { PairSink } from '../shared/pairs.js';
+import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
+import { buildAdminPlane } from './admin.js';
+import { makeRequireToken, resolveAdminToken } from './auth.js';
+import { buildDataPlane, type TableHolder } from './data-plane.js';
+import { adminBindError, listenError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { Mirror } from './mirror.js';
+import { BoundedPairQueue } from './pair-queue.js';
+import { buildRouteTable, compileRouteSpecs } from './route-table.js';
+import { ProxyStats } from './stats.js';
+
+export { BoundedPairQueue } from './pair-queue.js';
+export { ProxyStats } from './stats.js';
+export type { StatsSnapshot } from '../shared/stats/types.js';
+
+export interface StartProxyOptions {
+  config: Readonly<CutoverConfig>;
+  /** Where mirrored pairs go (the verifier's pipeline). Default: a bounded queue nobody reads. */
+  pairSink?: PairSink;
+  env?: NodeJS.ProcessEnv;
+  /** Default: config.replicaId, else host-pid-random. */
+  replicaId?: string;
+  log?: Logger;
+  /** How long close() waits for in-flight requests before cutting connections (default 10 s). */
+  drainTimeoutMs?: number;
+  /** Resolve only once the rollout state is loaded (default true). */
+  waitForState?: boolean;
+  /** State store to use instead of opening config.state (tests). */
+  store?: StateStore;
+}
+
+export interface RunningProxy {
+  dataUrl: string;
+  adminUrl: string;
+  replicaId: string;
+  stats: ProxyStats;
+  /** Resolves when the rollout state is loaded and applied (readiness). */
+  ready: Promise<void>;
+  /** The state the route table was last built from. */
+  applied(): RolloutState | undefined;
+  /** Pairs handed to the sink, and dropped because it was full. */
+  pairCounts(): { offered: number; dropped: number };
+  /** The default queue (undefined when a pairSink was given). */
+  queue: BoundedPairQueue | undefined;
+  /** Stop accepting, drain in-flight requests (bounded), stop following the state. */
+  close(): Promise<void>;
+}
+
+export function parseHostPort(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':');
+  let host = value.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host, port: Number(value.slice(i + 1)) };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function urlOf(app: FastifyInstance): string {
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return `http://${host}:${addr.port}`;
+}
+
+async function listen(app: FastifyInstance, field: string, value: string): Promise<void> {
+  const { host, port } = parseHostPort(value);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    throw listenError(field, value, err);
+  }
+}
+
+function allLegacy(routeNames: readonly string[]): RolloutState {
+  const routes: RolloutState['routes'] = {};
+  for (const name of routeNames) routes[name] = { mode: 'legacy', weight: 0 };
+  return { schemaVersion: 1, version: 0, routes, paused: false, aborted: false, updatedBy: 'startup', updatedAt: new Date(0).toISOString() };
+}
+
+export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
+  const { config } = opts;
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? createLogger();
+
+  // Everything that can refuse the config is checked before any port is bound.
+  const token = resolveAdminToken(config, env);
+  const adminHost = parseHostPort(config.listen.admin).host;
+  if (!token && !isLoopback(adminHost)) throw adminBindError(config.listen.admin);
+
+  const replicaId = opts.replicaId ?? config.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const specs = compileRouteSpecs(config);
+  const allSpecs = [...specs.routes, specs.defaultRoute];
+  const routeNames = allSpecs.map((s) => s.name);
+  const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
+  const queue = opts.pairSink ? undefined : new BoundedPairQueue(config.verifier.queueSize);
+  const sink: PairSink = opts.pairSink ?? queue!;
+  const mirror = new Mirror({ v2: config.upstreams.v2, stats, sink, redactHeaders: config.redact.headers, routeCount: allSpecs.length });
+  // Until the stored state is applied (readiness false), every route goes to legacy: the config's
+  // modes may be older than a stored abort, and legacy is always the safe side.
+  const tables: TableHolder = { current: buildRouteTable(specs, allLegacy(routeNames)) };
+  const store = opts.store ?? openStateStore(config.state);
+  const metrics = createMetrics({
+    routeNames,
+    gauges: [
+      { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped },
+      { name: 'cutover_pair_queue_depth', help: 'Pairs waiting in the default queue.', read: () => queue?.size ?? 0 },
+    ],
+  });
+
+  let agent: ReplicaAgent | undefined;
+  let data: FastifyInstance | undefined;
+  let admin: FastifyInstance | undefined;
+  const cleanup = async () => {
+    await agent?.stop({ deregister: true }).catch(() => undefined);
+    await data?.close().catch(() => undefined);
+    await admin?.close().catch(() => undefined);
+    await mirror.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    metrics.close();
+  };
+
+  try {
+    data = await buildDataPlane({ config, specs, tables, stats, mirror, log });
+    const requireToken = makeRequireToken(token);
+    let lastApplied: RolloutState | undefined;
+    // The agent wants the admin URL (known once the admin port is bound) and the admin routes
+    // want the agent: the routes get a view that reads whichever agent is current.
+    const agentRef: { current: ReplicaAgent | undefined } = { current: undefined };
+    const agentView = {
+      get id() {
+        return replicaId;
+      },
+      get applied() {
+        return agentRef.current?.applied;
+      },
+      get appliedVersion() {
+        return agentRef.current?.appliedVersion ?? 0;
+      },
+      get storeUp() {
+        return agentRef.current?.storeUp ?? false;
+      },
+      get ready() {
+        return agentRef.current?.ready ?? false;
+      },
+    } as unknown as ReplicaAgent;
+    admin = await buildAdminPlane({
+      replicaId,
+      stats,
+      metrics,
+      agent: agentView,
+      store,
+      requireToken,
+      sink,
+      health: () => ({ pairsDropped: mirror.pairsDropped, pairQueue: queue?.size ?? null }),
+    });
+    await listen(admin, 'listen.admin', config.listen.admin);
+    const adminUrl = urlOf(admin);
+    await listen(data, 'listen.data', config.listen.data);
+    const dataUrl = urlOf(data);
+    agent = new ReplicaAgent(
+      store,
+      {
+        id: replicaId,
+        adminUrl,
+        seed: () => initialStateFromConfig(config),
+        onError: (err) => log.log('error', 'applying the rollout state failed', { err }),
+      },
+      (state) => {
+        // One assignment: a request sees the old table or the new one, never a mix.
+        tables.current = buildRouteTable(specs, state);
+        lastApplied = state;
+        log.log('info', 'rollout state applied', { version: state.version, by: state.updatedBy, aborted: state.aborted });
+      },
+    );
+    agentRef.current = agent;
+
+    const ready = agent.start().then(
+      () => undefined,
+      (err) => {
+        log.log('error', 'the rollout state could not be loaded', { err });
+        throw err;
+      },
+    );
+    ready.catch(() => undefined);
+    if (opts.waitForState !== false) await ready;
+
+    const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+    let closing: Promise<void> | undefined;
+    const runningData = data;
+    const runningAgent = agent;
+    return {
+      dataUrl,
+      adminUrl,
+      replicaId,
+      stats,
+      ready,
+      queue,
+      applied: () => lastApplied,
+      pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped }),
+      close() {
+        closing ??= (async () => {
+          // Stop accepting and let in-flight requests finish, up to the drain bound.
+          const timer = setTimeout(() => runningData.server.closeAllConnections(), drainTimeoutMs);
+          timer.unref();
+          await runningData.close().catch(() => undefined);
+          clearTimeout(timer);
+          await runningAgent.stop({ deregister: true }).catch(() => undefined);
+          await cleanup();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

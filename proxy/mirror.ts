@@ -1,0 +1,293 @@
+/**
+ * Mirror mode: the client is served by legacy; a copy of the request goes to V2 at the same
+ * moment, fire-and-forget, through its own keep-alive pool. Per route: a sampling rate, a cap
+ * on copies in flight (over it a copy is dropped and counted), a timeout. V2's failures are
+ * counted, never surfaced. Unsafe methods are copied only when the route opts in, and then
+ * carry `x-cutover-shadow: 1`.
+ *
+ * When a pair sink can take it, both answers are captured (bodies up to the route's
+ * maxBodyBytes, marked truncated beyond) and handed over as one MirroredPair. Legacy's body
+ * is captured by listening to the same stream the client is being sent (a tee), so the client
+ * never waits for the capture.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { SAFE_METHODS } from '../shared/config.js';
+import { channels } from '../shared/events.js';
+import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.js';
+import { classifyUpstreamError } from './errors.js';
+import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
+import { sinkIsFull } from './pair-queue.js';
+import type { RouteSpec } from './route-table.js';
+import type { ProxyStats, ShadowOutcome } from './stats.js';
+
+/** One side's answer while it is being captured. */
+class Capture {
+  status = 0;
+  headers: Record<string, string> = {};
+  chunks: Buffer[] = [];
+  size = 0;
+  truncated = false;
+  latencyMs = 0;
+  error: string | undefined = undefined;
+
+  add(chunk: Buffer, max: number): void {
+    if (this.truncated) return;
+    const room = max - this.size;
+    if (chunk.length <= room) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+    } else {
+      if (room > 0) {
+        this.chunks.push(chunk.subarray(0, room));
+        this.size += room;
+      }
+      this.truncated = true;
+    }
+  }
+
+  toJSON(): CapturedResponse {
+    const out: CapturedResponse = {
+      status: this.status,
+      headers: this.headers,
+      body: this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8'),
+      latencyMs: Math.round(this.latencyMs * 1000) / 1000,
+    };
+    if (this.truncated) out.truncated = true;
+    if (this.error !== undefined) out.error = this.error;
+    return out;
+  }
+}
+
+/** The state of one mirrored request. */
+export class MirrorContext {
+  readonly legacy = new Capture();
+  readonly v2 = new Capture();
+  /** Sides still running (2 while both are out; the pair is handed over at 0). */
+  pending = 2;
+  requestHeaders: Record<string, string> | null = null;
+  traceId = '';
+
+  constructor(
+    readonly spec: RouteSpec,
+    readonly method: string,
+    readonly url: string,
+    readonly atMs: number,
+    readonly t0: number,
+    /** Capture bodies and hand a pair over (false when the sink is known to be full). */
+    readonly capture: boolean,
+  ) {}
+}
+
+function publishShadow(route: string, outcome: string, durationMs?: number): void {
+  if (channels.shadow.hasSubscribers) channels.shadow.publish({ route, outcome, durationMs });
+}
+
+class ShadowHandler implements Dispatcher.DispatchHandler {
+  constructor(
+    private readonly mirror: Mirror,
+    private readonly ctx: MirrorContext,
+  ) {}
+
+  onRequestStart(): void {}
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const ctx = this.ctx;
+    ctx.v2.status = statusCode;
+    ctx.v2.latencyMs = performance.now() - ctx.t0;
+    if (ctx.capture) ctx.v2.headers = capturedResponseHeaders(headers, this.mirror.redact);
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const ctx = this.ctx;
+    if (ctx.capture) ctx.v2.add(chunk, ctx.spec.config.maxBodyBytes);
+  }
+
+  onResponseEnd(): void {
+    const ctx = this.ctx;
+    const total = performance.now() - ctx.t0;
+    this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(ctx.v2.latencyMs * 1000));
+    ctx.v2.latencyMs = total;
+    publishShadow(ctx.spec.name, 'answered', total);
+    this.mirror.v2Done(ctx);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const ctx = this.ctx;
+    const f = classifyUpstreamError(err);
+    const outcome: ShadowOutcome = f.kind === 'timeout' ? 'timeouts' : 'errors';
+    this.mirror.stats.recordShadow(ctx.spec.index, outcome);
+    publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', performance.now() - ctx.t0);
+    ctx.v2.status = 0;
+    ctx.v2.error = f.kind === 'protocol' ? f.cause : f.kind;
+    ctx.v2.latencyMs = performance.now() - ctx.t0;
+    this.mirror.v2Done(ctx);
+  }
+}
+
+export interface MirrorOptions {
+  /** V2's base URL. */
+  v2: string;
+  stats: ProxyStats;
+  sink: PairSink;
+  /** Lower-cased header names whose values never leave the proxy. */
+  redactHeaders: readonly string[];
+  routeCount: number;
+  /** Keep-alive connections to V2 for copies. */
+  connections?: number;
+}
+
+export class Mirror {
+  readonly stats: ProxyStats;
+  readonly redact: ReadonlySet<string>;
+  private readonly pool: Pool;
+  private readonly v2Host: string;
+  private readonly sink: PairSink;
+  private readonly inFlight: Int32Array;
+  private seq = 0;
+  /** Pairs the sink refused (queue full). */
+  pairsDropped = 0;
+  pairsOffered = 0;
+
+  constructor(opts: MirrorOptions) {
+    this.stats = opts.stats;
+    this.sink = opts.sink;
+    this.redact = new Set(opts.redactHeaders.map((h) => h.toLowerCase()));
+    const url = new URL(opts.v2);
+    this.v2Host = url.host;
+    this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
+    this.inFlight = new Int32Array(opts.routeCount);
+  }
+
+  /** Copies in flight on a route (for tests and metrics). */
+  inFlightOn(route: number): number {
+    return this.inFlight[route];
+  }
+
+  private skip(spec: RouteSpec, outcome: ShadowOutcome, event: string): false {
+    this.stats.recordShadow(spec.index, outcome);
+    publishShadow(spec.name, event);
+    return false;
+  }
+
+  /**
+   * Whether this request gets a copy. Counts the reason when it does not. A true answer
+   * reserves a place under the route's cap: follow it with `begin` + `send`, or `release`.
+   */
+  admit(spec: RouteSpec, method: string): boolean {
+    const cfg = spec.config;
+    if (!cfg.mirrorUnsafe && !SAFE_METHODS.has(method)) return this.skip(spec, 'skippedUnsafe', 'skipped_unsafe');
+    if (cfg.mirror.sample < 100 && Math.random() * 100 >= cfg.mirror.sample) return this.skip(spec, 'sampledOut', 'sampled_out');
+    if (this.inFlight[spec.index] >= cfg.mirror.maxInFlight) return this.skip(spec, 'dropped', 'dropped');
+    this.inFlight[spec.index]++;
+    return true;
+  }
+
+  /** Give back an admitted place without sending (the body was too large to copy). */
+  release(spec: RouteSpec, outcome: ShadowOutcome = 'skippedBody'): void {
+    this.inFlight[spec.index]--;
+    this.skip(spec, outcome, outcome === 'skippedBody' ? 'skipped_body' : outcome);
+  }
+
+  begin(spec: RouteSpec, method: string, url: string, atMs: number, t0: number): MirrorContext {
+    return new MirrorContext(spec, method, url, atMs, t0, !sinkIsFull(this.sink));
+  }
+
+  /**
+   * Send the V2 copy now. `headers` are those going to legacy (already stripped of hop-by-hop
+   * and client-sent x-cutover-* fields, with forwarding and traceparent set).
+   */
+  send(ctx: MirrorContext, headers: Record<string, unknown>, traceparent: string, body: Buffer | null): void {
+    const copy: Record<string, string | string[]> = {};
+    for (const k in headers) {
+      const v = headers[k];
+      if (v !== undefined) copy[k] = typeof v === 'number' ? String(v) : (v as string | string[]);
+    }
+    copy.host = this.v2Host;
+    const unsafe = !SAFE_METHODS.has(ctx.method);
+    if (unsafe) copy['x-cutover-shadow'] = '1';
+    ctx.traceId = traceparent.substring(3, 35);
+    if (ctx.capture) ctx.requestHeaders = capturedRequestHeaders(copy, this.redact);
+    const timeout = ctx.spec.config.mirror.timeoutMs;
+    this.stats.recordShadow(ctx.spec.index, 'sent');
+    publishShadow(ctx.spec.name, 'sent');
+    const handler = new ShadowHandler(this, ctx);
+    try {
+      this.pool.dispatch(
+        { path: ctx.url, method: ctx.method as Dispatcher.HttpMethod, headers: copy, body, headersTimeout: timeout, bodyTimeout: timeout },
+        handler,
+      );
+    } catch (err) {
+      handler.onResponseError(undefined as unknown as Dispatcher.DispatchController, err as Error);
+    }
+  }
+
+  /** Tee legacy's body into the capture while the client is sent the same stream. */
+  legacyResponse(ctx: MirrorContext, status: number, headers: Record<string, unknown>, stream: Readable): void {
+    const cap = ctx.legacy;
+    cap.status = status;
+    cap.latencyMs = performance.now() - ctx.t0;
+    if (!ctx.capture) {
+      this.legacyDone(ctx);
+      return;
+    }
+    cap.headers = capturedResponseHeaders(headers as Record<string, string>, this.redact);
+    const max = ctx.spec.config.maxBodyBytes;
+    let ended = false;
+    stream.on('data', (chunk: Buffer) => cap.add(chunk, max));
+    stream.once('end', () => {
+      ended = true;
+      cap.latencyMs = performance.now() - ctx.t0;
+      this.legacyDone(ctx);
+    });
+    stream.once('close', () => {
+      if (ended) return;
+      cap.error = 'reset';
+      cap.latencyMs = performance.now() - ctx.t0;
+      this.legacyDone(ctx);
+    });
+  }
+
+  /** Legacy did not answer; the pair still records what V2 said. */
+  legacyFailed(ctx: MirrorContext, cause: string): void {
+    ctx.legacy.status = 0;
+    ctx.legacy.error = cause;
+    ctx.legacy.latencyMs = performance.now() - ctx.t0;
+    this.legacyDone(ctx);
+  }
+
+  private legacyDone(ctx: MirrorContext): void {
+    if (--ctx.pending === 0) this.finish(ctx);
+  }
+
+  v2Done(ctx: MirrorContext): void {
+    this.inFlight[ctx.spec.index]--;
+    if (--ctx.pending === 0) this.finish(ctx);
+  }
+
+  private finish(ctx: MirrorContext): void {
+    if (!ctx.capture) {
+      this.pairsOffered++;
+      this.pairsDropped++;
+      return;
+    }
+    const pair: MirroredPair = {
+      id: `${ctx.traceId}-${(++this.seq).toString(36)}`,
+      at: new Date(ctx.atMs).toISOString(),
+      route: ctx.spec.name,
+      method: ctx.method,
+      path: ctx.url,
+      requestHeaders: ctx.requestHeaders ?? {},
+      legacy: ctx.legacy.toJSON(),
+      v2: ctx.v2.toJSON(),
+      traceId: ctx.traceId,
+    };
+    this.pairsOffered++;
+    if (!this.sink.offer(pair)) this.pairsDropped++;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
