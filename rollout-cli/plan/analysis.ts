@@ -63,9 +63,14 @@ export interface RouteSample {
   mismatches: number;
 }
 
-/** 5xx answers, timeouts and connection errors: what counts against a side. */
+/**
+ * 5xx answers, timeouts and connection errors: what counts against a side. The proxy counts
+ * an upstream that did not answer in `s5xx` as well (the client got a 502/504) and in
+ * `timeouts`/`connectErrors` besides (proxy/stats.ts recordFailure), so `s5xx` already holds
+ * all three; adding them again would count those failures twice.
+ */
 export function errorCount(c: UpstreamCounters): number {
-  return c.s5xx + c.timeouts + c.connectErrors;
+  return c.s5xx;
 }
 
 export function sampleRoute(stats: RouteStats | undefined, mode: Mode): RouteSample {

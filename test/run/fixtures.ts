@@ -18,11 +18,12 @@ export function counters(spec: SideSpec): UpstreamCounters {
   const lat = spec.latencyMs ?? [10];
   const answered = spec.requests - (spec.timeouts ?? 0) - (spec.connectErrors ?? 0);
   for (let i = 0; i < answered; i++) h.record(lat[i % lat.length] * 1000);
-  const s5xx = spec.s5xx ?? 0;
+  // Like the proxy: an upstream that did not answer counts in s5xx too (the client got a 502/504).
+  const s5xx = (spec.s5xx ?? 0) + (spec.timeouts ?? 0) + (spec.connectErrors ?? 0);
   const throttled = spec.throttled ?? 0;
   return {
     requests: spec.requests,
-    s2xx: answered - s5xx - throttled,
+    s2xx: answered - (spec.s5xx ?? 0) - throttled,
     s3xx: 0,
     s4xx: throttled,
     s5xx,
