@@ -96,7 +96,7 @@ export function createBaseApp(opts: BaseAppOptions): BaseApp {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody(SVC_ERR.ROUTE_NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]} on ${opts.service}`));
+    reply.code(404).send(errorBody(SVC_ERR.ROUTE_NOT_FOUND, `no route ${req.method} ${req.url.split("?")[0]} (docs/services.md lists the API)`));
   });
 
   registerAdminRoutes(app, opts, counters);
