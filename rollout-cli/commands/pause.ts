@@ -1,5 +1,6 @@
-import { notYetAvailable } from '../errors.js';
+/** `cutover pause`: hold the rollout where it is (a running plan stops stepping). */
+import { runChangeVerb } from '../target.js';
 
-export async function run(): Promise<number> {
-  throw notYetAvailable('pause', 5);
+export async function run(_args: string[], opts: Record<string, any>): Promise<number> {
+  return runChangeVerb('pause', { action: 'pause' }, opts);
 }

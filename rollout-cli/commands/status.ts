@@ -1,5 +1,156 @@
-import { notYetAvailable } from '../errors.js';
+/**
+ * `cutover status [--watch] [--json]`: routes, modes, weights, paused/aborted with the reason,
+ * and every replica with its applied version and last heartbeat (stale and lagging ones flagged).
+ * `--watch` redraws in place on a TTY; otherwise it prints each change as a line (NDJSON with --json).
+ */
+import { effectiveWeight } from '../../shared/state/transitions.js';
+import { formatAge, formatHistoryLine, painter, printJson, printJsonLine, println, table, type Painter } from '../output.js';
+import { resolveTarget, type StatusView, type Target } from '../target.js';
 
-export async function run(): Promise<number> {
-  throw notYetAvailable('status', 5);
+function lagging(view: StatusView, r: StatusView['replicas'][number]): boolean {
+  const s = view.state;
+  return !!s && !r.stale && ((r.appliedEpoch ?? '') !== (s.epoch ?? '') || r.appliedVersion < s.version);
+}
+
+export function renderStatus(view: StatusView, p: Painter = painter()): string {
+  const lines: string[] = [];
+  const s = view.state;
+  if (!s) {
+    lines.push(`${p.bold('cutover status')}  ${view.source}`);
+    lines.push('no rollout state yet: a proxy seeds it from cutover.yaml on first start (or the first change from a folder with cutover.yaml does)');
+  } else {
+    lines.push(`${p.bold('cutover status')}  ${view.source}  version ${s.version}, updated ${s.updatedAt} by ${s.updatedBy}`);
+    const rollout = s.aborted
+      ? p.red(`ABORTED${s.abortReason ? ` ("${s.abortReason}")` : ''}`) + ' — nothing re-ramps until `cutover resume --reason`'
+      : s.paused
+        ? p.yellow('paused')
+        : p.green('running');
+    lines.push(`rollout: ${rollout}`);
+    if (s.plan) lines.push(`plan: ${s.plan.planId}, step ${s.plan.step} since ${s.plan.stepStartedAt}`);
+    lines.push('');
+    const rows = Object.entries(s.routes).map(([name, r]) => {
+      const mode = r.mode === 'v2' ? p.green(r.mode) : r.mode === 'canary' ? p.yellow(r.mode) : r.mode;
+      return [name, mode, r.mode === 'canary' ? String(r.weight) : '-', `${effectiveWeight(r)} %`];
+    });
+    lines.push(table(['ROUTE', 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
+  }
+  lines.push('');
+  if (view.proxy) {
+    lines.push(
+      `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
+    );
+  }
+  if (view.replicas.length === 0) {
+    lines.push('replicas: none registered');
+  } else {
+    const now = Date.now();
+    const rows = view.replicas.map((r) => {
+      const flag = r.stale ? p.red(`STALE (no heartbeat for over ${view.staleAfterMs / 1000} s)`) : lagging(view, r) ? p.yellow('lagging') : p.green('live');
+      return [r.id, r.host, String(r.pid), String(r.appliedVersion), formatAge(now - Date.parse(r.lastSeen)), flag];
+    });
+    lines.push(table(['REPLICA', 'HOST', 'PID', 'APPLIED', 'LAST HEARTBEAT', ''], rows, p));
+  }
+  return lines.join('\n');
+}
+
+function statusDocument(view: StatusView): Record<string, unknown> {
+  return {
+    command: 'status',
+    source: view.source,
+    state: view.state,
+    replicas: view.replicas.map((r) => ({ ...r, lagging: lagging(view, r) })),
+    staleAfterMs: view.staleAfterMs,
+    ...(view.proxy ? { proxy: view.proxy } : {}),
+  };
+}
+
+export async function run(_args: string[], opts: Record<string, any>): Promise<number> {
+  const target = await resolveTarget(opts);
+  try {
+    if (!opts.watch) {
+      const view = await target.status();
+      if (opts.json) printJson(statusDocument(view));
+      else println(renderStatus(view));
+      return 0;
+    }
+    return await watchStatus(target, Boolean(opts.json));
+  } finally {
+    await target.close();
+  }
+}
+
+/** Runs until SIGINT/SIGTERM. */
+async function watchStatus(target: Target, json: boolean): Promise<number> {
+  const tty = Boolean(process.stdout.isTTY) && !json;
+  const p = painter();
+  let view = await target.status();
+  let lastVersion = view.state?.version ?? 0;
+  let lastEpoch = view.state?.epoch;
+  const replicaFlags = new Map(view.replicas.map((r) => [r.id, r.stale]));
+
+  const draw = () => process.stdout.write(`\x1b[H\x1b[2J${renderStatus(view, p)}\n${p.dim('watching; Ctrl-C to stop')}\n`);
+  if (json) printJsonLine(statusDocument(view));
+  else if (tty) draw();
+  else println(renderStatus(view, p));
+
+  let refreshing = false;
+  let again = false;
+  const refresh = async (): Promise<void> => {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
+    again = false;
+    try {
+      const next = await target.status();
+      const changed = next.state && (next.state.version !== lastVersion || next.state.epoch !== lastEpoch);
+      if (changed && !json && !tty) {
+        const sameEpoch = next.state!.epoch === lastEpoch;
+        const entries = await target.history(50).catch(() => []);
+        const fresh = entries.filter((e) => !sameEpoch || e.version > lastVersion);
+        if (fresh.length) for (const e of fresh) println(formatHistoryLine(e, p));
+        else println(`${next.state!.updatedAt}  v${next.state!.version}  by ${next.state!.updatedBy}`);
+      }
+      if (!json && !tty) {
+        for (const r of next.replicas) {
+          const was = replicaFlags.get(r.id);
+          if (was === undefined) println(`replica ${r.id} (pid ${r.pid} on ${r.host}) joined, applied version ${r.appliedVersion}`);
+          else if (was !== r.stale) println(r.stale ? p.red(`replica ${r.id} is stale (no heartbeat for over ${next.staleAfterMs / 1000} s)`) : `replica ${r.id} is live again`);
+          replicaFlags.set(r.id, r.stale);
+        }
+      }
+      if (json && (changed || next.replicas.some((r) => replicaFlags.get(r.id) !== r.stale))) {
+        printJsonLine(statusDocument(next));
+        for (const r of next.replicas) replicaFlags.set(r.id, r.stale);
+      }
+      if (next.state) {
+        lastVersion = next.state.version;
+        lastEpoch = next.state.epoch;
+      }
+      view = next;
+      if (tty) draw();
+    } catch (err) {
+      if (tty) process.stdout.write(`${p.red(`cannot read the state: ${(err as Error).message}`)}\n`);
+      else println(`cannot read the state: ${(err as Error).message}`, process.stderr);
+    } finally {
+      refreshing = false;
+    }
+    if (again) return refresh();
+  };
+
+  const unwatch = target.watch(() => void refresh());
+  const timer = setInterval(() => void refresh(), 1000);
+  await new Promise<void>((res) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      res();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  clearInterval(timer);
+  unwatch();
+  return 0;
 }

@@ -38,6 +38,8 @@ export {
   setMode,
   setWeight,
   validateStateDocument,
+  validateChangeRequest,
+  checkReplacement,
   CHANGE_ACTIONS,
   DEFAULT_MAX_STEP,
   type Change,
@@ -49,5 +51,6 @@ export {
 } from './transitions.js';
 export { ReplicaAgent, DEFAULT_HEARTBEAT_MS, type ReplicaAgentOptions } from './replica-agent.js';
 export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type WaitResult } from './acks.js';
+export { changeState, replaceState, readOrSeed, type ChangeOutcome, type ChangeOptions } from './operations.js';
 export { supersedes, hasApplied, newEpoch } from './versioning.js';
 export * from './errors.js';

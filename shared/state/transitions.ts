@@ -318,3 +318,60 @@ export function validateStateDocument(doc: unknown, field = 'state'): StateDraft
   }
   throw stateInput(path, message);
 }
+
+const changeRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({
+      action: z.literal('set-weight'),
+      route: z.string().min(1).optional(),
+      all: z.boolean().optional(),
+      weight: z.union([z.number(), z.string()], { message: 'must be a number between 0 and 100' }),
+      maxStep: z.union([z.number(), z.string()]).optional(),
+      force: z.boolean().optional(),
+    }),
+    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }), mode: z.string({ message: 'is required' }) }),
+    z.strictObject({ action: z.literal('pause') }),
+    z.strictObject({ action: z.literal('resume') }),
+    z.strictObject({ action: z.literal('promote'), full: z.boolean().optional() }),
+    z.strictObject({ action: z.literal('abort'), route: z.string().min(1).optional() }),
+  ],
+  { message: `must be one of ${CHANGE_ACTIONS.join(', ')}` },
+);
+
+/** Checks a change request body (POST /admin/change, without its meta fields). Throws an input error naming the field. */
+export function validateChangeRequest(body: unknown): ChangeRequest {
+  const r = changeRequestSchema.safeParse(body);
+  if (r.success) return r.data as ChangeRequest;
+  const issue = r.error.issues[0]!;
+  let path = formatPath(issue.path);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = formatPath([...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
+    message = 'unknown field';
+  } else if (issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')) {
+    path = 'action';
+    message = `must be one of ${CHANGE_ACTIONS.join(', ')}`;
+  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    message = 'is required';
+  }
+  throw stateInput(path === '(root)' ? 'body' : path, message);
+}
+
+/**
+ * The rules a whole-document replacement (PUT /admin/state) must keep, like the verbs do: an
+ * aborted rollout is not re-ramped while it stays aborted, and clearing `aborted` needs a reason.
+ */
+export function checkReplacement(current: RolloutState | undefined, next: StateDraft, reason: string | undefined): void {
+  if (!current?.aborted) return;
+  if (!next.aborted) {
+    requireReason(reason, 'to clear aborted (meta.reason: say why it is safe to ramp again)');
+    return;
+  }
+  for (const [name, r] of Object.entries(next.routes)) {
+    const before = current.routes[name];
+    if (hundredths(effectiveWeight(r)) > hundredths(before ? effectiveWeight(before) : 0)) {
+      throw refusedWhileAborted(`raising ${name} to ${effectiveWeight(r)}`, current.abortReason);
+    }
+  }
+}

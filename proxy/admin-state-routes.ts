@@ -1,0 +1,175 @@
+/**
+ * The rollout-state part of the proxy's admin plane, as a Fastify plugin:
+ *
+ *   app.register(stateRoutes, { agent, store, requireToken })   // or: app.register(stateRoutes({ agent, store, requireToken }))
+ *
+ * `requireToken` is the proxy's preHandler for changes (the proxy owns auth). Routes:
+ * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp }
+ * - PUT  /admin/state     { expectedVersion, state, meta: { by, action, reason?, ticket? } } -> { state } | 409
+ * - POST /admin/abort     { reason, route?, by?, timeoutMs? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., by?, reason?, ticket?, expectedVersion? }
+ * - GET  /admin/replicas  { replicas: [... stale] }
+ * - GET  /admin/history?limit=N  { entries }
+ * Errors: { error: { code, message } } (409 adds currentVersion), 400 names the field.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { isCutoverError } from '../shared/errors.js';
+import {
+  abortAndWait,
+  changeState,
+  replaceState,
+  DEFAULT_STALE_MS,
+  stateInput,
+  validateChangeRequest,
+  validateStateDocument,
+  type ReplicaAgent,
+  type ReplicaInfo,
+  type StateStore,
+} from '../shared/state/index.js';
+
+export const ADMIN_STATE_SCHEMA_VERSION = 1;
+const MAX_ABORT_TIMEOUT_MS = 60_000;
+
+export interface StateRoutesOptions {
+  agent: ReplicaAgent;
+  store: StateStore;
+  /** preHandler that rejects a request without the admin token (401/403). */
+  requireToken: preHandlerHookHandler;
+  /** Replicas whose heartbeat is older than this are flagged stale and not waited for (default 5000 ms). */
+  staleMs?: number;
+}
+
+type Body = Record<string, unknown>;
+
+function asObject(body: unknown, field = 'body'): Body {
+  if (body === undefined || body === null) throw stateInput(field, field === 'body' ? 'is required (a JSON object)' : 'is required');
+  if (typeof body !== 'object' || Array.isArray(body)) throw stateInput(field, 'must be a JSON object');
+  return body as Body;
+}
+
+function optionalString(body: Body, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw stateInput(field, 'must be a string');
+  return v;
+}
+
+function optionalInt(body: Body, field: string, min: number, max: number): number | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw stateInput(field, `must be a whole number between ${min} and ${max}`);
+  return v;
+}
+
+function withStale(replicas: ReplicaInfo[], staleMs: number): Array<ReplicaInfo & { stale: boolean }> {
+  const now = Date.now();
+  return replicas.map((r) => ({ ...r, stale: now - Date.parse(r.lastSeen) > staleMs }));
+}
+
+async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOptions): Promise<void> {
+  const { agent, store, requireToken } = opts;
+  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
+  const defaultBy = () => `admin-api@${agent.id}`;
+
+  app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+    if (isCutoverError(err)) {
+      void reply.code(err.status).send({ error: err.toJSON() });
+      return;
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+    void reply.code(status).send({ error: { code: e.code ?? 'CUTOVER_ERR_ADMIN', message: status === 500 ? 'internal error' : (e.message ?? 'error') } });
+  });
+
+  app.get('/admin/state', async () => ({
+    schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
+    state: agent.applied ?? null,
+    appliedVersion: agent.appliedVersion,
+    replicaId: agent.id,
+    storeUp: agent.storeUp,
+  }));
+
+  app.put('/admin/state', { preHandler: requireToken }, async (req) => {
+    const body = asObject(req.body);
+    const expectedVersion = body.expectedVersion;
+    if (typeof expectedVersion !== 'number' || !Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw stateInput('expectedVersion', expectedVersion === undefined ? 'is required (the version you read)' : 'must be a whole number >= 0');
+    }
+    const doc = validateStateDocument(body.state, 'state');
+    const meta = asObject(body.meta, 'meta');
+    const by = optionalString(meta, 'by');
+    const action = optionalString(meta, 'action');
+    if (!by) throw stateInput('meta.by', 'is required (who makes the change)');
+    if (!action) throw stateInput('meta.action', 'is required (what kind of change)');
+    const out = await replaceState(store, expectedVersion, doc, {
+      by,
+      action,
+      reason: optionalString(meta, 'reason'),
+      ticket: optionalString(meta, 'ticket'),
+    });
+    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, state: out.state, changes: out.changes };
+  });
+
+  app.post('/admin/abort', { preHandler: requireToken }, async (req) => {
+    const body = asObject(req.body);
+    const reason = optionalString(body, 'reason');
+    if (!reason || reason.trim() === '') throw stateInput('reason', 'is required to abort (it goes into the history)');
+    const result = await abortAndWait(store, {
+      reason,
+      route: optionalString(body, 'route'),
+      by: optionalString(body, 'by') ?? defaultBy(),
+      ticket: optionalString(body, 'ticket'),
+      timeoutMs: optionalInt(body, 'timeoutMs', 1, MAX_ABORT_TIMEOUT_MS) ?? 2000,
+      staleMs,
+    });
+    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...result };
+  });
+
+  app.post('/admin/change', { preHandler: requireToken }, async (req) => {
+    const { by, reason, ticket, expectedVersion, ...rest } = asObject(req.body);
+    const request = validateChangeRequest(rest);
+    const body = { by, reason, ticket, expectedVersion } as Body;
+    const out = await changeState(
+      store,
+      request,
+      {
+        by: optionalString(body, 'by') ?? defaultBy(),
+        reason: optionalString(body, 'reason'),
+        ticket: optionalString(body, 'ticket'),
+      },
+      { expectedVersion: optionalInt(body, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER) },
+    );
+    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...out };
+  });
+
+  app.get('/admin/replicas', async () => ({
+    schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
+    staleAfterMs: staleMs,
+    replicas: withStale(await store.replicas(), staleMs),
+  }));
+
+  app.get('/admin/history', async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    let limit: number | undefined;
+    if (q.limit !== undefined) {
+      if (!/^\d+$/.test(q.limit) || Number(q.limit) < 1 || Number(q.limit) > 100_000) throw stateInput('limit', 'must be a whole number between 1 and 100000');
+      limit = Number(q.limit);
+    }
+    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, entries: await store.history({ limit }) };
+  });
+}
+
+/**
+ * A Fastify plugin: `app.register(stateRoutes, opts)`. Called with the options alone it
+ * returns the plugin bound to them: `app.register(stateRoutes(opts))`.
+ */
+export function stateRoutes(opts: StateRoutesOptions): (app: FastifyInstance) => Promise<void>;
+export function stateRoutes(app: FastifyInstance, opts: StateRoutesOptions): Promise<void>;
+export function stateRoutes(
+  a: FastifyInstance | StateRoutesOptions,
+  b?: StateRoutesOptions,
+): Promise<void> | ((app: FastifyInstance) => Promise<void>) {
+  if (b !== undefined) return registerStateRoutes(a as FastifyInstance, b);
+  const bound = a as StateRoutesOptions;
+  return (app: FastifyInstance) => registerStateRoutes(app, bound);
+}

@@ -1,0 +1,294 @@
+/**
+ * Where the control verbs find the rollout state:
+ * - `--state URL`: the store itself (file:// or redis://);
+ * - `--admin URL`: any proxy's admin API (token from --token, $CUTOVER_ADMIN_TOKEN or cutover.yaml);
+ * - neither: `state:` from cutover.yaml in the working directory (--config), else the default
+ *   file store `file://.cutover/state.json`.
+ * Both kinds run the same transitions (the admin API calls shared/state/operations.ts too), so
+ * a verb does exactly the same through either.
+ */
+import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { CutoverError, InputError } from '../shared/errors.js';
+import { DEFAULT_STATE_URL, loadConfig, type CutoverConfig } from '../shared/config.js';
+import {
+  abortAndWait,
+  changeState,
+  DEFAULT_STALE_MS,
+  initialStateFromConfig,
+  openStateStore,
+  StateConflictError,
+  type AbortResult,
+  type ChangeOutcome,
+  type ChangeRequest,
+  type HistoryEntry,
+  type ReplicaInfo,
+  type RolloutState,
+  type StateStore,
+} from '../shared/state/index.js';
+import { usageError } from './errors.js';
+
+export const CLI_ERR_ADMIN = 'CUTOVER_ERR_ADMIN';
+
+export interface TargetOptions {
+  state?: string;
+  admin?: string;
+  token?: string;
+  config?: string;
+  by?: string;
+}
+
+export interface ReplicaView extends ReplicaInfo {
+  stale: boolean;
+}
+
+export interface StatusView {
+  source: string;
+  state: RolloutState | null;
+  replicas: ReplicaView[];
+  staleAfterMs: number;
+  /** Through --admin: that proxy's own view. */
+  proxy?: { replicaId: string; appliedVersion: number; storeUp: boolean };
+}
+
+export interface Target {
+  readonly kind: 'state' | 'admin';
+  /** What to show the user (URL without credentials). */
+  readonly where: string;
+  status(): Promise<StatusView>;
+  change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome>;
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult>;
+  history(limit?: number): Promise<HistoryEntry[]>;
+  /** Called with each newer state; returns a stop function. */
+  watch(onChange: (state: RolloutState) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function defaultBy(): string {
+  let user = process.env.USER ?? process.env.LOGNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${hostname()}`;
+}
+
+function markStale(replicas: ReplicaInfo[], staleMs: number): ReplicaView[] {
+  const now = Date.now();
+  return replicas.map((r) => ({ ...r, stale: now - Date.parse(r.lastSeen) > staleMs }));
+}
+
+/** cutover.yaml when there is one: an explicit --config must exist; the default one is optional. */
+function loadOptionalConfig(file: string | undefined): Readonly<CutoverConfig> | undefined {
+  const path = file ?? 'cutover.yaml';
+  if (!existsSync(path)) {
+    if (file === undefined || file === 'cutover.yaml') return undefined;
+    throw usageError('--config', `${path} does not exist`);
+  }
+  return loadConfig(path);
+}
+
+export async function resolveTarget(opts: TargetOptions): Promise<Target> {
+  if (opts.state && opts.admin) throw usageError('--state', 'give either --state or --admin, not both');
+  const config = loadOptionalConfig(opts.config);
+  if (opts.admin) {
+    if (!/^https?:\/\/[^\s/]+/.test(opts.admin)) throw usageError('--admin', `${opts.admin} is not an http:// URL (for example http://127.0.0.1:8081)`);
+    const token = opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
+    return new AdminTarget(opts.admin.replace(/\/+$/, ''), token);
+  }
+  const url = opts.state ?? config?.state ?? DEFAULT_STATE_URL;
+  const seed = config ? () => initialStateFromConfig(config) : undefined;
+  return new StoreTarget(openStateStore(url), seed);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class StoreTarget implements Target {
+  readonly kind = 'state' as const;
+  readonly where: string;
+  constructor(
+    private readonly store: StateStore,
+    private readonly seed: (() => Omit<RolloutState, 'version'>) | undefined,
+  ) {
+    this.where = store.url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  }
+
+  async status(): Promise<StatusView> {
+    const [state, replicas] = await Promise.all([this.store.read(), this.store.replicas()]);
+    return { source: this.where, state: state ?? null, replicas: markStale(replicas, DEFAULT_STALE_MS), staleAfterMs: DEFAULT_STALE_MS };
+  }
+
+  change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
+    return changeState(this.store, req, meta, { seed: this.seed });
+  }
+
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult> {
+    return abortAndWait(this.store, { ...opts, staleMs: DEFAULT_STALE_MS });
+  }
+
+  history(limit?: number): Promise<HistoryEntry[]> {
+    return this.store.history({ limit });
+  }
+
+  watch(onChange: (state: RolloutState) => void): () => void {
+    return this.store.watch(onChange);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; currentVersion?: number };
+}
+
+class AdminTarget implements Target {
+  readonly kind = 'admin' as const;
+  readonly where: string;
+  constructor(
+    private readonly base: string,
+    private readonly token: string | undefined,
+  ) {
+    this.where = base;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CutoverError(CLI_ERR_ADMIN, `the admin API at ${this.base} is unreachable (${cause}); check --admin and that the proxy runs`, {
+        exitCode: 1,
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.ok) return parsed as T;
+    const e = (parsed as ErrorBody | undefined)?.error;
+    const message = e?.message ?? `HTTP ${res.status} from ${this.base}${path}`;
+    if (res.status === 409 && e?.code === 'CUTOVER_ERR_STATE_CONFLICT' && typeof e.currentVersion === 'number') {
+      const err = new StateConflictError(-1, e.currentVersion);
+      Object.defineProperty(err, 'message', { value: message });
+      throw err;
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new CutoverError(e?.code ?? CLI_ERR_ADMIN, `${message} (pass the admin token with --token or $CUTOVER_ADMIN_TOKEN)`, { exitCode: 2, status: res.status });
+    }
+    if (res.status === 400) {
+      const colon = message.indexOf(': ');
+      throw new InputError(e?.code ?? CLI_ERR_ADMIN, colon > 0 ? message.slice(0, colon) : '', colon > 0 ? message.slice(colon + 2) : message);
+    }
+    throw new CutoverError(e?.code ?? CLI_ERR_ADMIN, message, { exitCode: 1, status: res.status });
+  }
+
+  async status(): Promise<StatusView> {
+    const [s, r] = await Promise.all([
+      this.call<{ state: RolloutState | null; appliedVersion: number; replicaId: string; storeUp: boolean }>('GET', '/admin/state'),
+      this.call<{ replicas: ReplicaView[]; staleAfterMs: number }>('GET', '/admin/replicas'),
+    ]);
+    return {
+      source: this.where,
+      state: s.state,
+      replicas: r.replicas,
+      staleAfterMs: r.staleAfterMs,
+      proxy: { replicaId: s.replicaId, appliedVersion: s.appliedVersion, storeUp: s.storeUp },
+    };
+  }
+
+  change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
+    return this.call<ChangeOutcome>('POST', '/admin/change', { ...req, ...meta });
+  }
+
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult> {
+    return this.call<AbortResult>('POST', '/admin/abort', opts, opts.timeoutMs + 10_000);
+  }
+
+  async history(limit?: number): Promise<HistoryEntry[]> {
+    const r = await this.call<{ entries: HistoryEntry[] }>('GET', `/admin/history${limit ? `?limit=${limit}` : ''}`);
+    return r.entries;
+  }
+
+  watch(onChange: (state: RolloutState) => void): () => void {
+    let last: RolloutState | undefined;
+    let busy = false;
+    const tick = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const s = await this.call<{ state: RolloutState | null }>('GET', '/admin/state', undefined, 2000);
+        if (s.state && (!last || s.state.version !== last.version || s.state.epoch !== last.epoch)) {
+          last = s.state;
+          onChange(s.state);
+        }
+      } catch {
+        // the proxy is away: try again on the next tick
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), 250);
+    void tick();
+    return () => clearInterval(timer);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The verbs' arguments use `--reason` / `--max-step`; the shared transitions name them without dashes. */
+export function asCliError(err: unknown): unknown {
+  if (err instanceof InputError) {
+    const map: Record<string, string> = { reason: '--reason', 'max-step': '--max-step', 'meta.reason': '--reason' };
+    const flag = map[err.field];
+    if (flag) {
+      const e = new InputError(err.code, flag, err.message.slice(err.field.length + 2), { cause: err });
+      return e;
+    }
+  }
+  return err;
+}
+
+/**
+ * The body of the change verbs (set-weight, mode, pause, resume, promote): resolve the target,
+ * run the change, print what changed (or the JSON document), close. Returns the exit code.
+ */
+export async function runChangeVerb(command: string, req: ChangeRequest, opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean }): Promise<number> {
+  const { painter, printJson, println, formatChanges } = await import('./output.js');
+  const target = await resolveTarget(opts);
+  try {
+    const by = opts.by ?? defaultBy();
+    const out = await target.change(req, { by, reason: opts.reason, ticket: opts.ticket });
+    if (opts.json) {
+      printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state });
+    } else {
+      const p = painter();
+      if (out.unchanged) println(`${command}: nothing to change (version ${out.state.version} stays)`);
+      else println(`${command}: ${formatChanges(out.changes)} ${p.dim(`(version ${out.state.version}, ${target.where})`)}`);
+    }
+    return 0;
+  } catch (err) {
+    throw asCliError(err);
+  } finally {
+    await target.close();
+  }
+}
