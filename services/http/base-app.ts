@@ -47,6 +47,8 @@ export function createBaseApp(opts: BaseAppOptions): BaseApp {
     return503OnClosing: true,
     forceCloseConnections: true,
   });
+  // JSON only: a text/plain body is a 415, not a string that reaches the handlers
+  app.removeContentTypeParser('text/plain');
   const counters = new RequestCounters();
 
   app.addHook('onRequest', async (req) => {
