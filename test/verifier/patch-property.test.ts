@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import jsonpatch from 'fast-json-patch';
+import { comparePair, diffValues, findingsToPatch } from '../../verifier/compare.js';
+import { parseJsonExact } from '../../verifier/json-exact.js';
+import { decimalEquivalent } from '../../verifier/normalize.js';
+import { compareDecimal, parseDecimal } from '../../shared/decimal.js';
+import { makePair } from './helpers.js';
+
+const jsonValue = fc.json({ maxDepth: 4 }).map((t) => JSON.parse(t) as unknown);
+
+/** Random JSON, and a second value made by mutating the first, so that both small and large diffs occur. */
+const related = jsonValue.chain((a) =>
+  fc.oneof(
+    fc.constant([a, structuredClone(a)] as const),
+    fc.constant([{ list: a, other: [a, 1] }, { list: Array.isArray(a) ? [...a].reverse() : a, other: [1, a] }] as const),
+    jsonValue.map((b) => [a, b] as const),
+    fc.tuple(fc.string({ maxLength: 3 }), jsonValue).map(([k, x]) => {
+      const b = structuredClone(a) as unknown;
+      if (b && typeof b === 'object' && !Array.isArray(b)) (b as Record<string, unknown>)[k] = x;
+      else if (Array.isArray(b)) b.push(x);
+      return [a, b] as const;
+    }),
+  ),
+);
+
+describe('findings are the patch', () => {
+  it('applying the reported patch to a yields b (no rules)', () => {
+    fc.assert(
+      fc.property(related, ([a, b]) => {
+        const findings = diffValues(a, b);
+        const patch = findingsToPatch(findings);
+        const out = jsonpatch.applyPatch(structuredClone(a), patch, true, true, false).newDocument;
+        expect(out).toEqual(b);
+        if (JSON.stringify(a) === JSON.stringify(b)) expect(findings).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reports nothing for a value and a key-shuffled copy of it', () => {
+    const shuffle = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(shuffle);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, shuffle(x)]));
+      return v;
+    };
+    fc.assert(
+      fc.property(jsonValue, (a) => {
+        expect(diffValues(a, shuffle(a))).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('exact numbers', () => {
+  const decimalText = fc
+    .tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 }))
+    .map(([coef, scale]) => {
+      const neg = coef < 0n;
+      const digits = (neg ? -coef : coef).toString().padStart(scale + 1, '0');
+      return `${neg ? '-' : ''}${digits.slice(0, digits.length - scale)}${scale ? '.' + digits.slice(digits.length - scale) : ''}`;
+    });
+
+  it('decimal equivalence agrees with exact BigInt comparison, in number and string forms', () => {
+    fc.assert(
+      fc.property(decimalText, decimalText, fc.boolean(), (x, y, asNumber) => {
+        const exact = compareDecimal(parseDecimal(x)!, parseDecimal(y)!) === 0;
+        expect(decimalEquivalent(x, y)).toBe(exact);
+        expect(decimalEquivalent(x, x + '0'.repeat(x.includes('.') ? 2 : 0))).toBe(true);
+        if (asNumber) {
+          const n = Number(x);
+          // A number stands for its shortest round-trip text: equal to x only when that text is x's value.
+          expect(decimalEquivalent(n, x)).toBe(compareDecimal(parseDecimal(n)!, parseDecimal(x)!) === 0);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a body with long numbers: equal texts give no finding, one changed digit gives exactly one', () => {
+    fc.assert(
+      fc.property(decimalText, fc.integer({ min: 0, max: 8 }), (x, d) => {
+        const body = `{"amount": ${x}, "other": [${x}, 1]}`;
+        expect(comparePair(makePair({ body }, { body }), {}).findings).toEqual([]);
+        const last = x[x.length - 1];
+        const changed = x.slice(0, -1) + String((Number(last) + 1 + d) % 10);
+        const v = comparePair(makePair({ body }, { body: `{"amount": ${changed}, "other": [${x}, 1]}` }), {});
+        expect(v.findings.map((f) => [f.path, f.kind])).toEqual([['/amount', 'value']]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps literals that a double cannot hold', () => {
+    const p = parseJsonExact('{"a": 12345678901234567.89, "b": "12345678901234567.89", "c": 1.5, "d": 0.1000000000000000055511151231257827}');
+    expect(p.exactNumbers).toBe(true);
+    expect(p.value).toEqual({ a: '\u0000#12345678901234567.89', b: '12345678901234567.89', c: 1.5, d: '\u0000#0.1000000000000000055511151231257827' });
+  });
+});

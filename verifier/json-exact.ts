@@ -1,0 +1,93 @@
+/**
+ * JSON parsing that keeps long numbers exact. `JSON.parse` turns `12345678901234567.89` into
+ * the nearest double, so two amounts that differ in their last digits would compare equal.
+ *
+ * Text with no run of 16+ digit-or-dot characters cannot hold a number with more than 15
+ * significant digits, and every such number survives a double exactly: that text goes straight
+ * to `JSON.parse`. Otherwise a pre-pass rewrites each number literal that does not survive a
+ * double into a marked string (`"\u0000#<literal>"`); the rest of the verifier reads those with
+ * `exactNumberText()` and never through a float.
+ */
+import { compareDecimal, parseDecimal } from '../shared/decimal.js';
+
+export const EXACT_NUMBER_MARK = '\u0000#';
+
+const MAYBE_LONG_NUMBER = /[0-9.]{16}/;
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+export interface ParsedJson {
+  value: unknown;
+  /** True when the value holds marked exact numbers (then a full reconcile pass is needed). */
+  exactNumbers: boolean;
+}
+
+/** True when the literal means the same number as the double JSON.parse would make of it. */
+function survivesDouble(literal: string): boolean {
+  const d = parseDecimal(literal);
+  const asDouble = Number(literal);
+  if (!d || !Number.isFinite(asDouble)) return false;
+  const back = parseDecimal(asDouble);
+  return back !== undefined && compareDecimal(d, back) === 0;
+}
+
+/** Throws SyntaxError like JSON.parse. */
+export function parseJsonExact(text: string): ParsedJson {
+  if (!MAYBE_LONG_NUMBER.test(text)) return { value: JSON.parse(text), exactNumbers: false };
+  let marked = false;
+  const rewritten = text.replace(STRING_OR_NUMBER, (m) => {
+    if (m.charCodeAt(0) === 34 /* " */ || m.length < 16 || survivesDouble(m)) return m;
+    marked = true;
+    return `"\\u0000#${m}"`;
+  });
+  return { value: JSON.parse(rewritten), exactNumbers: marked };
+}
+
+export function isExactNumber(v: unknown): boolean {
+  return typeof v === 'string' && v.charCodeAt(0) === 0 && v.startsWith(EXACT_NUMBER_MARK);
+}
+
+/** The number literal behind a marked string. */
+export function exactNumberText(v: string): string {
+  return v.slice(EXACT_NUMBER_MARK.length);
+}
+
+/** A JSON type name, with marked exact numbers counted as numbers. */
+export function jsonType(v: unknown): 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'undefined' {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  const t = typeof v;
+  if (t === 'string') return isExactNumber(v) ? 'number' : 'string';
+  if (t === 'number' || t === 'boolean' || t === 'object') return t;
+  return 'undefined';
+}
+
+/**
+ * Replaces marked exact numbers with something JSON can carry without losing digits: the
+ * literal as a string. Used where values leave the verifier (findings, examples).
+ */
+export function unmarkExactNumbers(v: unknown): unknown {
+  if (typeof v === 'string') return isExactNumber(v) ? exactNumberText(v) : v;
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const u = unmarkExactNumbers(v[i]);
+      if (u !== v[i]) (out ??= v.slice())[i] = u;
+    }
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    const u = unmarkExactNumbers(x);
+    if (u !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = u;
+  }
+  return out ?? v;
+}
+
+/** JSON text for a parsed value, with marked exact numbers written back as number literals. */
+export function stringifyExact(v: unknown): string {
+  const text = JSON.stringify(v);
+  if (text === undefined || !text.includes('\\u0000#')) return text;
+  return text.replace(/"\\u0000#(-?[0-9.eE+-]+)"/g, '$1');
+}
