@@ -133,7 +133,8 @@ export class Aggregator {
   private routeFor(name: string): [string, RouteState] {
     let r = this.routes.get(name);
     if (r) return [name, r];
-    if (this.routes.size >= this.maxRoutes) {
+    // The "(other)" bucket takes the last place under the cap.
+    if (this.routes.size >= this.maxRoutes - 1) {
       if (this.otherRoutes.size < OTHER_DISTINCT_CAP) this.otherRoutes.add(name);
       name = OTHER_ROUTE;
       r = this.routes.get(name);

@@ -28,7 +28,7 @@ export function captured(spec: SideSpec = {}): CapturedResponse {
 
 let seq = 0;
 
-export function makePair(legacy: SideSpec, v2: SideSpec, extra: Partial<MirroredPair> & { replica?: SideSpec | CapturedResponse } = {}): MirroredPair {
+export function makePair(legacy: SideSpec, v2: SideSpec, extra: Omit<Partial<MirroredPair>, 'replica'> & { replica?: SideSpec } = {}): MirroredPair {
   const { replica, ...rest } = extra;
   const pair: MirroredPair = {
     id: `p-${++seq}`,
@@ -41,6 +41,6 @@ export function makePair(legacy: SideSpec, v2: SideSpec, extra: Partial<Mirrored
     v2: captured(v2),
     ...rest,
   };
-  if (replica) pair.replica = 'latencyMs' in replica && typeof (replica as CapturedResponse).body === 'string' ? (replica as CapturedResponse) : captured(replica as SideSpec);
+  if (replica) pair.replica = captured(replica);
   return pair;
 }
