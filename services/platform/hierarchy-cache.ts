@@ -1,6 +1,6 @@
 /**
- * V2's hierarchy-balance cache: an entry lives 3 s; a request in its last second is served
- * from it while one background recomputation replaces it, so steady traffic does not wait.
+ * V2's hierarchy-balance cache: an entry lives 3 s; a request in its last third (after 2 s) is
+ * served from it while one background recomputation replaces it, so steady traffic does not wait.
  * In Redis when configured (shared by V2 processes), in process otherwise, and in process
  * whenever Redis fails: the cache never turns into an error. One computation per hierarchy
  * at a time (single flight); a posting into a hierarchy drops its entry.
@@ -36,7 +36,7 @@ export class HierarchyCache {
 
   constructor(private readonly opts: HierarchyCacheOptions) {
     this.ttlMs = opts.ttlMs ?? 3000;
-    this.refreshAfterMs = opts.refreshAfterMs ?? this.ttlMs - 1000;
+    this.refreshAfterMs = opts.refreshAfterMs ?? Math.round((this.ttlMs * 2) / 3);
     this.keyPrefix = opts.keyPrefix ?? 'cutover:demo:v2:hierarchy';
   }
 
