@@ -1,5 +1,64 @@
-import { notYetAvailable } from '../errors.js';
+/**
+ * `cutover run plan.yaml`: drive a rollout plan with analysis and automatic rollback.
+ * Exit 0 when the plan completes, 1 when it rolls back, is aborted or refused, 2 for a bad plan
+ * or bad arguments. The work is in rollout-cli/plan/; this file only wires it up.
+ */
+import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { loadConfig, type CutoverConfig } from '../../shared/config.js';
+import { openStateStore } from '../../shared/state/index.js';
+import { usageError } from '../errors.js';
+import { drivePlan } from '../plan/driver.js';
+import { openMetricsSource } from '../plan/metrics-source.js';
+import { loadPlan } from '../plan/schema.js';
+import { makeReporter } from '../plan/view.js';
 
-export async function run(): Promise<number> {
-  throw notYetAvailable('run', 6);
+export interface RunOptions {
+  state?: string;
+  admin?: string;
+  token?: string;
+  config?: string;
+  by?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+function whoAmI(): string {
+  let user = process.env.USER ?? '';
+  try {
+    user = user || userInfo().username;
+  } catch {
+    user = user || 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}
+
+export async function run(args: string[], opts: RunOptions): Promise<number> {
+  const file = args[0];
+  if (!file) throw usageError('plan', 'give the plan file: cutover run plan.yaml');
+  const plan = loadPlan(file);
+
+  const configFile = opts.config ?? 'cutover.yaml';
+  const config: Readonly<CutoverConfig> | undefined = existsSync(configFile) ? loadConfig(configFile) : undefined;
+  const stateUrl = opts.state ?? config?.state;
+  if (!stateUrl) throw usageError('--state', `no ${configFile} here to take it from; give --state file://PATH or redis://HOST:PORT/DB`);
+  if (opts.admin !== undefined && !/^https?:\/\/\S+$/.test(opts.admin)) throw usageError('--admin', `must be a proxy's admin URL like http://127.0.0.1:8081 (got ${opts.admin})`);
+  const token = opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
+  const holder = `${opts.by ?? whoAmI()} (pid ${process.pid})`;
+
+  const store = openStateStore(stateUrl);
+  const reporter = makeReporter({ json: !!opts.json, stream: process.stdout });
+  const stopper = new AbortController();
+  const onSignal = () => stopper.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const source = openMetricsSource(plan.analysis.metricsSource, { store, adminUrls: opts.admin ? [opts.admin] : plan.admin, token });
+    return await drivePlan({ plan, store, source, reporter, holder, dryRun: !!opts.dryRun, signal: stopper.signal });
+  } finally {
+    reporter.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close().catch(() => undefined);
+  }
 }

@@ -140,7 +140,11 @@ export function stepMachine(limits: MachineLimits, prev: MachineState, input: Ma
   }
 
   if (!state.applied) {
-    applyCurrent(state, actions, input, limits);
+    if (input.control.paused && !input.control.promoteRequested) {
+      actions.push({ type: 'hold', reason: `the rollout is paused; waiting for \`cutover resume\` before applying ${label(state.step)}` });
+    } else {
+      applyCurrent(state, actions, input, limits);
+    }
     return { state, actions };
   }
 

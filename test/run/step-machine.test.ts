@@ -202,7 +202,7 @@ describe('manual pause', () => {
   });
 
   it('does not write a second pause when the rollout is already paused as the step begins', () => {
-    const out = run({ ...initialMachineState(), step: 3 }, { now: 1000, control: { ...calm, paused: true } });
+    const out = run({ ...initialMachineState(), step: 3 }, { now: 1000, control: { paused: true, aborted: false, promoteRequested: true } });
     expect(out.actions).toEqual([{ type: 'apply-step', step: 3 }]);
     expect(out.state.pausedBy).toBe('manual-step');
   });
@@ -214,6 +214,13 @@ describe('manual pause', () => {
 });
 
 describe('pause by a human and promote', () => {
+  it('a run started on a paused rollout applies nothing until it is resumed', () => {
+    const held = run(initialMachineState(), { now: 1000, control: { ...calm, paused: true } });
+    expect(held.actions).toEqual([{ type: 'hold', reason: 'the rollout is paused; waiting for `cutover resume` before applying step 1 of 5' }]);
+    expect(held.state.applied).toBe(false);
+    expect(types(run(held.state, { now: 2000 }).actions)).toEqual(['apply-step']);
+  });
+
   it('a paused rollout never advances, even after its hold with passing checks', () => {
     const out = run(at(1), { now: 60_000, check: pass, control: { ...calm, paused: true } });
     expect(out.actions).toEqual([{ type: 'hold', reason: 'step 2 of 5: the rollout is paused; waiting for `cutover resume`' }]);
