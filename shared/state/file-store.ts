@@ -158,9 +158,17 @@ export class FileStateStore implements StateStore {
 
   private async appendHistoryLine(entry: HistoryEntry): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const fh = await open(this.historyPath, 'a');
+    const fh = await open(this.historyPath, 'a+');
     try {
-      await fh.writeFile(JSON.stringify(entry) + '\n');
+      // a line torn by a crash mid-append is ended first, so that this entry stands on its own line
+      const { size } = await fh.stat();
+      let lead = '';
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) lead = '\n';
+      }
+      await fh.writeFile(lead + JSON.stringify(entry) + '\n');
       await fh.sync();
     } finally {
       await fh.close();
@@ -195,6 +203,25 @@ export class FileStateStore implements StateStore {
     }
   }
 
+  /** Temp files of writers that died before their rename (same host, pid gone). */
+  private async removeOrphanTemps(): Promise<void> {
+    let files: string[];
+    try {
+      files = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      const m = /^\.tmp-(\d+)-/.exec(f);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') await unlink(join(this.dir, f)).catch(() => undefined);
+      }
+    }
+  }
+
   /** Puts back a history entry lost to a crash between the state rename and the history append. */
   private async repairHistory(doc: StateFile | undefined): Promise<void> {
     if (!doc?.lastChange || doc.lastChange.version !== doc.state.version) return;
@@ -212,6 +239,7 @@ export class FileStateStore implements StateStore {
       const curVersion = cur?.state.version ?? 0;
       if (curVersion !== expectedVersion) throw new StateConflictError(expectedVersion, curVersion);
       await this.repairHistory(cur);
+      await this.removeOrphanTemps();
       const at = new Date().toISOString();
       const state: RolloutState = {
         ...next,
