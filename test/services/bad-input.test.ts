@@ -52,8 +52,8 @@ describe('POST /transactions bad input', () => {
       for (const [base, extra] of [
         [svc.legacy.url, {}],
         [svc.v2.url, FULL_KEY],
-      ] as const) {
-        const key = c.key === null ? {} : { 'idempotency-key': c.key ?? `bad-${c.name.replace(/[^A-Za-z0-9]+/g, '-')}` };
+      ] as Array<[string, Record<string, string>]>) {
+        const key: Record<string, string> = c.key === null ? {} : { 'idempotency-key': c.key ?? `bad-${c.name.replace(/[^A-Za-z0-9]+/g, '-')}` };
         const r = await postJson(`${base}/transactions`, c.body, { ...extra, ...key });
         expect(r.status, `${base} ${JSON.stringify(r.body)}`).toBe(c.status);
         expect(r.body.error.code).toMatch(/^CUTOVER_ERR_SVC_/);

@@ -45,7 +45,7 @@ describe('V2 rate limit shared through Redis', () => {
   it('two processes share one bucket: the combined allowed count stays within burst + rate x time', async () => {
     expect(urls).toHaveLength(2);
     const t0 = Date.now();
-    const results = [];
+    const results: Array<Awaited<ReturnType<typeof hit>>> = [];
     for (let i = 0; i < 40; i++) {
       results.push(await hit(urls[i % 2], TINY));
       await new Promise((r) => setTimeout(r, 20));
@@ -76,12 +76,12 @@ describe('V2 rate limit shared through Redis', () => {
   it('with Redis killed, V2 keeps answering on local limits and its own cache, never a 5xx', async () => {
     await redis.stop();
     await new Promise((r) => setTimeout(r, 200));
-    const full = [];
+    const full: Array<Awaited<ReturnType<typeof hit>>> = [];
     for (let i = 0; i < 60; i++) full.push(await hit(urls[i % 2], FULL, i % 3 === 0 ? '/hierarchies/H-0003/balance' : '/members/M-000002'));
     expect(full.filter((r) => r.status !== 200)).toEqual([]);
     expect(full.filter((r) => r.source !== null).every((r) => r.source === 'local')).toBe(true);
 
-    const tiny = [];
+    const tiny: Array<Awaited<ReturnType<typeof hit>>> = [];
     for (let i = 0; i < 30; i++) tiny.push(await hit(urls[i % 2], TINY));
     expect(tiny.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     const allowedPerProcess = [0, 1].map((k) => tiny.filter((r, i) => i % 2 === k && r.status === 200).length);
