@@ -1,0 +1,36 @@
+/**
+ * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
+ * benchmark origins. Prints `listening PORT`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfigText } from '../shared/config.js';
+import { startProxy } from '../proxy/index.js';
+
+const arg = (name: string) => process.argv[process.argv.indexOf(`--${name}`) + 1];
+const mode = arg('mode');
+const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-'));
+const route =
+  mode === 'canary'
+    ? 'mode: canary\n    weight: 10\n    stickyBy: param:accountId'
+    : mode === 'mirror'
+      ? 'mode: mirror\n    mirror: { sample: 100, maxInFlight: 512 }'
+      : 'mode: legacy';
+const config = parseConfigText(
+  `
+upstreams: { legacy: ${arg('legacy')}, v2: ${arg('v2')} }
+listen: { data: 127.0.0.1:0, admin: 127.0.0.1:0 }
+state: file://${join(dir, 'state.json')}
+routes:
+  - name: balance
+    match: { method: GET, path: /accounts/:accountId/balance }
+    ${route}
+`,
+  'bench',
+  {},
+);
+process.env.CUTOVER_LOG_LEVEL = 'warn';
+const proxy = await startProxy({ config });
+process.stdout.write(`listening ${new URL(proxy.dataUrl).port}\n`);
+process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));

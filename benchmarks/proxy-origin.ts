@@ -1,0 +1,36 @@
+/**
+ * Benchmark origin: a small node:http server answering every request with a ~600-byte JSON
+ * balance. Prints `listening PORT` once bound. `--name` goes into the body (legacy/v2).
+ */
+import http from 'node:http';
+
+const name = process.argv[process.argv.indexOf('--name') + 1] ?? 'legacy';
+const balance = {
+  accountId: 'ACC-000123',
+  currency: 'EUR',
+  balance: '15234.57',
+  available: '14980.12',
+  pending: '254.45',
+  overdraftLimit: '1000.00',
+  asOf: '2026-11-23T00:00:00.000Z',
+  holds: [
+    { id: 'H-1', amount: '100.00', reason: 'card authorisation', createdAt: '2026-11-22T10:11:12.000Z' },
+    { id: 'H-2', amount: '154.45', reason: 'pending transfer', createdAt: '2026-11-22T18:01:02.000Z' },
+  ],
+  flags: { frozen: false, dormant: false, kycVerified: true },
+  served: name,
+  links: { self: '/accounts/ACC-000123/balance', transactions: '/accounts/ACC-000123/transactions?limit=50' },
+  requestId: 'req-0000000000000000',
+};
+const body = Buffer.from(JSON.stringify(balance));
+
+const server = http.createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+  res.end(body);
+});
+server.keepAliveTimeout = 30_000;
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`listening ${(server.address() as { port: number }).port} ${body.length}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

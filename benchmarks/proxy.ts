@@ -1,0 +1,236 @@
+/**
+ * `npm run bench:proxy`: the proxy against a direct connection and bare @fastify/http-proxy,
+ * same run, same machine. Not a test.
+ *
+ * Setups: direct to the origin, bare Fastify + @fastify/http-proxy, cutover in legacy,
+ * canary 10 % (sticky by the accountId path param) and mirror 100 % (V2 = a second origin).
+ * 50 connections, rounds in alternating order, medians with min-max. Where `taskset` exists the
+ * proxies run on core 0, the origins and the load generator (this process) on core 1. CPU per
+ * request of the proxy process comes from /proc/PID/stat.
+ *
+ * Options: --rounds N (default 3), --duration S (default 10), --quick (3 rounds of 4 s),
+ * --only a,b (setup names), --out FILE (default reports/bench/proxy.json).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : dflt;
+};
+const quick = flag('quick');
+const ROUNDS = Number(opt('rounds', '3'));
+const DURATION = Number(opt('duration', quick ? '4' : '10'));
+const WARMUP = quick ? 1 : 2;
+const CONNECTIONS = 50;
+const OUT = resolve(ROOT, opt('out', 'reports/bench/proxy.json'));
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const PIN = hasTaskset();
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  /** Body size, printed by the origin. */
+  bytes?: number;
+}
+
+/** Start a TS script with tsx, pinned to `core` when taskset exists; resolves with the port it prints. */
+function startScript(script: string, args: string[], core: number): Promise<Child> {
+  const nodeArgs = ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args];
+  const proc = PIN ? spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], { cwd: ROOT }) : spawn(process.execPath, nodeArgs, { cwd: ROOT });
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`${script} did not start: ${out}`)), 30_000);
+    proc.stderr!.on('data', (d) => (out += d));
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening (\d+)(?: (\d+))?\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res({ proc, port: Number(m[1]), bytes: m[2] ? Number(m[2]) : undefined });
+      }
+    });
+    proc.on('exit', (code) => rej(new Error(`${script} exited ${code}: ${out}`)));
+  });
+}
+
+/** The node process's own PID (taskset execs node in place, so it is the same PID). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command).
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+// 64 accounts so the canary's sticky key varies; every setup gets the same paths.
+const REQUESTS = Array.from({ length: 64 }, (_, i) => ({ method: 'GET' as const, path: `/accounts/ACC-${String(i * 7919).padStart(6, '0')}/balance` }));
+
+interface RunResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUsPerRequest: number | null;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(port: number, seconds: number): Promise<autocannon.Result> {
+  return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: seconds, requests: REQUESTS });
+}
+
+async function measure(port: number, pid: number | null): Promise<RunResult> {
+  await load(port, WARMUP);
+  const before = pid ? cpuTicks(pid) : 0;
+  const r = await load(port, DURATION);
+  const after = pid ? cpuTicks(pid) : 0;
+  const total = r.requests.total || 1;
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpuUsPerRequest: pid ? Math.round((((after - before) * 1e6) / CLK_TCK / total) * 10) / 10 : null,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+let bodyBytes: number | undefined;
+
+async function main(): Promise<void> {
+  if (PIN) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('exit', stopAll);
+  try {
+    const legacy = await startScript('proxy-origin.ts', ['--name', 'legacy'], 1);
+    const v2 = await startScript('proxy-origin.ts', ['--name', 'v2'], 1);
+    children.push(legacy.proc, v2.proc);
+    bodyBytes = legacy.bytes;
+    const legacyUrl = `http://127.0.0.1:${legacy.port}`;
+    const v2Url = `http://127.0.0.1:${v2.port}`;
+    const setups: Array<{ name: string; start: () => Promise<Child | null> }> = [
+      { name: 'direct', start: async () => null },
+      { name: 'bare-http-proxy', start: () => startScript('proxy-bare.ts', ['--upstream', legacyUrl], 0) },
+      ...(['legacy', 'canary', 'mirror'] as const).map((mode) => ({
+        name: `cutover-${mode}`,
+        start: () => startScript('proxy-cutover.ts', ['--mode', mode, '--legacy', legacyUrl, '--v2', v2Url], 0),
+      })),
+    ];
+    const only = opt('only', '');
+    const chosen = only ? setups.filter((s) => only.split(',').includes(s.name) || s.name === 'direct' || s.name === 'bare-http-proxy') : setups;
+
+    const results = new Map<string, RunResult[]>(chosen.map((s) => [s.name, []]));
+    process.stdout.write(`proxy benchmark: ${ROUNDS} rounds x ${DURATION}s, ${CONNECTIONS} connections, pinned: ${PIN ? 'proxy core 0, origin + load core 1' : 'no (taskset missing)'}\n`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+      for (const s of order) {
+        // Each proxy runs alone on its core: started for its run, stopped after.
+        const child = await s.start();
+        if (child) children.push(child.proc);
+        const port = child?.port ?? legacy.port;
+        const r = await measure(port, child?.proc.pid ?? null);
+        results.get(s.name)!.push(r);
+        process.stdout.write(
+          `  round ${round + 1} ${s.name.padEnd(16)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
+            `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}\n`,
+        );
+        if (child) {
+          child.proc.kill('SIGTERM');
+          await new Promise((res) => child.proc.once('exit', res));
+        }
+      }
+    }
+
+    const summary = (name: string) => {
+      const rs = results.get(name)!;
+      const rps = rs.map((r) => r.rps);
+      const cpu = rs.map((r) => r.cpuUsPerRequest).filter((c): c is number => c !== null);
+      return {
+        rps: { median: Math.round(median(rps)), min: Math.round(Math.min(...rps)), max: Math.round(Math.max(...rps)) },
+        p50Ms: median(rs.map((r) => r.p50)),
+        p99Ms: { median: median(rs.map((r) => r.p99)), min: Math.min(...rs.map((r) => r.p99)), max: Math.max(...rs.map((r) => r.p99)) },
+        cpuUsPerRequest: cpu.length ? { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu) } : null,
+        non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+      };
+    };
+    const direct = summary('direct');
+    const bare = results.has('bare-http-proxy') ? summary('bare-http-proxy') : null;
+    const setupsOut: Record<string, unknown> = {};
+    for (const s of chosen) {
+      const sum = summary(s.name);
+      const rounds = results.get(s.name)!;
+      const perRoundVsBare = bare ? rounds.map((r, i) => r.rps / results.get('bare-http-proxy')![i].rps) : [];
+      setupsOut[s.name] = {
+        ...sum,
+        vsDirect: Math.round((sum.rps.median / direct.rps.median) * 100) / 100,
+        vsBare: bare ? Math.round((sum.rps.median / bare.rps.median) * 100) / 100 : null,
+        vsBarePerRound: perRoundVsBare.map((x) => Math.round(x * 100) / 100),
+        rounds,
+      };
+    }
+    const targets = {
+      canaryVsBare: { target: 1.0, measured: (setupsOut['cutover-canary'] as { vsBare: number } | undefined)?.vsBare ?? null },
+      mirrorVsBare: { target: 0.7, measured: (setupsOut['cutover-mirror'] as { vsBare: number } | undefined)?.vsBare ?? null },
+    };
+    const report = {
+      schemaVersion: 1,
+      benchmark: 'proxy',
+      at: new Date().toISOString(),
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, pinned: PIN },
+      method: { rounds: ROUNDS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, bodyBytes: bodyBytes ?? null, paths: REQUESTS.length },
+      setups: setupsOut,
+      targets,
+    };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
+
+    process.stdout.write('\nsetup              rps (median, min-max)     p50 ms  p99 ms (min-max)   CPU µs/req   vs direct  vs bare\n');
+    for (const s of chosen) {
+      const r = setupsOut[s.name] as ReturnType<typeof summary> & { vsDirect: number; vsBare: number | null };
+      process.stdout.write(
+        `${s.name.padEnd(18)} ${`${r.rps.median} (${r.rps.min}-${r.rps.max})`.padEnd(25)} ${String(r.p50Ms).padStart(6)}  ${`${r.p99Ms.median} (${r.p99Ms.min}-${r.p99Ms.max})`.padEnd(18)} ${String(r.cpuUsPerRequest?.median ?? '-').padStart(10)}   ${r.vsDirect.toFixed(2).padStart(8)}  ${r.vsBare === null ? '-' : r.vsBare.toFixed(2)}\n`,
+      );
+    }
+    process.stdout.write(`\ntargets: canary >= 1.0x bare (measured ${targets.canaryVsBare.measured}), mirror >= 0.7x bare (measured ${targets.mirrorVsBare.measured})\nwrote ${OUT}\n`);
+    if (!existsSync(OUT)) throw new Error('report not written');
+  } finally {
+    stopAll();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench:proxy failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
