@@ -83,6 +83,12 @@ describe('POST /transactions bad input', () => {
     expect((await r.json()).error.message).toContain('content-type:');
   });
 
+  it('a body over 64 KiB is a 413 naming body', async () => {
+    const r = await postJson(`${svc.legacy.url}/transactions`, { ...good, description: 'x'.repeat(70_000) }, { 'idempotency-key': 'big' });
+    expect(r.status).toBe(413);
+    expect(r.body.error.message).toContain('body: larger than 65536 bytes');
+  });
+
   it('several mistakes at once are all named', async () => {
     const r = await postJson(`${svc.legacy.url}/transactions`, { accountId: 'A-000001', type: 'x', amount: '1.234', currency: 'XYZ' }, { 'idempotency-key': 'multi' });
     expect(r.status).toBe(400);
