@@ -8,6 +8,7 @@ import type { HistoryEntry, Waiver } from '../shared/state/types.js';
 import type { StatsSnapshot } from '../shared/stats/types.js';
 import type { AggregateSnapshot, PathAggregate, RouteAggregate, Verdict as VerifierVerdict } from '../verifier/types.js';
 import { DEFAULT_EXAMPLE_BODY_BYTES, buildExample } from './examples.js';
+import { evaluateGate } from './gate.js';
 import { deltaDistribution, latencySummary } from './latency.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -50,8 +51,10 @@ export interface BuildInput {
   verdicts?: ReadonlyMap<string, VerifierVerdict>;
   waivers?: readonly Waiver[];
   redaction?: Partial<RedactionRules>;
-  /** `--fail-on-mismatch-rate`: the threshold for every route. */
+  /** `--fail-on-mismatch-rate`: the threshold for every route, and a gate. */
   threshold?: number;
+  /** `--fail-on-open-findings`. */
+  failOnOpenFindings?: boolean;
   since?: string | null;
   now?: string;
   sources?: string[];
@@ -224,7 +227,8 @@ function routeReport(
 
   const ranked = [...(agg?.paths ?? [])]
     .map((p) => ({ p, total: num(p.count) + num(p.waived) + num(p.noise) }))
-    .sort((a, b) => b.total - a.total || num(b.p.count) - num(a.p.count) || String(a.p.path).localeCompare(String(b.p.path)));
+    // open differences first (by their rate), then waived and noise by theirs
+    .sort((a, b) => num(b.p.count) - num(a.p.count) || b.total - a.total || String(a.p.path).localeCompare(String(b.p.path)));
   const listed = ranked.slice(0, limits.pathsPerRoute);
   const dropped = ranked.slice(limits.pathsPerRoute);
   omitted.paths += dropped.length;
@@ -308,7 +312,9 @@ export function buildReport(input: BuildInput): ReportModel {
   const names = [...new Set([...aggs.keys(), ...Object.keys(input.stats?.routes ?? {})])].sort();
   const routes = names.map((n) => routeReport(n, aggs.get(n), input, limits, thresholds, budget, redactor, nowMs, omitted));
 
-  const full = buildTimeline(history, { since: input.since ?? null });
+  // the timeline runs on to the end of the verified traffic when that is later than the last change
+  const dataEnd = maxOf([...routes.map((r) => r.lastSeen), str(input.stats?.to)]);
+  const full = buildTimeline(history, { since: input.since ?? null, ...(dataEnd ? { now: dataEnd } : {}) });
   const { timeline, omitted: eventsOmitted } = capTimeline(full, limits.timelineEvents);
 
   const pairs = routes.reduce((n, r) => n + r.pairs, 0);
@@ -335,7 +341,7 @@ export function buildReport(input: BuildInput): ReportModel {
     eventsOmitted,
   };
 
-  return {
+  const model: Omit<ReportModel, 'gate'> = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: now,
     sources: input.sources ?? [],
@@ -358,4 +364,5 @@ export function buildReport(input: BuildInput): ReportModel {
     limits: limitsOut,
     redaction: { headers: redactor.rules.headers, paths: redactor.rules.paths },
   };
+  return { ...model, gate: evaluateGate(model, { maxMismatchRate: input.threshold ?? null, failOnOpenFindings: input.failOnOpenFindings }) };
 }

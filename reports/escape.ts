@@ -14,10 +14,10 @@ export function escHtml(value: unknown): string {
 export function escMd(value: unknown): string {
   return String(value ?? '')
     .replace(/\r?\n|\r/g, ' ')
-    .replace(/[\\`*_{}[\]()#+!|~>]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`);
 }
 
 /**

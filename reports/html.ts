@@ -50,6 +50,7 @@ td.path{word-break:break-all}
 .ex{border:1px solid var(--line);border-radius:8px;padding:8px 10px;margin:8px 0 12px}
 .ex-h{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12.5px;color:var(--muted);margin-bottom:6px}
 .ex-h b{color:var(--fg);font-weight:600}
+table.fields th:nth-child(1){width:28%}table.fields th:nth-child(2){width:10%}table.fields th:nth-child(3),table.fields th:nth-child(4){width:31%}
 table.fields td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 td.lv{background:#fef2f2}td.vv{background:#ecfdf5}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:10px}
@@ -77,6 +78,10 @@ svg path.series.dim{opacity:.15}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:4px}
 tr.ev-abort td{background:#fef2f2}
 tr.ev-check-fail td{background:#fff7ed}
+.gate{border-radius:8px;padding:8px 12px;margin:6px 0 10px;border:1px solid}
+.gate ul{margin:4px 0 0 18px;padding:0}
+.gate-failed{background:#fef2f2;border-color:#fecaca}
+.gate-passed{background:#ecfdf5;border-color:#a7f3d0}
 footer{margin-top:32px;color:var(--muted);font-size:12.5px;border-top:1px solid var(--line);padding-top:8px}
 `;
 
@@ -135,7 +140,21 @@ function head(model: ReportModel): string {
     card(fmtInt(t.noisyPaths), 'noisy paths'),
     card(fmtInt(t.volatilePaths), 'suspected volatile'),
     `</div>`,
+    gateBox(model),
   ].join('');
+}
+
+function gateBox(model: ReportModel): string {
+  const g = model.gate;
+  if (g.maxMismatchRate === null && !g.failOnOpenFindings) return '';
+  const asked = [g.maxMismatchRate !== null ? `mismatch rate at most ${fmtPct(g.maxMismatchRate)} per route` : '', g.failOnOpenFindings ? 'no open findings' : '']
+    .filter(Boolean)
+    .join(' and ');
+  return (
+    `<div class="gate ${g.failed ? 'gate-failed' : 'gate-passed'}"><b>CI gate ${g.failed ? 'failed' : 'passed'}</b>: ${e(asked)}` +
+    (g.failures.length ? `<ul>${g.failures.map((f) => `<li>${e(f)}</li>`).join('')}</ul>` : '') +
+    `</div>`
+  );
 }
 
 function card(value: string, label: string): string {
@@ -214,6 +233,10 @@ function bodyPre(side: ExampleSide): string {
   return `<pre>${lines.map((l, i) => `<span${gaps.has(i) ? ' class="gap"' : hl.has(i) ? ' class="hl"' : ''}>${e(l) || ' '}</span>`).join('')}</pre>`;
 }
 
+function statusLabel(status: number): string {
+  return status === 0 ? 'unknown' : String(status);
+}
+
 function sideBox(name: 'legacy' | 'v2', side: ExampleSide): string {
   const label = name === 'legacy' ? 'legacy' : 'V2';
   const bits = [`<b>${label}</b>`, `status ${side.status === 0 ? 'none' : side.status}`];
@@ -237,7 +260,13 @@ function exampleBlock(ex: Example): string {
   return (
     `<div class="ex"><div class="ex-h"><span><b>${e(ex.method)} ${e(ex.url)}</b></span><span>pair <span class="mono">${e(ex.pairId)}</span></span>` +
     `<span>trace <span class="mono">${e(ex.traceId ?? '-')}</span></span><span>${e(fmtTime(ex.at))}</span></div>` +
-    `${fields}<div class="sides">${sideBox('legacy', ex.legacy)}${sideBox('v2', ex.v2)}</div></div>`
+    `${fields}${
+      ex.bodies
+        ? `<div class="sides">${sideBox('legacy', ex.legacy)}${sideBox('v2', ex.v2)}</div>`
+        : `<p class="muted">${
+            ex.legacy.status || ex.v2.status ? `legacy status ${statusLabel(ex.legacy.status)}, V2 status ${statusLabel(ex.v2.status)}. ` : ''
+          }This source keeps the differing values only, not the bodies.</p>`
+    }</div>`
   );
 }
 
@@ -273,28 +302,36 @@ function statusMatrix(r: RouteReport): string {
   return `<table class="matrix"><thead><tr><th>legacy ↓ · V2 →</th>${m.v2.map((s) => `<th class="n">${label(s)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function latencyBlock(r: RouteReport): string {
+function latencyTable(r: RouteReport): string {
   const l = r.latency;
+  if (!l.legacy && !l.v2 && !l.delta) return `<p class="muted">No latency recorded.</p>`;
   const row = (name: string, s: typeof l.legacy) =>
     s
       ? `<tr><td>${name}</td><td class="n">${fmtInt(s.count)}</td><td class="n">${fmtMs(s.p50Ms)}</td><td class="n">${fmtMs(s.p95Ms)}</td><td class="n">${fmtMs(s.p99Ms)}</td><td class="n">${fmtMs(s.meanMs)}</td><td class="n">${fmtMs(s.maxMs)}</td></tr>`
       : '';
-  const table =
+  return (
     `<table><thead><tr><th>upstream</th><th class="n">answers</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th><th class="n">mean</th><th class="n">max</th></tr></thead><tbody>` +
     row('legacy', l.legacy) +
     row('V2', l.v2) +
     row('legacy replica', l.replica) +
     (l.delta
-      ? `<tr><td>V2 − legacy (paired)</td><td class="n">${fmtInt(l.delta.count)}</td><td class="n">${fmtSignedMs(l.delta.p50Ms)}</td><td class="n">${fmtSignedMs(l.delta.p95Ms)}</td>` +
+      ? `<tr><td>paired Δ</td><td class="n">${fmtInt(l.delta.count)}</td><td class="n">${fmtSignedMs(l.delta.p50Ms)}</td><td class="n">${fmtSignedMs(l.delta.p95Ms)}</td>` +
         `<td class="n">${fmtSignedMs(l.delta.p99Ms)}</td><td class="n">${fmtSignedMs(l.delta.meanMs)}</td><td class="n">${fmtSignedMs(l.delta.maxMs)}</td></tr>`
       : '') +
     `</tbody></table>` +
-    (l.delta ? `<p class="muted">V2 slower than legacy in ${e(fmtPct(l.delta.slowerShare))} of paired requests.</p>` : '');
-  const charts =
-    (l.legacy || l.v2 ? latencyChart(l, `${r.name}: latency percentiles, legacy vs V2`) : '') +
-    (l.delta ? deltaChart(l.delta, `${r.name}: distribution of paired V2 − legacy latency`) : '');
-  if (!l.legacy && !l.v2 && !l.delta) return `<p class="muted">No latency recorded.</p>`;
-  return `${table}${charts}`;
+    (l.delta ? `<p class="muted">V2 was slower than legacy in ${e(fmtPct(l.delta.slowerShare))} of paired requests.</p>` : '')
+  );
+}
+
+function latencyCharts(r: RouteReport): string {
+  const l = r.latency;
+  if (!l.legacy && !l.v2 && !l.delta) return '';
+  return (
+    `<div class="grid2">` +
+    `<div><h4>Latency percentiles</h4>${l.legacy || l.v2 ? latencyChart(l, `${r.name}: latency percentiles, legacy vs V2`) : '<p class="muted">No latency recorded.</p>'}</div>` +
+    `<div><h4>Paired delta (V2 − legacy), per request</h4>${l.delta ? deltaChart(l.delta, `${r.name}: distribution of paired V2 − legacy latency`) : '<p class="muted">No paired latencies.</p>'}</div>` +
+    `</div>`
+  );
 }
 
 function routeSection(r: RouteReport): string {
@@ -306,7 +343,8 @@ function routeSection(r: RouteReport): string {
     `${fmtInt(r.noiseOnly)} only noise, ${fmtInt(r.errors)} not comparable</p>` +
     `<h3>Differing paths</h3>${findingsTable(r)}` +
     examplesFor(r) +
-    `<div class="grid2"><div><h3>Status codes</h3>${statusMatrix(r)}</div><div><h3>Latency</h3>${latencyBlock(r)}</div></div>` +
+    `<div class="grid2"><div><h3>Status codes</h3>${statusMatrix(r)}</div><div><h3>Latency</h3>${latencyTable(r)}</div></div>` +
+    latencyCharts(r) +
     `</section>`
   );
 }
@@ -330,9 +368,10 @@ function timelineSection(tl: Timeline, colorOf: (route: string) => string): stri
   const rows = tl.events.map((ev) => {
     const cls = ev.kind === 'abort' ? 'ev-abort' : ev.kind === 'check' && ev.result === 'fail' ? 'ev-check-fail' : '';
     const nums = Object.entries(ev.numbers)
+      .filter(([k]) => !(k.endsWith(' limit') && k.slice(0, -6) in ev.numbers))
       .slice(0, 12)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+      .map(([k, v]) => (`${k} limit` in ev.numbers ? `${k} ${v} (limit ${ev.numbers[`${k} limit`]})` : `${k} ${v}`))
+      .join(' · ');
     return (
       `<tr class="${cls}" data-event-routes="${e(ev.routes.join('|'))}"><td class="n">${e(fmtTime(ev.at))}</td><td>${e(ev.action)}${ev.result ? ` ${e(ev.result)}` : ''}</td>` +
       `<td>${e(ev.routes.join(', ') || 'all')}</td><td>${e(ev.summary)}${nums ? `<div class="muted mono">${e(nums)}</div>` : ''}</td>` +

@@ -22,6 +22,12 @@ export function renderMarkdown(model: ReportModel): string {
       `${fmtInt(t.openPaths)} open, ${fmtInt(t.waivedPaths)} waived, ${fmtInt(t.noisyPaths)} noisy paths`,
   );
   out.push('');
+  const g = model.gate;
+  if (g.maxMismatchRate !== null || g.failOnOpenFindings) {
+    out.push(`**CI gate ${g.failed ? 'failed' : 'passed'}**${g.failures.length ? ':' : ''}`);
+    for (const f of g.failures) out.push(`- ${escMd(f)}`);
+    out.push('');
+  }
   if (model.routes.length > 0) {
     out.push('| route | verdict | pairs | mismatch rate | threshold | open | waived | noise | p99 legacy | p99 V2 | Δ p50 |');
     out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

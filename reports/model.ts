@@ -35,6 +35,17 @@ export interface ReportModel {
   limits: ReportLimits;
   /** What was masked (names only, never values). */
   redaction: { headers: string[]; paths: string[] };
+  /** The CI gates asked for (`--fail-on-mismatch-rate`, `--fail-on-open-findings`) and what they found. */
+  gate: Gate;
+}
+
+export interface Gate {
+  /** The mismatch-rate limit, when asked for. */
+  maxMismatchRate: number | null;
+  failOnOpenFindings: boolean;
+  failed: boolean;
+  /** One line per breach (`balance: mismatch rate 0.4% > 0.1%`). */
+  failures: string[];
 }
 
 export interface ReportTotals {
@@ -100,7 +111,7 @@ export interface RouteReport {
   verdict: Verdict;
   verdictReason: string;
   counts: { openPaths: number; waivedPaths: number; noisyPaths: number; volatilePaths: number };
-  /** Ranked by rate, highest first; capped (see `otherPaths`). */
+  /** Open pairs first (most first), then by all differing pairs; capped (see `otherPaths`). */
   paths: PathFinding[];
   /** Paths not listed one by one: the verifier's "other" bucket plus the report's own cap. */
   otherPaths: { paths: number; count: number };
@@ -125,7 +136,7 @@ export interface PathFinding {
   openCount: number;
   waivedCount: number;
   noiseCount: number;
-  /** count / route pairs: what the paths are ranked by. */
+  /** count / route pairs. */
   rate: number;
   /** openCount / route pairs. */
   openRate: number;

@@ -5,8 +5,9 @@
  */
 import { type JNode, compact, escapePointerToken, fromValue, parseLossless, splitPointer } from './json-tree.js';
 import { DEFAULT_REDACT_HEADERS } from '../shared/config.js';
+import { REDACTED } from '../verifier/redact.js';
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 /** Query parameters masked whatever the config says. */
 const SENSITIVE_PARAM = /token|secret|passw|api[-_]?key|signature|session|auth/i;

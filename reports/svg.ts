@@ -92,8 +92,9 @@ export function deltaChart(delta: DeltaDistribution, title: string): string {
   // x labels: first, zero (when inside), last
   const labelAt = (i: number, text: string, anchor: string) =>
     parts.push(`<text x="${r1(left + i * bw)}" y="${top + plotH + 14}" text-anchor="${anchor}" class="ax">${e(text)}</text>`);
-  labelAt(0, fmtSignedMs(bins[0]!.loMs), 'start');
-  labelAt(bins.length, fmtSignedMs(bins[bins.length - 1]!.hiMs), 'end');
+  const edge = (ms: number) => (ms === 0 ? '0' : fmtSignedMs(ms));
+  labelAt(0, edge(bins[0]!.loMs), 'start');
+  labelAt(bins.length, edge(bins[bins.length - 1]!.hiMs), 'end');
   const zero = bins.findIndex((b) => b.loMs >= 0);
   if (zero > 0 && zero < bins.length) {
     parts.push(`<line x1="${r1(left + zero * bw)}" y1="${top}" x2="${r1(left + zero * bw)}" y2="${top + plotH}" class="zero"/>`);
@@ -178,6 +179,8 @@ export function timelineChart(tl: Timeline, colorOf: (route: string) => string):
     from -= 30e3;
     to += 30e3;
   }
+  // room after the last change so its new level shows
+  to += (to - from) * 0.05;
   const x = (t: number) => left + (plotW * (t - from)) / (to - from);
   const y = (share: number) => top + plotH - (plotH * share) / 100;
   const parts: string[] = [];

@@ -149,15 +149,32 @@ function applyChange(routes: Map<string, RouteNow>, change: { path: string; from
   return [];
 }
 
+/** `balance: mirror; transactions: canary 5%` for a change that sets whole routes. */
+function describeRoutes(path: string, to: object): string {
+  const one = (name: string, r: unknown) => {
+    const x = (r ?? {}) as Partial<RouteNow>;
+    return `${name}: ${String(x.mode ?? '?')}${x.mode === 'canary' && typeof x.weight === 'number' ? ` ${x.weight}%` : ''}`;
+  };
+  if (path === 'routes') return Object.entries(to).map(([n, r]) => one(n, r)).join('; ');
+  return one(path.slice('routes.'.length), to);
+}
+
 function summarize(entry: HistoryEntry, kind: TimelineEventKind, result: string | null, routes: string[]): string {
   const parts: string[] = [];
   for (const c of entry.changes ?? []) {
     const p = c.path.replace(/^\//, '').replace(/\//g, '.');
     const m = /^routes\.(.+)\.(weight|mode)$/.exec(p);
     if (m) parts.push(`${m[1]}: ${m[2]} ${show(c.from)} → ${show(c.to)}`);
+    else if ((p === 'routes' || /^routes\.[^.]+$/.test(p)) && c.to && typeof c.to === 'object') parts.push(describeRoutes(p, c.to));
     else if (p !== 'abortReason' && p !== 'updatedAt' && p !== 'updatedBy') parts.push(`${p || 'state'}: ${show(c.from)} → ${show(c.to)}`);
   }
-  if (kind === 'check') parts.unshift(`check ${result ?? 'done'}${routes.length ? ` on ${routes.join(', ')}` : ''}`);
+  if (kind === 'check') {
+    const checks = (entry.data as { checks?: unknown } | undefined)?.checks;
+    const failed = Array.isArray(checks)
+      ? (checks as Array<Record<string, unknown>>).filter((c) => c?.status === 'fail' && typeof c.reason === 'string').map((c) => String(c.reason))
+      : [];
+    parts.unshift(`check ${result ?? 'done'}${routes.length ? ` on ${routes.join(', ')}` : ''}${failed.length ? `: ${failed.join('; ')}` : ''}`);
+  }
   if (parts.length === 0) parts.push(entry.action);
   const s = parts.join('; ');
   return s.length > 300 ? `${s.slice(0, 299)}…` : s;

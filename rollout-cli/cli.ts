@@ -144,6 +144,7 @@ export function buildProgram(state: ExitState): Command {
     .option('--out <path>', 'output path (default under reports/)')
     .option('--fail-on-mismatch-rate <rate>', 'exit 1 when any route exceeds this mismatch rate')
     .option('--fail-on-open-findings', 'exit 1 when any finding is neither waived nor noise')
+    .option('--token <token>', 'admin token for --admin (default: $CUTOVER_ADMIN_TOKEN)')
     .action(lazy(state, () => import('./commands/report.js')));
 
   program
