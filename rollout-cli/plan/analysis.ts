@@ -168,7 +168,10 @@ export function analyseRoute(sample: RouteSample, ctx: RouteContext, settings: A
     }
     if (lim.maxOverLegacy !== undefined && !baseline) noBaseline('errorRate', 'maxOverLegacy');
     if (!result && (lim.max !== undefined || baseline)) {
-      const parts = [lim.max !== undefined ? `<= ${fmt(lim.max)}` : '', lim.maxOverLegacy !== undefined && baseline ? `legacy ${fmt(legacy)}` : ''].filter(Boolean);
+      const parts = [
+        lim.max !== undefined ? `<= ${fmt(lim.max)}` : '',
+        lim.maxOverLegacy !== undefined && baseline ? `${fmt(v2 - legacy)} over legacy ${fmt(legacy)} <= ${fmt(lim.maxOverLegacy)}` : '',
+      ].filter(Boolean);
       result = { ...base, check: 'errorRate', status: 'pass', value: v2, ...(baseline ? { legacy } : {}), reason: `errorRate ${fmt(v2)} ${parts.join(', ')} ${at}` };
     }
     if (result) checks.push(result);
@@ -192,7 +195,10 @@ export function analyseRoute(sample: RouteSample, ctx: RouteContext, settings: A
     }
     if (lim.maxRatioToLegacy !== undefined && !legacyOk) noBaseline(check, 'maxRatioToLegacy');
     if (!result && (lim.max !== undefined || legacyOk)) {
-      const parts = [lim.max !== undefined ? `<= ${fmt(lim.max)}` : '', lim.maxRatioToLegacy !== undefined && legacyOk ? `${fmt(v2 / legacy)}x legacy ${fmt(legacy)}` : ''].filter(Boolean);
+      const parts = [
+        lim.max !== undefined ? `<= ${fmt(lim.max)}` : '',
+        lim.maxRatioToLegacy !== undefined && legacyOk ? `${fmt(v2 / legacy)}x legacy ${fmt(legacy)} <= ${fmt(lim.maxRatioToLegacy)}x` : '',
+      ].filter(Boolean);
       result = { ...base, check, status: 'pass', value: v2, ...(legacyOk ? { legacy } : {}), reason: `${check} ${fmt(v2)} ${parts.join(', ')} ${at}` };
     }
     if (result) checks.push(result);

@@ -38,7 +38,7 @@ describe('errorRate', () => {
   it('passes when V2 is within both limits, saying so with the numbers', () => {
     const r = only({ v2: { requests: 1000, s5xx: 4 }, legacy: { requests: 1000, s5xx: 2 } }, canary25, settings);
     expect(r.verdict).toBe('pass');
-    expect(r.checks[0].reason).toBe('errorRate 0.004 <= 0.01, legacy 0.002 on route balance at weight 25');
+    expect(r.checks[0].reason).toBe('errorRate 0.004 <= 0.01, 0.002 over legacy 0.002 <= 0.005 on route balance at weight 25');
   });
 
   it('skips the relative limit without a legacy baseline (weight 100) but still judges max', () => {
@@ -71,7 +71,7 @@ describe('latency', () => {
     });
     expect(r.verdict).toBe('pass');
     expect(r.checks.map((c) => c.check)).toEqual(['latencyP95Ms', 'latencyP99Ms']);
-    expect(r.checks[1].reason).toMatch(/^latencyP99Ms 30(\.\d)? <= 100, 1x legacy 30(\.\d)? on route balance at weight 25$/);
+    expect(r.checks[1].reason).toMatch(/^latencyP99Ms 30(\.\d)? <= 100, 1x legacy 30(\.\d)? <= 1.2x on route balance at weight 25$/);
   });
 
   it('skips a ratio-only latency check without a baseline', () => {
