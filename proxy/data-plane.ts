@@ -103,10 +103,15 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
   app.decorateRequest('cutoverMirror', null);
   app.decorateRequest('cutoverBody', null);
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (req.cutoverDecision === REFUSED) {
+      // http-proxy's own traversal check may refuse the path before our handler does.
+      const bad = badPathError(req.url);
+      return reply.code(400).send({ error: { code: bad.code, message: bad.message } });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) log.log('error', 'data plane request failed', { err });
-    void reply.code(status).send({ error: { code: err.code ?? 'CUTOVER_ERR_PROXY', message: err.message } });
+    return reply.code(status).send({ error: { code: err.code ?? 'CUTOVER_ERR_PROXY', message: err.message } });
   });
 
   function sendFailure(reply: FastifyReply, side: Side, f: UpstreamFailure): void {
