@@ -25,6 +25,13 @@ export function parseCursor(raw: unknown): string | undefined {
   return raw;
 }
 
+/** `?detail=accounts` lists every account of a hierarchy; absent means subtotals only. */
+export function parseDetail(raw: unknown): boolean {
+  if (raw === undefined) return false;
+  if (raw === 'accounts') return true;
+  throw badRequest('detail', `must be "accounts" (list every account) or left out, got ${JSON.stringify(raw)}`);
+}
+
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
 
 /** Reads and checks a posting. Every problem is reported at once, each naming its field. */

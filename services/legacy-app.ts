@@ -8,7 +8,7 @@ import { Ledger } from './data/ledger.js';
 import { aggregateFull, DEFAULT_QUERY_DELAY_MS } from './data/hierarchy.js';
 import { balanceView, hierarchyOf, memberOf, walletBalances, walletOf } from './data/queries.js';
 import { FaultState } from './faults.js';
-import { parseCursor, parseLimit, parsePosting } from './input.js';
+import { parseCursor, parseDetail, parseLimit, parsePosting } from './input.js';
 import { createBaseApp, type RouteConfig } from './http/base-app.js';
 import type { RequestCounters } from './http/counters.js';
 import * as view from './views/legacy.js';
@@ -81,9 +81,10 @@ export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
     return view.legacyWallet(w, walletBalances(ledger, w), req.id);
   });
 
-  app.get<{ Params: { hierarchyId: string } }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req) => {
+  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req) => {
+    const withAccounts = parseDetail(req.query.detail);
     const def = hierarchyOf(ledger, req.params.hierarchyId);
-    const total = await aggregateFull(ledger, def, { queryDelayMs });
+    const total = await aggregateFull(ledger, def, { queryDelayMs, withAccounts });
     return view.legacyHierarchy(total, Date.now(), req.id);
   });
 

@@ -10,7 +10,7 @@ import { aggregateInParts, DEFAULT_QUERY_DELAY_MS } from './data/hierarchy.js';
 import { balanceView, hierarchyOf, memberOf, walletBalances, walletOf } from './data/queries.js';
 import { ServiceError, SVC_ERR } from './errors.js';
 import { accountInShare, FaultState } from './faults.js';
-import { parseCursor, parseLimit, parsePosting } from './input.js';
+import { parseCursor, parseDetail, parseLimit, parsePosting } from './input.js';
 import { createBaseApp, routeConfig, type RouteConfig } from './http/base-app.js';
 import { ApiKeyRegistry, type KeySource } from './platform/api-keys.js';
 import { HierarchyCache } from './platform/hierarchy-cache.js';
@@ -156,8 +156,14 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     return view.v2Wallet(w, walletBalances(ledger, w), req.id);
   });
 
-  app.get<{ Params: { hierarchyId: string } }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req, reply) => {
-    hierarchyOf(ledger, req.params.hierarchyId);
+  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req, reply) => {
+    const withAccounts = parseDetail(req.query.detail);
+    const def = hierarchyOf(ledger, req.params.hierarchyId);
+    if (withAccounts) {
+      // the full account list is not cached: computed in parts on every call
+      reply.header('x-cache', 'bypass');
+      return view.v2Hierarchy(await aggregateInParts(ledger, def, { queryDelayMs, withAccounts }), req.id);
+    }
     const r = await cache.get(req.params.hierarchyId);
     reply.header('x-cache', r.state);
     return view.v2Hierarchy(r.value, req.id);

@@ -6,7 +6,7 @@
  *  - `aggregateInParts` (V2): branches grouped in parts whose queries run at once, each
  *    part summed between event-loop turns.
  */
-import { bigLeafBalance, type HierarchyBranch, type HierarchyDef } from './dataset.js';
+import { bigLeafBalance, bigLeafId, type HierarchyBranch, type HierarchyDef } from './dataset.js';
 import type { Ledger } from './ledger.js';
 
 export interface BranchTotal {
@@ -16,6 +16,12 @@ export interface BranchTotal {
   accountCount: number;
 }
 
+export interface AccountBalance {
+  id: string;
+  branchId: string;
+  balanceMinor: number;
+}
+
 export interface HierarchyTotal {
   hierarchyId: string;
   name: string;
@@ -23,12 +29,16 @@ export interface HierarchyTotal {
   balanceMinor: number;
   accountCount: number;
   children: BranchTotal[];
+  /** Every account's balance, only when asked for (`?detail=accounts`): 200,000 on H-BIG. */
+  accounts?: AccountBalance[];
   computedAt: number;
 }
 
 export interface AggregateOptions {
   /** Simulated round trip of one database query, ms. */
   queryDelayMs: number;
+  /** Also list every account's balance. */
+  withAccounts?: boolean;
 }
 
 export const DEFAULT_QUERY_DELAY_MS = 2;
@@ -40,43 +50,53 @@ export function hierarchyDef(ledger: Ledger, id: string): HierarchyDef | undefin
   return ledger.data.hierarchies.get(id);
 }
 
-/** The subtotal of one branch: every account's balance summed (big leaves regenerated each time). */
-export function branchTotal(ledger: Ledger, branch: HierarchyBranch): BranchTotal {
+/**
+ * The subtotal of one branch: every account's balance summed (big leaves regenerated each
+ * time). With `into`, each account's balance is appended to it as well.
+ */
+export function branchTotal(ledger: Ledger, branch: HierarchyBranch, into?: AccountBalance[]): BranchTotal {
   let balanceMinor = 0;
   let accountCount = 0;
   if (branch.accountIds) {
     for (const a of branch.accountIds) {
-      balanceMinor += ledger.balanceMinor(a);
+      const b = ledger.balanceMinor(a);
+      balanceMinor += b;
       accountCount++;
+      into?.push({ id: a, branchId: branch.id, balanceMinor: b });
     }
   } else {
     const seed = ledger.data.seed;
     const end = branch.leafStart! + branch.leafCount!;
     for (let i = branch.leafStart!; i < end; i++) {
-      balanceMinor += bigLeafBalance(seed, i);
+      const b = bigLeafBalance(seed, i);
+      balanceMinor += b;
       accountCount++;
+      into?.push({ id: bigLeafId(i), branchId: branch.id, balanceMinor: b });
     }
   }
   return { id: branch.id, name: branch.name, balanceMinor, accountCount };
 }
 
-function total(def: HierarchyDef, children: BranchTotal[], computedAt: number): HierarchyTotal {
+function total(def: HierarchyDef, children: BranchTotal[], accounts: AccountBalance[] | undefined, computedAt: number): HierarchyTotal {
   let balanceMinor = 0;
   let accountCount = 0;
   for (const c of children) {
     balanceMinor += c.balanceMinor;
     accountCount += c.accountCount;
   }
-  return { hierarchyId: def.id, name: def.name, currency: def.currency, balanceMinor, accountCount, children, computedAt };
+  const t: HierarchyTotal = { hierarchyId: def.id, name: def.name, currency: def.currency, balanceMinor, accountCount, children, computedAt };
+  if (accounts) t.accounts = accounts;
+  return t;
 }
 
 export async function aggregateFull(ledger: Ledger, def: HierarchyDef, opts: AggregateOptions): Promise<HierarchyTotal> {
   const children: BranchTotal[] = [];
+  const accounts = opts.withAccounts ? [] : undefined;
   for (const branch of def.branches) {
     await sleep(opts.queryDelayMs);
-    children.push(branchTotal(ledger, branch));
+    children.push(branchTotal(ledger, branch, accounts));
   }
-  return total(def, children, Date.now());
+  return total(def, children, accounts, Date.now());
 }
 
 export async function aggregateInParts(ledger: Ledger, def: HierarchyDef, opts: AggregateOptions): Promise<HierarchyTotal> {
@@ -85,10 +105,11 @@ export async function aggregateInParts(ledger: Ledger, def: HierarchyDef, opts: 
   // every part's query is in flight at once; the sums then run one part per event-loop turn
   const fetched = parts.map((p) => sleep(opts.queryDelayMs).then(() => p));
   const children: BranchTotal[] = [];
+  const accounts = opts.withAccounts ? [] : undefined;
   for (const pending of fetched) {
     const part = await pending;
-    for (const b of part) children.push(branchTotal(ledger, b));
+    for (const b of part) children.push(branchTotal(ledger, b, accounts));
     await sleep(0);
   }
-  return total(def, children, Date.now());
+  return total(def, children, accounts, Date.now());
 }

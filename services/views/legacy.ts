@@ -110,6 +110,7 @@ export function legacyHierarchy(h: HierarchyTotal, asOf: number, requestId: stri
     balance: moneyAsNumber(h.balanceMinor, c),
     accountCount: h.accountCount,
     children: h.children.map((b) => ({ id: b.id, name: b.name, balance: moneyAsNumber(b.balanceMinor, c), accountCount: b.accountCount })),
+    ...(h.accounts && { accounts: h.accounts.map((a) => ({ accountId: a.id, branchId: a.branchId, balance: moneyAsNumber(a.balanceMinor, c) })) }),
     asOf: legacyTime(asOf),
     requestId,
   };

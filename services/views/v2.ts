@@ -2,7 +2,8 @@
  * V2 wire format, equivalent to legacy but written the way the rewrite writes it: money as
  * fixed-scale decimal strings ("1234.50", JPY "1234"), timestamps as `+00:00` (member
  * `joinedAt` and hold `expiresAt` as epoch milliseconds), holds newest id first, statement
- * lines newest first, wallet balances by currency Z..A, hierarchy children by id Z..A, plus
+ * lines newest first, wallet balances by currency Z..A, hierarchy children by id Z..A (and
+ * its account list, when asked for, in reverse), plus
  * `schemaVersion` and `links`. Business facts are the same.
  */
 import { formatMoney, type Currency } from '../money.js';
@@ -128,6 +129,12 @@ export function v2Wallet(w: Wallet, balances: WalletBalances, requestId: string)
   };
 }
 
+function reversed<T, U>(items: readonly T[], f: (t: T) => U): U[] {
+  const out: U[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[items.length - 1 - i] = f(items[i]);
+  return out;
+}
+
 export function v2Hierarchy(h: HierarchyTotal, requestId: string) {
   const c = h.currency;
   return {
@@ -141,6 +148,7 @@ export function v2Hierarchy(h: HierarchyTotal, requestId: string) {
       .slice()
       .sort((a, b) => b.id.localeCompare(a.id))
       .map((b) => ({ id: b.id, name: b.name, balance: formatMoney(b.balanceMinor, c), accountCount: b.accountCount })),
+    ...(h.accounts && { accounts: reversed(h.accounts, (a) => ({ accountId: a.id, branchId: a.branchId, balance: formatMoney(a.balanceMinor, c) })) }),
     asOf: v2Time(h.computedAt),
     requestId,
     links: { self: `/hierarchies/${h.hierarchyId}/balance` },

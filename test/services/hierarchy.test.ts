@@ -6,9 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import { decimalEquals } from '../../shared/decimal.js';
+import { join } from 'node:path';
+import { decimalEquals, toMinorUnits } from '../../shared/decimal.js';
+import { loadConfig } from '../../shared/config.js';
+import { ROOT } from '../helpers/processes.js';
 import { createV2App, startServices, BIG_HIERARCHY_ID, type RunningServices } from '../../services/index.js';
-import { FULL_KEY, getJson, postJson } from './helpers.js';
+import { FULL_KEY, getJson, normalizeForCompare, postJson } from './helpers.js';
 
 let svc: RunningServices;
 
@@ -48,6 +51,43 @@ describe(`the 200,000-account hierarchy (${BIG_HIERARCHY_ID})`, () => {
     // legacy pays 500 sequential queries every time; V2's cached answer costs none
     expect(Math.min(l1.ms, l2.ms)).toBeGreaterThan(500);
     expect(v2.ms).toBeLessThan(Math.min(l1.ms, l2.ms) / 5);
+  });
+});
+
+describe('?detail=accounts', () => {
+  it('lists every account on both sides (V2 in another order); the list sums to the total', async () => {
+    const small = await Promise.all([
+      getJson(`${svc.legacy.url}/hierarchies/H-0004/balance?detail=accounts`),
+      getJson(`${svc.v2.url}/hierarchies/H-0004/balance?detail=accounts`, FULL_KEY),
+    ]);
+    const rules = loadConfig(join(ROOT, 'examples', 'demo.cutover.yaml'), {}).routes.find((r) => r.name === 'hierarchy-balance')!.compare;
+    expect(small[0].body.accounts.length).toBe(small[0].body.accountCount);
+    expect(normalizeForCompare(small[1].body, rules)).toEqual(normalizeForCompare(small[0].body, rules));
+
+    const [l, v] = await Promise.all([
+      getJson(`${svc.legacy.url}/hierarchies/${BIG_HIERARCHY_ID}/balance?detail=accounts`),
+      getJson(`${svc.v2.url}/hierarchies/${BIG_HIERARCHY_ID}/balance?detail=accounts`, FULL_KEY),
+    ]);
+    expect(v.headers.get('x-cache')).toBe('bypass');
+    for (const side of [l.body, v.body]) {
+      expect(side.accounts).toHaveLength(200_000);
+      let sum = 0n;
+      for (const a of side.accounts) sum += toMinorUnits(a.balance)!;
+      expect(sum).toBe(toMinorUnits(side.balance));
+    }
+    expect(v.body.accounts[0].accountId).toBe(l.body.accounts[199_999].accountId);
+    for (let i = 0; i < 200_000; i += 997) {
+      const a = l.body.accounts[i];
+      const b = v.body.accounts[199_999 - i];
+      expect(b.accountId).toBe(a.accountId);
+      expect(decimalEquals(a.balance, b.balance)).toBe(true);
+    }
+  });
+
+  it('any other detail value is a 400 naming detail', async () => {
+    const r = await getJson(`${svc.legacy.url}/hierarchies/H-0001/balance?detail=all`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain('detail:');
   });
 });
 
