@@ -8,6 +8,7 @@ import type { HistoryEntry, Waiver } from '../shared/state/types.js';
 import type { StatsSnapshot } from '../shared/stats/types.js';
 import type { AggregateSnapshot, PathAggregate, RouteAggregate, Verdict as VerifierVerdict } from '../verifier/types.js';
 import { DEFAULT_EXAMPLE_BODY_BYTES, buildExample } from './examples.js';
+import { fmtTime } from './format.js';
 import { evaluateGate } from './gate.js';
 import { deltaDistribution, latencySummary } from './latency.js';
 import {
@@ -222,13 +223,13 @@ function routeReport(
   } else if (thresholds.has(name)) {
     const t = thresholds.get(name)!;
     threshold = t.limit;
-    thresholdSource = `plan threshold, check at ${t.at}`;
+    thresholdSource = `plan threshold, check at ${fmtTime(t.at)}`;
   }
 
   const ranked = [...(agg?.paths ?? [])]
     .map((p) => ({ p, total: num(p.count) + num(p.waived) + num(p.noise) }))
     // open differences first (by their rate), then waived and noise by theirs
-    .sort((a, b) => num(b.p.count) - num(a.p.count) || b.total - a.total || String(a.p.path).localeCompare(String(b.p.path)));
+    .sort((a, b) => num(b.p.count) - num(a.p.count) || b.total - a.total || (String(a.p.path) < String(b.p.path) ? -1 : 1));
   const listed = ranked.slice(0, limits.pathsPerRoute);
   const dropped = ranked.slice(limits.pathsPerRoute);
   omitted.paths += dropped.length;

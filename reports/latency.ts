@@ -4,6 +4,7 @@
  * histograms (`slower`: deltas >= 0, `faster`: magnitudes of deltas < 0).
  */
 import { Histogram, bucketHigh, bucketLow, type HistogramJSON } from '../shared/stats/histogram.js';
+import { signedDeltaQuantile } from '../verifier/aggregate.js';
 import type { DeltaDistribution, LatencySummary } from './model.js';
 
 const DELTA_BINS = 24;
@@ -22,10 +23,7 @@ export function latencySummary(json: HistogramJSON | undefined | null): LatencyS
   };
 }
 
-/**
- * Signed points, most negative first. A bucket's value is its edge least favourable to V2:
- * the upper edge for slower deltas, the lower magnitude for faster ones.
- */
+/** Signed points for the chart's bins, most negative first (a bucket's edge nearest zero for faster deltas). */
 function signedPoints(slower: HistogramJSON | undefined, faster: HistogramJSON | undefined): Array<[number, number]> {
   const pts: Array<[number, number]> = [];
   const f = [...(faster?.buckets ?? [])].sort((a, b) => b[0] - a[0]);
@@ -54,6 +52,10 @@ export function deltaDistribution(
   if (!(count > 0)) return null;
   const pts = signedPoints(slower, faster);
   const q = (p: number) => quantileOf(pts, count, p);
+  // the verifier's own percentiles, so every tool shows the same figures
+  const hs = slower ? Histogram.fromJSON(slower) : new Histogram();
+  const hf = faster ? Histogram.fromJSON(faster) : new Histogram();
+  const vq = (p: number) => ms(signedDeltaQuantile(hf, hs, p));
   const zeroDeltas = slower?.buckets.find(([i]) => i === 0)?.[1] ?? 0;
   const minUs = faster && faster.count > 0 ? -faster.max : (slower?.min ?? 0);
   const maxUs = slower && slower.count > 0 ? slower.max : -(faster?.min ?? 0);
@@ -77,9 +79,9 @@ export function deltaDistribution(
   return {
     count,
     minMs: ms(minUs),
-    p50Ms: ms(q(0.5)),
-    p95Ms: ms(q(0.95)),
-    p99Ms: ms(q(0.99)),
+    p50Ms: vq(0.5),
+    p95Ms: vq(0.95),
+    p99Ms: vq(0.99),
     maxMs: ms(maxUs),
     meanMs: ms(((slower?.sum ?? 0) - (faster?.sum ?? 0)) / count),
     slowerShare: ((slower?.count ?? 0) - zeroDeltas) / count,

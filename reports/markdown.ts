@@ -46,7 +46,7 @@ export function renderMarkdown(model: ReportModel): string {
 
   const open: Array<{ route: string; p: PathFinding }> = [];
   for (const r of model.routes) for (const p of r.paths) if (p.status === 'open') open.push({ route: r.name, p });
-  open.sort((a, b) => b.p.rate - a.p.rate || b.p.count - a.p.count || a.p.path.localeCompare(b.p.path));
+  open.sort((a, b) => b.p.openRate - a.p.openRate || b.p.openCount - a.p.openCount || (a.p.path < b.p.path ? -1 : 1));
   if (open.length > 0) {
     out.push(`**Top open findings** (${fmtInt(open.length)} listed in the report)`);
     out.push('');

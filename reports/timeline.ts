@@ -257,7 +257,7 @@ export function buildTimeline(entries: readonly HistoryEntry[], opts: { since?: 
   return {
     from: hadEarlier && events.length ? new Date(sinceMs).toISOString() : from,
     to,
-    series: [...series.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([route, points]) => ({ route, points })),
+    series: [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([route, points]) => ({ route, points })),
     events,
   };
 }
