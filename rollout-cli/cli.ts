@@ -157,8 +157,10 @@ export function buildProgram(state: ExitState): Command {
     .option('--concurrency <n>', 'parallel requests for --replay', '8')
     .option('--allow-unsafe', 'replay POST/PUT/PATCH/DELETE too')
     .option('--config <file>', 'config supplying compare rules', 'cutover.yaml')
+    .option('--state <url>', 'apply the waivers recorded in this state store')
     .option('--out <file>', 'write verdicts (JSONL)')
     .option('--json', 'machine-readable summary')
+    .addHelpText('after', '\nExit codes: 0 no open findings, 1 open findings or pairs not compared, 2 bad usage or a bad input line.')
     .action(lazy(state, () => import('./commands/verify.js')));
 
   withTarget(program.command('waive'))
