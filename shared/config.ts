@@ -187,8 +187,44 @@ export const configSchema = z
           message: `names param "${sticky.slice(6)}" but match.path ${r.match.path} has no :${sticky.slice(6)}`,
         });
       }
+      proxyRouteRules(r, i, ctx);
     });
+    proxyRules(cfg, ctx);
   });
+
+type Ctx = z.core.$RefinementCtx;
+const PROXY_OWNED = ['x-cutover-upstream', 'x-cutover-shadow'];
+
+/** Route rules the proxy relies on (params it reads exist, once; clients cannot pick a side). */
+function proxyRouteRules(r: z.infer<typeof routeSchema>, i: number, ctx: Ctx): void {
+  const params = r.match.path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
+  const dup = params.find((p, k) => params.indexOf(p) !== k);
+  if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'match', 'path'], message: `names param :${dup} twice` });
+  const t = r.target?.v2;
+  for (const name of Object.keys(t?.param ?? {})) {
+    if (!params.includes(name)) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'target', 'v2', 'param', name], message: `match.path ${r.match.path} has no :${name}` });
+    }
+  }
+  for (const name of Object.keys(t?.header ?? {})) {
+    if (PROXY_OWNED.includes(name.toLowerCase())) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'target', 'v2', 'header', name], message: 'is set by the proxy; clients cannot pick a side' });
+    }
+  }
+}
+
+function proxyRules(cfg: { listen: { data: string; admin: string }; defaultRoute: { stickyBy: string; target?: { v2: { param: Record<string, unknown> } } } }, ctx: Ctx): void {
+  const port = (hp: string) => hp.slice(hp.lastIndexOf(':') + 1);
+  if (port(cfg.listen.data) !== '0' && port(cfg.listen.data) === port(cfg.listen.admin)) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'admin'], message: `uses the same port as listen.data (${cfg.listen.data}); the admin plane needs its own port` });
+  }
+  if (cfg.defaultRoute.stickyBy.startsWith('param:')) {
+    ctx.addIssue({ code: 'custom', path: ['defaultRoute', 'stickyBy'], message: 'the default route has no path params: use header:NAME, cookie:NAME or none' });
+  }
+  if (Object.keys(cfg.defaultRoute.target?.v2.param ?? {}).length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['defaultRoute', 'target', 'v2', 'param'], message: 'the default route has no path params to target' });
+  }
+}
 
 export type CutoverConfig = z.infer<typeof configSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
