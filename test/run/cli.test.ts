@@ -1,0 +1,147 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStateStore, type StateStore } from '../../shared/state/index.js';
+import { runCutover, spawnCutover, stopAll, tempDir } from '../helpers/processes.js';
+import { routeStats, snapshot } from './fixtures.js';
+import { startStatsStub, type StatsStub } from './stats-stub.js';
+
+let dir: string;
+let stateUrl: string;
+let store: StateStore;
+let stub: StatsStub;
+
+beforeEach(async () => {
+  dir = tempDir('cutover-run-cli-');
+  stateUrl = `file://${join(dir, 'state.json')}`;
+  store = openStateStore(stateUrl);
+  await store.compareAndSet(
+    0,
+    { schemaVersion: 1, routes: { balance: { mode: 'legacy', weight: 0 } }, paused: false, aborted: false, updatedBy: 'test', updatedAt: new Date().toISOString() },
+    { by: 'test', action: 'init' },
+  );
+  stub = await startStatsStub();
+  stub.set(() => snapshot({ balance: routeStats({ v2: { requests: 500 }, legacy: { requests: 500 } }) }));
+});
+
+afterEach(async () => {
+  await stopAll();
+  await stub.close();
+  await store.close();
+});
+
+afterAll(stopAll);
+
+function writePlan(steps: string, extra = ''): string {
+  const file = join(dir, 'plan.yaml');
+  writeFileSync(
+    file,
+    `steps:\n${steps}\nanalysis:\n  interval: 200ms\n  minRequests: 100\n  thresholds: { errorRate: { max: 0.01 } }\nleaseTtl: 2s\nadmin: [${stub.url}]\n${extra}`,
+  );
+  return file;
+}
+
+/** Tests run the CLI from the repo root (tsx resolves from there); the config is looked up in the temp dir, where there is none. */
+function cfg(): string[] {
+  return ['--config', join(dir, 'cutover.yaml')];
+}
+
+function parseEvents(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('cutover run (the CLI)', () => {
+  it('prints NDJSON events with schemaVersion and exits 0 on completion', async () => {
+    const plan = writePlan('  - weight: 10\n  - weight: 100');
+    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--json', '--by', 'ci'], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const events = parseEvents(r.stdout);
+    expect(events.every((e) => e.schemaVersion === 1 && typeof e.at === 'string')).toBe(true);
+    expect(events.map((e) => e.type).filter((t) => t !== 'check' && t !== 'hold')).toEqual(['start', 'step', 'step', 'complete', 'stop']);
+    expect(events[0]).toMatchObject({ type: 'start', holder: expect.stringMatching(/^ci \(pid \d+\)$/) });
+  });
+
+  it('prints plain lines without a TTY', async () => {
+    const plan = writePlan('  - weight: 10');
+    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl], { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^cutover run: plan [0-9a-f]{16}, 1 steps, store file:\/\//m);
+    expect(r.stdout).toMatch(/^step 1 of 1: weight 10 on balance -> balance 10%$/m);
+    expect(r.stdout).toMatch(/^check step 1 of 1 \(last 2s, 1 replica\): PASS$/m);
+    expect(r.stdout).toMatch(/^ {2}PASS errorRate 0 <= 0.01 on route balance at weight 10$/m);
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('refuses a bad plan with exit 2, naming the path, changing nothing', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'steps:\n  - weight: 150\nanalysis: { intervall: 1s }\n');
+    const r = await runCutover(['run', file, ...cfg(), '--state', stateUrl]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('steps[0].weight: must be between 0 and 100');
+    expect(r.stderr).toContain('analysis.intervall: unknown key');
+    expect(r.stderr).toContain('[CUTOVER_ERR_PLAN]');
+    expect((await store.read())!.version).toBe(1);
+  });
+
+  it('needs a state store: exit 2 naming --state when there is no cutover.yaml', async () => {
+    const plan = writePlan('  - weight: 10');
+    const r = await runCutover(['run', plan, ...cfg()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--state: no ${join(dir, 'cutover.yaml')} here to take it from`);
+  });
+
+  it('a second driver refuses and names the holder; the first is SIGKILLed and a new run resumes at its step', async () => {
+    const plan = writePlan('  - weight: 10\n  - weight: 20\n    hold: 1h\n  - weight: 30');
+    const first = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'first-driver']);
+    await first.waitForOutput(/^step 2 of 3/m, 20_000);
+
+    const second = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'second-driver']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/holds the rollout lease: first-driver \(pid \d+\)/);
+    expect(second.stderr).toContain('[CUTOVER_ERR_RUN_LEASE]');
+
+    await first.stop('SIGKILL');
+    const killedAt = (await store.read())!;
+    expect(killedAt.plan).toMatchObject({ step: 1 });
+    expect(killedAt.routes.balance.weight).toBe(20);
+
+    // The lease (2 s) has to expire first.
+    const early = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'third-driver']);
+    expect(early.code).toBe(1);
+    await new Promise((r) => setTimeout(r, 2100));
+    const third = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'third-driver', '--json']);
+    await third.waitForOutput(/"type":"start"/, 20_000);
+    const start = parseEvents(third.output()).find((e) => e.type === 'start')!;
+    expect(start.resumedAt).toBe(1);
+    // Promote the 1h hold so it finishes.
+    const cur = (await store.read())!;
+    await store.compareAndSet(cur.version, { ...cur, plan: { ...cur.plan!, detail: { ...cur.plan!.detail, promotedStep: 1 } } }, { by: 'human', action: 'promote' });
+    expect(await third.exited).toBe(0);
+    const steps = parseEvents(third.output()).filter((e) => e.type === 'step').map((e) => e.step);
+    expect(steps).toEqual([2]);
+    const weights = (await store.history({ limit: 200 })).flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
+    expect(weights).toEqual([10, 20, 30]);
+  });
+
+  it('--dry-run changes nothing', async () => {
+    const plan = writePlan('  - weight: 10');
+    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('would apply step 1: weight 10 on balance');
+    expect((await store.read())!.version).toBe(1);
+  });
+
+  it('stops on SIGTERM leaving the rollout where it is, and releases the lease', async () => {
+    const plan = writePlan('  - weight: 10\n    hold: 1h');
+    const p = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'term']);
+    await p.waitForOutput(/^step 1 of 1/m, 20_000);
+    expect(await p.stop('SIGTERM')).toBe(1);
+    expect(p.output()).toMatch(/interrupted at step 1 of 1; the rollout stays where it is/);
+    expect((await store.read())!.routes.balance.weight).toBe(10);
+    expect(await store.acquireLease('run', 'next', 1000)).toEqual({ ok: true });
+  });
+});
