@@ -79,6 +79,8 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
     return node;
   };
 
+  const maskText = (body: string) => (textKeyRe ? body.replace(textKeyRe, (_m, head: string) => `${head}${JSON.stringify(REDACTED)}`) : body);
+
   return {
     rules: { headers, paths },
     covers,
@@ -98,6 +100,7 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
         if (typeof value === 'string') {
           const tree = parseLossless(value);
           if (tree && (tree.t === 'obj' || tree.t === 'arr')) return JSON.stringify(compact(walk(tree, [])));
+          return JSON.stringify(maskText(value));
         }
         return JSON.stringify(value ?? null);
       }
@@ -110,9 +113,7 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
       for (const [k, v] of Object.entries(h)) out[k] = headerSet.has(k.toLowerCase()) ? REDACTED : v;
       return out;
     },
-    text(body) {
-      return textKeyRe ? body.replace(textKeyRe, (_m, head: string) => `${head}${JSON.stringify(REDACTED)}`) : body;
-    },
+    text: maskText,
     url(u) {
       const q = u.indexOf('?');
       if (q < 0) return u;
