@@ -221,7 +221,13 @@ export function analyseRoute(sample: RouteSample, ctx: RouteContext, settings: A
 
   if (names.includes('mismatchRate')) {
     const max = t.mismatchRate!.max;
-    if (sample.pairs < minRequests) {
+    if (sample.pairs === 0) {
+      skipped.push(
+        ctx.mode === 'mirror'
+          ? `mismatchRate ${at}: no verified pairs in the window (is the verifier fed by the proxy?)`
+          : `mismatchRate ${at}: 0 verified pairs; nothing mirrored to compare`,
+      );
+    } else if (sample.pairs < minRequests) {
       if (ctx.mode === 'mirror') {
         checks.push({ ...base, check: 'mismatchRate', status: 'inconclusive', reason: `mismatchRate: only ${sample.pairs} verified pairs ${at} (minRequests ${minRequests})` });
       } else {

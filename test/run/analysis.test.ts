@@ -123,6 +123,12 @@ describe('mismatchRate', () => {
     expect(canary.checks).toEqual([]);
     expect(canary.skipped[0]).toMatch(/nothing mirrored/);
   });
+
+  it('is skipped, and says why, when a mirror step has no verified pairs at all', () => {
+    const r = only({ shadow: { sent: 500 }, legacy: { requests: 500 } }, { route: 'balance', mode: 'mirror', weight: 0 }, settings);
+    expect(r.checks).toEqual([]);
+    expect(r.skipped[0]).toBe('mismatchRate on route balance in mirror: no verified pairs in the window (is the verifier fed by the proxy?)');
+  });
 });
 
 describe('mirror steps read V2 from the shadow copies', () => {
