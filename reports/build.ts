@@ -7,7 +7,7 @@ import type { MirroredPair } from '../shared/pairs.js';
 import type { HistoryEntry, Waiver } from '../shared/state/types.js';
 import type { StatsSnapshot } from '../shared/stats/types.js';
 import type { AggregateSnapshot, PathAggregate, RouteAggregate, Verdict as VerifierVerdict } from '../verifier/types.js';
-import { DEFAULT_EXAMPLE_BODY_BYTES, buildExample } from './examples.js';
+import { DEFAULT_BODY_BUDGET_BYTES, DEFAULT_EXAMPLE_BODY_BYTES, buildExample, type BodyBudget } from './examples.js';
 import { fmtTime } from './format.js';
 import { evaluateGate } from './gate.js';
 import { deltaDistribution, latencySummary } from './latency.js';
@@ -38,6 +38,8 @@ export const DEFAULT_LIMITS = {
   /** Examples in the whole report. */
   examplesTotal: 300,
   exampleBodyBytes: DEFAULT_EXAMPLE_BODY_BYTES,
+  /** Bytes of example bodies parsed for the whole report (bodies past it show their fields only). */
+  bodyBudgetBytes: DEFAULT_BODY_BUDGET_BYTES,
   timelineEvents: 2_000,
 };
 
@@ -139,6 +141,7 @@ function waiverFor(waivers: readonly Waiver[], route: string, p: PathAggregate, 
 interface ExampleBudget {
   left: number;
   omitted: number;
+  bodies: BodyBudget;
 }
 
 function pathFinding(
@@ -163,7 +166,7 @@ function pathFinding(
       if (budget.left <= 0) break;
       budget.left--;
       const id = String(ex.pairId);
-      examples.push(buildExample(ex, { pair: input.pairs?.get(id), verdict: input.verdicts?.get(id) }, redactor, limits.exampleBodyBytes));
+      examples.push(buildExample(ex, { pair: input.pairs?.get(id), verdict: input.verdicts?.get(id) }, redactor, limits.exampleBodyBytes, budget.bodies));
     }
   }
   budget.omitted += all.length - examples.length;
@@ -305,7 +308,7 @@ export function buildReport(input: BuildInput): ReportModel {
   const redactor = createRedactor(input.redaction);
   const history = input.history ?? [];
   const thresholds = thresholdsFromHistory(history);
-  const budget: ExampleBudget = { left: limits.examplesTotal, omitted: 0 };
+  const budget: ExampleBudget = { left: limits.examplesTotal, omitted: 0, bodies: { bytesLeft: limits.bodyBudgetBytes, skipped: 0 } };
   const omitted = { paths: 0 };
 
   const aggs = new Map<string, RouteAggregate>();
@@ -338,6 +341,7 @@ export function buildReport(input: BuildInput): ReportModel {
     exampleBodyBytes: limits.exampleBodyBytes,
     pathsOmitted: omitted.paths,
     examplesOmitted: budget.omitted,
+    bodiesOmitted: budget.bodies.skipped,
     timelineEvents: limits.timelineEvents,
     eventsOmitted,
   };

@@ -5,7 +5,7 @@
  */
 import type { CapturedResponse, MirroredPair } from '../shared/pairs.js';
 import type { ExamplePair, Finding, Verdict } from '../verifier/types.js';
-import { parseLossless, prettyLines, type PrettyLine } from './json-tree.js';
+import { lineCount, locateLines, parseLossless, renderLines, type JNode } from './json-tree.js';
 import type { Example, ExampleField, ExampleSide } from './model.js';
 import type { Redactor } from './redact.js';
 
@@ -15,7 +15,9 @@ const CONTEXT_LINES = 3;
 const MAX_FIELD_CHARS = 300;
 const MAX_FIELDS = 20;
 /** Bodies larger than this are not parsed for an example (they are not shown either). */
-const MAX_PARSE_BYTES = 2_000_000;
+const MAX_PARSE_BYTES = 1_048_576;
+/** Parsed example bodies in one report: enough for every example of ordinary responses. */
+export const DEFAULT_BODY_BUDGET_BYTES = 4 * 1_048_576;
 
 const cutText = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -32,52 +34,72 @@ function isBodyPointer(p: string): boolean {
   return p === '' || p.startsWith('/');
 }
 
-/** Which lines to keep: context around marked lines; the rest becomes gap lines. */
-function excerpt(lines: PrettyLine[], marked: boolean[], maxBytes: number): { text: string; highlight: number[]; gaps: number[]; cut: boolean } {
-  const total = lines.length;
-  const bytes = lines.reduce((n, l) => n + l.text.length + 1, 0);
-  let keep: boolean[];
-  if (total <= MAX_BODY_LINES && bytes <= maxBytes) keep = new Array<boolean>(total).fill(true);
+/** Lines shown of one marked subtree (a whole missing array element can be long). */
+const MAX_MARKED_LINES = 24;
+
+/**
+ * The excerpt of a pretty-printed JSON body: all of it when it is small, else its first lines
+ * and some context around each differing field; left-out runs become gap lines. Only the kept
+ * lines are ever turned into text.
+ */
+function jsonExcerpt(root: JNode, pointers: string[], bodyBytes: number, maxBytes: number) {
+  const total = lineCount(root);
+  const ranges = pointers
+    .map((p) => locateLines(root, p))
+    .filter((r): r is { start: number; size: number } => r !== undefined)
+    .sort((a, b) => a.start - b.start);
+  const isMarked = (i: number) => ranges.some((r) => i >= r.start && i < r.start + r.size);
+  let keep: Array<[number, number]>;
+  if (total <= MAX_BODY_LINES && bodyBytes <= maxBytes * 2) keep = [[0, total]];
   else {
-    keep = new Array<boolean>(total).fill(false);
-    for (let i = 0; i < Math.min(2, total); i++) keep[i] = true;
-    marked.forEach((m, i) => {
-      if (!m) return;
-      for (let j = Math.max(0, i - CONTEXT_LINES); j <= Math.min(total - 1, i + CONTEXT_LINES); j++) keep[j] = true;
-    });
+    keep = [[0, Math.min(2, total)]];
+    for (const r of ranges) keep.push([Math.max(0, r.start - CONTEXT_LINES), Math.min(total, r.start + Math.min(r.size, MAX_MARKED_LINES) + CONTEXT_LINES)]);
+    keep.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const k of keep) {
+      const last = merged[merged.length - 1];
+      if (last && k[0] <= last[1]) last[1] = Math.max(last[1], k[1]);
+      else merged.push([k[0], k[1]]);
+    }
+    keep = merged;
   }
   const out: string[] = [];
   const highlight: number[] = [];
   const gaps: number[] = [];
   let used = 0;
+  let at = 0;
   let cut = false;
-  let i = 0;
-  while (i < total) {
-    if (!keep[i]) {
-      let j = i;
-      while (j < total && !keep[j]) j++;
-      gaps.push(out.length);
-      out.push(`… ${j - i} line${j - i === 1 ? '' : 's'} …`);
-      i = j;
-      cut = true;
-      continue;
+  const gap = (n: number, more = false) => {
+    gaps.push(out.length);
+    out.push(`… ${n}${more ? ' more' : ''} line${n === 1 ? '' : 's'} …`);
+    cut = true;
+  };
+  outer: for (const [from, to] of keep) {
+    if (from > at) gap(from - at);
+    for (const line of renderLines(root, from, to)) {
+      if (out.length >= MAX_BODY_LINES || used + line.text.length > maxBytes) {
+        gap(total - line.index, true);
+        at = total;
+        break outer;
+      }
+      if (isMarked(line.index)) highlight.push(out.length);
+      out.push(line.text);
+      used += line.text.length + 1;
     }
-    const line = lines[i]!.text;
-    if (out.length >= MAX_BODY_LINES || used + line.length > maxBytes) {
-      gaps.push(out.length);
-      out.push(`… ${total - i} more line${total - i === 1 ? '' : 's'} …`);
-      cut = true;
-      break;
-    }
-    if (marked[i]) highlight.push(out.length);
-    out.push(line);
-    used += line.length + 1;
-    i++;
+    at = to;
   }
+  if (at < total) gap(total - at);
   return { text: out.join('\n'), highlight, gaps, cut };
 }
 
-function sideFromResponse(resp: CapturedResponse, pointers: string[], redactor: Redactor, maxBytes: number): ExampleSide {
+/** Parsed bytes left for example bodies in the whole report; bodies past it show their fields only. */
+export interface BodyBudget {
+  bytesLeft: number;
+  /** Sides left without their body because of the budget. */
+  skipped: number;
+}
+
+function sideFromResponse(resp: CapturedResponse, pointers: string[], redactor: Redactor, maxBytes: number, budget: BodyBudget): ExampleSide {
   const base = {
     status: resp.status,
     latencyMs: Number.isFinite(resp.latencyMs) ? resp.latencyMs : null,
@@ -86,15 +108,19 @@ function sideFromResponse(resp: CapturedResponse, pointers: string[], redactor: 
   };
   const body = resp.body ?? '';
   if (body.length === 0) return { ...base, body: '', bodyIsJson: false, bodyTruncated: false, highlight: [], gaps: [] };
-  const tree = body.length <= MAX_PARSE_BYTES ? parseLossless(body) : undefined;
+  if (body.length > MAX_PARSE_BYTES || body.length > budget.bytesLeft) {
+    budget.skipped++;
+    const why = body.length > MAX_PARSE_BYTES ? 'too large for a report' : "over the report's size budget";
+    return { ...base, body: `(body of ${body.length} bytes not shown: ${why}; the differing fields are listed above)`, bodyIsJson: false, bodyTruncated: true, highlight: [], gaps: [0] };
+  }
+  budget.bytesLeft -= body.length;
+  const tree = parseLossless(body);
   if (!tree) {
-    if (body.length > MAX_PARSE_BYTES) {
-      return { ...base, body: `(body of ${body.length} bytes not shown)`, bodyIsJson: false, bodyTruncated: true, highlight: [], gaps: [0] };
-    }
     const masked = redactor.text(body);
     const text = masked.length > maxBytes ? masked.slice(0, maxBytes) : masked;
-    const lines = text.split(/\r?\n/).slice(0, MAX_BODY_LINES);
-    const cut = text.length < masked.length || lines.length < text.split(/\r?\n/).length;
+    const all = text.split(/\r?\n/);
+    const lines = all.slice(0, MAX_BODY_LINES);
+    const cut = text.length < masked.length || lines.length < all.length;
     const marked = pointers.includes('@body');
     return {
       ...base,
@@ -105,9 +131,7 @@ function sideFromResponse(resp: CapturedResponse, pointers: string[], redactor: 
       gaps: cut ? [lines.length] : [],
     };
   }
-  const lines = prettyLines(redactor.tree(tree));
-  const marked = lines.map((l) => pointers.some((p) => l.pointer === p || (p !== '' && l.pointer.startsWith(`${p}/`))));
-  const ex = excerpt(lines, marked, maxBytes);
+  const ex = jsonExcerpt(redactor.tree(tree), pointers, body.length, maxBytes);
   return { ...base, body: ex.text, bodyIsJson: true, bodyTruncated: ex.cut || !!resp.truncated, highlight: ex.highlight, gaps: ex.gaps };
 }
 
@@ -136,7 +160,13 @@ export interface ExampleSources {
   verdict?: Verdict;
 }
 
-export function buildExample(ex: ExamplePair, sources: ExampleSources, redactor: Redactor, maxBytes = DEFAULT_EXAMPLE_BODY_BYTES): Example {
+export function buildExample(
+  ex: ExamplePair,
+  sources: ExampleSources,
+  redactor: Redactor,
+  maxBytes = DEFAULT_EXAMPLE_BODY_BYTES,
+  budget: BodyBudget = { bytesLeft: Infinity, skipped: 0 },
+): Example {
   const findings: Array<Pick<Finding, 'pointer' | 'kind' | 'legacy' | 'v2'> & { path?: string }> = sources.verdict?.findings?.length
     ? sources.verdict.findings
     : [{ pointer: ex.pointer, kind: ex.kind, legacy: ex.legacy, v2: ex.v2 }];
@@ -155,9 +185,9 @@ export function buildExample(ex: ExamplePair, sources: ExampleSources, redactor:
     method: String(ex.method ?? pair?.method ?? ''),
     url: redactor.url(String(ex.path ?? pair?.path ?? '')),
     legacy: pair
-      ? sideFromResponse(pair.legacy, legacyPointers, redactor, maxBytes)
+      ? sideFromResponse(pair.legacy, legacyPointers, redactor, maxBytes, budget)
       : sideFromFields(fields, 'legacy', status.legacy, latency?.legacy ?? null),
-    v2: pair ? sideFromResponse(pair.v2, v2Pointers, redactor, maxBytes) : sideFromFields(fields, 'v2', status.v2, latency?.v2 ?? null),
+    v2: pair ? sideFromResponse(pair.v2, v2Pointers, redactor, maxBytes, budget) : sideFromFields(fields, 'v2', status.v2, latency?.v2 ?? null),
     fields,
     bodies: !!pair,
   };

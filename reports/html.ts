@@ -390,7 +390,7 @@ function footer(model: ReportModel): string {
   const l = model.limits;
   return (
     `<footer>Report schema ${model.schemaVersion}. Up to ${fmtInt(l.pathsPerRoute)} paths per route and ${fmtInt(l.examplesPerPath)} examples per path; ` +
-    `example bodies cut at ${fmtInt(l.exampleBodyBytes)} bytes. Left out: ${fmtInt(l.pathsOmitted)} paths, ${fmtInt(l.examplesOmitted)} examples, ${fmtInt(l.eventsOmitted)} timeline events. ` +
+    `example bodies cut at ${fmtInt(l.exampleBodyBytes)} bytes. Left out: ${fmtInt(l.pathsOmitted)} paths, ${fmtInt(l.examplesOmitted)} examples, ${fmtInt(l.bodiesOmitted)} example bodies, ${fmtInt(l.eventsOmitted)} timeline events. ` +
     `Redacted headers: ${e(model.redaction.headers.join(', ') || 'none')}; redacted fields: ${e(model.redaction.paths.join(', ') || 'none')}.</footer>`
   );
 }

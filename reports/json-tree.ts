@@ -178,40 +178,105 @@ export function compact(node: JNode): string {
 }
 
 export interface PrettyLine {
+  /** 0-based line number in the whole pretty-printed document. */
+  index: number;
   text: string;
   /** Pointer of the value this line shows (a container's own pointer for its brackets). */
   pointer: string;
 }
 
-/** Pretty-prints with two-space indentation, one line per member, each line tagged with its pointer. */
-export function prettyLines(root: JNode, maxLineChars = 400): PrettyLine[] {
+const sizes = new WeakMap<JNode, number>();
+
+/** How many lines the pretty-printed node takes (cached; no text is built). */
+export function lineCount(node: JNode): number {
+  if (node.t !== 'obj' && node.t !== 'arr') return 1;
+  const cached = sizes.get(node);
+  if (cached !== undefined) return cached;
+  let n = 2;
+  if (node.t === 'obj') {
+    if (node.entries.length === 0) n = 1;
+    else for (const [, v] of node.entries) n += lineCount(v);
+  } else if (node.items.length === 0) n = 1;
+  else for (const v of node.items) n += lineCount(v);
+  sizes.set(node, n);
+  return n;
+}
+
+/** First line and line count of the node at a concrete pointer, or undefined when it is not there. */
+export function locateLines(root: JNode, pointer: string): { start: number; size: number } | undefined {
+  let cur: JNode = root;
+  let start = 0;
+  for (const raw of splitPointer(pointer)) {
+    const tok = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    let line = start + 1;
+    let next: JNode | undefined;
+    if (cur.t === 'obj') {
+      for (const [k, v] of cur.entries) {
+        if (k === tok) {
+          next = v;
+          break;
+        }
+        line += lineCount(v);
+      }
+    } else if (cur.t === 'arr' && /^\d+$/.test(tok)) {
+      const idx = Number(tok);
+      if (idx < cur.items.length) {
+        for (let i = 0; i < idx; i++) line += lineCount(cur.items[i]!);
+        next = cur.items[idx];
+      }
+    }
+    if (!next) return undefined;
+    cur = next;
+    start = line;
+  }
+  return { start, size: lineCount(cur) };
+}
+
+/**
+ * Pretty-prints (two-space indentation, one member a line) only the lines in [from, to),
+ * each tagged with its number and pointer; subtrees outside the range are skipped unread.
+ */
+export function renderLines(root: JNode, from: number, to: number, maxLineChars = 400): PrettyLine[] {
   const out: PrettyLine[] = [];
   const cut = (s: string) => (s.length > maxLineChars ? `${s.slice(0, maxLineChars - 1)}…` : s);
-  const walk = (node: JNode, pointer: string, indent: string, prefix: string, suffix: string) => {
+  const walk = (node: JNode, start: number, pointer: string, indent: string, prefix: string, suffix: string) => {
+    const size = lineCount(node);
+    if (start >= to || start + size <= from) return;
     if (node.t === 'obj' || node.t === 'arr') {
       const open = node.t === 'obj' ? '{' : '[';
       const close = node.t === 'obj' ? '}' : ']';
-      const size = node.t === 'obj' ? node.entries.length : node.items.length;
-      if (size === 0) {
-        out.push({ text: cut(`${indent}${prefix}${open}${close}${suffix}`), pointer });
+      const n = node.t === 'obj' ? node.entries.length : node.items.length;
+      if (n === 0) {
+        out.push({ index: start, text: cut(`${indent}${prefix}${open}${close}${suffix}`), pointer });
         return;
       }
-      out.push({ text: cut(`${indent}${prefix}${open}`), pointer });
+      if (start >= from) out.push({ index: start, text: cut(`${indent}${prefix}${open}`), pointer });
       const inner = indent + '  ';
-      if (node.t === 'obj') {
-        node.entries.forEach(([k, v], idx) => {
-          walk(v, `${pointer}/${escapePointerToken(k)}`, inner, `${JSON.stringify(k)}: `, idx < size - 1 ? ',' : '');
-        });
-      } else {
-        node.items.forEach((v, idx) => walk(v, `${pointer}/${idx}`, inner, '', idx < size - 1 ? ',' : ''));
+      let line = start + 1;
+      for (let i = 0; i < n && line < to; i++) {
+        if (node.t === 'obj') {
+          const [k, v] = node.entries[i]!;
+          walk(v, line, `${pointer}/${escapePointerToken(k)}`, inner, `${JSON.stringify(k)}: `, i < n - 1 ? ',' : '');
+          line += lineCount(v);
+        } else {
+          const v = node.items[i]!;
+          walk(v, line, `${pointer}/${i}`, inner, '', i < n - 1 ? ',' : '');
+          line += lineCount(v);
+        }
       }
-      out.push({ text: cut(`${indent}${close}${suffix}`), pointer });
+      const last = start + size - 1;
+      if (last >= from && last < to) out.push({ index: last, text: cut(`${indent}${close}${suffix}`), pointer });
       return;
     }
-    out.push({ text: cut(`${indent}${prefix}${compact(node)}${suffix}`), pointer });
+    out.push({ index: start, text: cut(`${indent}${prefix}${compact(node)}${suffix}`), pointer });
   };
-  walk(root, '', '', '', '');
+  walk(root, 0, '', '', '', '');
   return out;
+}
+
+/** Every line of the pretty-printed node. */
+export function prettyLines(root: JNode, maxLineChars = 400): PrettyLine[] {
+  return renderLines(root, 0, lineCount(root), maxLineChars);
 }
 
 /** The node at a concrete pointer, or undefined. */

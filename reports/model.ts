@@ -70,6 +70,8 @@ export interface ReportLimits {
   /** Paths dropped by the report's own cap (the verifier's "other" bucket is reported per route). */
   pathsOmitted: number;
   examplesOmitted: number;
+  /** Example sides shown without their body (over 1 MB, or past the report's body budget). */
+  bodiesOmitted: number;
   timelineEvents: number;
   /** Events left out of the timeline (oldest checks first) to keep the report small. */
   eventsOmitted: number;

@@ -36,7 +36,7 @@ export interface Redactor {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function segmentsMatch(pattern: string[], concrete: string[]): boolean {
+function segmentsMatch(pattern: readonly string[], concrete: readonly string[]): boolean {
   if (pattern.length !== concrete.length) return false;
   for (let i = 0; i < pattern.length; i++) {
     if (pattern[i] !== '*' && pattern[i] !== concrete[i]) return false;
@@ -57,25 +57,44 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
     ? new RegExp(`((["']?)(?:${keyNames.map(escapeRe).join('|')})\\2\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|[^\\r\\n,}\\]&;]+)`, 'gi')
     : undefined;
 
-  const matches = (segs: string[]) => patterns.some((p) => segmentsMatch(p, segs));
+  const matches = (segs: readonly string[]) => patterns.some((p) => segmentsMatch(p, segs));
   const covers = (pointer: string) => {
     const segs = splitPointer(pointer);
     for (let len = 0; len <= segs.length; len++) if (matches(segs.slice(0, len))) return true;
     return false;
   };
 
+  const masked: JNode = { t: 'str', v: REDACTED };
+  /** Copy-on-write: returns the same node when nothing under it is masked. `segs` is a shared stack. */
   const walk = (node: JNode, segs: string[]): JNode => {
-    if (patterns.length > 0 && matches(segs)) return { t: 'str', v: REDACTED };
+    if (patterns.length > 0 && matches(segs)) return masked;
     if (node.t === 'obj') {
-      return {
-        t: 'obj',
-        entries: node.entries.map(([k, v]) => {
-          if (headerSet.has(k.toLowerCase())) return [k, { t: 'str', v: REDACTED }];
-          return [k, walk(v, [...segs, escapePointerToken(k)])];
-        }),
-      };
+      let copy: Array<[string, JNode]> | undefined;
+      for (let i = 0; i < node.entries.length; i++) {
+        const [k, v] = node.entries[i]!;
+        let next: JNode;
+        if (headerSet.has(k.toLowerCase())) next = masked;
+        else if (v.t === 'obj' || v.t === 'arr' || patterns.length > 0) {
+          segs.push(escapePointerToken(k));
+          next = walk(v, segs);
+          segs.pop();
+        } else next = v;
+        if (next !== v) (copy ??= node.entries.slice())[i] = [k, next];
+      }
+      return copy ? { t: 'obj', entries: copy } : node;
     }
-    if (node.t === 'arr') return { t: 'arr', items: node.items.map((v, i) => walk(v, [...segs, String(i)])) };
+    if (node.t === 'arr') {
+      let copy: JNode[] | undefined;
+      for (let i = 0; i < node.items.length; i++) {
+        const v = node.items[i]!;
+        if (v.t !== 'obj' && v.t !== 'arr' && patterns.length === 0) continue;
+        segs.push(String(i));
+        const next = walk(v, segs);
+        segs.pop();
+        if (next !== v) (copy ??= node.items.slice())[i] = next;
+      }
+      return copy ? { t: 'arr', items: copy } : node;
+    }
     return node;
   };
 

@@ -163,7 +163,7 @@ describe('report JSON over the fixed pairs file and history', () => {
     expect(abort.routes).toEqual(['balance', 'transactions']);
     const failed = tl.events.find((e) => e.kind === 'check' && e.result === 'fail')!;
     expect(failed.numbers).toMatchObject({ 'transactions mismatchRate': 0.004, 'transactions mismatchRate limit': 0.002 });
-    expect(full.limits).toMatchObject({ pathsOmitted: 0, examplesOmitted: 0, eventsOmitted: 0 });
+    expect(full.limits).toMatchObject({ pathsOmitted: 0, examplesOmitted: 0, bodiesOmitted: 0, eventsOmitted: 0 });
   });
 
   it('--since keeps only later pairs and events, starting the series from the state then', () => {
