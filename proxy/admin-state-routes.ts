@@ -6,7 +6,7 @@
  * `requireToken` is the proxy's preHandler for changes (the proxy owns auth). Routes:
  * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp }
  * - PUT  /admin/state     { expectedVersion, state, meta: { by, action, reason?, ticket? } } -> { state } | 409
- * - POST /admin/abort     { reason, route?, by?, timeoutMs? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ * - POST /admin/abort     { reason, route?, by?, timeoutMs?, staleMs? } -> { state, ok, appliedBy, notApplied, elapsedMs }
  * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., by?, reason?, ticket?, expectedVersion? }
  * - GET  /admin/replicas  { replicas: [... stale] }
  * - GET  /admin/history?limit=N  { entries }
@@ -120,7 +120,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
       by: optionalString(body, 'by') ?? defaultBy(),
       ticket: optionalString(body, 'ticket'),
       timeoutMs: optionalInt(body, 'timeoutMs', 1, MAX_ABORT_TIMEOUT_MS) ?? 2000,
-      staleMs,
+      staleMs: optionalInt(body, 'staleMs', 1, 24 * 3600 * 1000) ?? staleMs,
     });
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...result };
   });

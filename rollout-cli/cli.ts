@@ -115,6 +115,7 @@ export function buildProgram(state: ExitState): Command {
     .option('--route <name>', 'only this route')
     .option('--reason <text>', 'why (required)')
     .option('--timeout <ms>', 'how long to wait for every replica', '2000')
+    .option('--stale-after <ms>', 'a replica silent for longer is stale and not waited for', '5000')
     .option('--json', 'machine-readable output')
     .action(lazy(state, () => import('./commands/abort.js')));
 

@@ -10,22 +10,14 @@
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { CutoverError, InputError } from '../shared/errors.js';
-import { DEFAULT_STATE_URL, loadConfig, type CutoverConfig } from '../shared/config.js';
-import {
-  abortAndWait,
-  changeState,
-  DEFAULT_STALE_MS,
-  initialStateFromConfig,
-  openStateStore,
-  StateConflictError,
-  type AbortResult,
-  type ChangeOutcome,
-  type ChangeRequest,
-  type HistoryEntry,
-  type ReplicaInfo,
-  type RolloutState,
-  type StateStore,
-} from '../shared/state/index.js';
+import type { CutoverConfig } from '../shared/config.js';
+// Specific modules, not shared/state/index.js: the verbs must not load zod or ioredis they do not use.
+import { abortAndWait, DEFAULT_STALE_MS, type AbortResult } from '../shared/state/acks.js';
+import { StateConflictError } from '../shared/state/errors.js';
+import { openStateStore } from '../shared/state/open.js';
+import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
+import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
+import type { HistoryEntry, ReplicaInfo, RolloutState, StateStore } from '../shared/state/types.js';
 import { usageError } from './errors.js';
 
 export const CLI_ERR_ADMIN = 'CUTOVER_ERR_ADMIN';
@@ -57,7 +49,7 @@ export interface Target {
   readonly where: string;
   status(): Promise<StatusView>;
   change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome>;
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult>;
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult>;
   history(limit?: number): Promise<HistoryEntry[]>;
   /** Called with each newer state; returns a stop function. */
   watch(onChange: (state: RolloutState) => void): () => void;
@@ -81,25 +73,26 @@ function markStale(replicas: ReplicaInfo[], staleMs: number): ReplicaView[] {
   return replicas.map((r) => ({ ...r, stale: now - Date.parse(r.lastSeen) > staleMs }));
 }
 
-/** cutover.yaml when there is one: an explicit --config must exist; the default one is optional. */
-function loadOptionalConfig(file: string | undefined): Readonly<CutoverConfig> | undefined {
+/** cutover.yaml when there is one: an explicit --config must exist; the default one is optional. Loaded lazily (zod, yaml). */
+async function loadOptionalConfig(file: string | undefined): Promise<Readonly<CutoverConfig> | undefined> {
   const path = file ?? 'cutover.yaml';
   if (!existsSync(path)) {
     if (file === undefined || file === 'cutover.yaml') return undefined;
     throw usageError('--config', `${path} does not exist`);
   }
+  const { loadConfig } = await import('../shared/config.js');
   return loadConfig(path);
 }
 
 export async function resolveTarget(opts: TargetOptions): Promise<Target> {
   if (opts.state && opts.admin) throw usageError('--state', 'give either --state or --admin, not both');
-  const config = loadOptionalConfig(opts.config);
+  const config = await loadOptionalConfig(opts.config);
   if (opts.admin) {
     if (!/^https?:\/\/[^\s/]+/.test(opts.admin)) throw usageError('--admin', `${opts.admin} is not an http:// URL (for example http://127.0.0.1:8081)`);
     const token = opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
     return new AdminTarget(opts.admin.replace(/\/+$/, ''), token);
   }
-  const url = opts.state ?? config?.state ?? DEFAULT_STATE_URL;
+  const url = opts.state ?? config?.state ?? (await import('../shared/config.js')).DEFAULT_STATE_URL;
   const seed = config ? () => initialStateFromConfig(config) : undefined;
   return new StoreTarget(openStateStore(url), seed);
 }
@@ -125,8 +118,8 @@ class StoreTarget implements Target {
     return changeState(this.store, req, meta, { seed: this.seed });
   }
 
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult> {
-    return abortAndWait(this.store, { ...opts, staleMs: DEFAULT_STALE_MS });
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult> {
+    return abortAndWait(this.store, { ...opts, staleMs: opts.staleMs ?? DEFAULT_STALE_MS });
   }
 
   history(limit?: number): Promise<HistoryEntry[]> {
@@ -220,7 +213,7 @@ class AdminTarget implements Target {
     return this.call<ChangeOutcome>('POST', '/admin/change', { ...req, ...meta });
   }
 
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number }): Promise<AbortResult> {
+  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult> {
     return this.call<AbortResult>('POST', '/admin/abort', opts, opts.timeoutMs + 10_000);
   }
 

@@ -19,9 +19,11 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   if (!/^\d+$/.test(timeoutText) || Number(timeoutText) < 1 || Number(timeoutText) > 600_000) {
     throw usageError('--timeout', `must be a whole number of milliseconds between 1 and 600000 (got ${timeoutText})`);
   }
+  const staleText = String(opts.staleAfter ?? '5000');
+  if (!/^\d+$/.test(staleText) || Number(staleText) < 1) throw usageError('--stale-after', `must be a whole number of milliseconds (got ${staleText})`);
   const target = await resolveTarget(opts);
   try {
-    const r = await target.abort({ reason, route: opts.route, by: opts.by ?? defaultBy(), timeoutMs: Number(timeoutText) });
+    const r = await target.abort({ reason, route: opts.route, by: opts.by ?? defaultBy(), timeoutMs: Number(timeoutText), staleMs: Number(staleText) });
     if (opts.json) {
       printJson({
         command: 'abort',

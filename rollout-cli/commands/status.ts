@@ -115,7 +115,10 @@ async function watchStatus(target: Target, json: boolean): Promise<number> {
       if (!json && !tty) {
         for (const r of next.replicas) {
           const was = replicaFlags.get(r.id);
-          if (was === undefined) println(`replica ${r.id} (pid ${r.pid} on ${r.host}) joined, applied version ${r.appliedVersion}`);
+          if (was === undefined) {
+            const flag = r.stale ? p.red(`, STALE (no heartbeat for over ${next.staleAfterMs / 1000} s)`) : '';
+            println(`replica ${r.id} (pid ${r.pid} on ${r.host}) joined, applied version ${r.appliedVersion}${flag}`);
+          }
           else if (was !== r.stale) println(r.stale ? p.red(`replica ${r.id} is stale (no heartbeat for over ${next.staleAfterMs / 1000} s)`) : `replica ${r.id} is live again`);
           replicaFlags.set(r.id, r.stale);
         }

@@ -16,7 +16,7 @@
  * to come back and then fail with CUTOVER_ERR_STATE_UNREACHABLE, so callers (the replica agent)
  * know at once and keep their last state.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { isCutoverError } from '../errors.js';
 import { corrupt, StateConflictError, unreachable } from './errors.js';
 import { historyEntry } from './history.js';
@@ -95,7 +95,8 @@ function parseUrl(url: string, prefixOpt?: string): { clean: string; prefix: str
 export class RedisStateStore implements StateStore {
   readonly url: string;
   private readonly opts: RedisStoreOptions;
-  private readonly client: Scripted;
+  private clientPromise: Promise<Scripted> | undefined;
+  private client: Scripted | undefined;
   private sub: Redis | undefined;
   private subscribing: Promise<unknown> | undefined;
   private everReady = false;
@@ -132,15 +133,25 @@ export class RedisStateStore implements StateStore {
       replica: `${prefix}replica`,
       lease: (name) => `${prefix}lease:${name}`,
     };
-    this.client = new Redis(clean, this.clientOptions(false)) as Scripted;
-    this.client.on('error', () => undefined);
-    this.client.on('ready', () => {
-      this.everReady = true;
+  }
+
+  /** ioredis is loaded on first use, so that file-store users (and `cutover --help`) never pay for it. */
+  private getClient(): Promise<Scripted> {
+    this.clientPromise ??= import('ioredis').then(({ Redis: RedisClient }) => {
+      const c = new RedisClient(this.cleanUrl, this.clientOptions(false)) as Scripted;
+      c.on('error', () => undefined);
+      c.on('ready', () => {
+        this.everReady = true;
+      });
+      c.defineCommand('cutoverCas', { numberOfKeys: 4, lua: CAS_LUA });
+      c.defineCommand('cutoverRestore', { numberOfKeys: 4, lua: RESTORE_LUA });
+      c.defineCommand('cutoverLeaseAcquire', { numberOfKeys: 1, lua: LEASE_ACQUIRE_LUA });
+      c.defineCommand('cutoverLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE_LUA });
+      this.client = c;
+      if (this.closed) c.disconnect();
+      return c;
     });
-    this.client.defineCommand('cutoverCas', { numberOfKeys: 4, lua: CAS_LUA });
-    this.client.defineCommand('cutoverRestore', { numberOfKeys: 4, lua: RESTORE_LUA });
-    this.client.defineCommand('cutoverLeaseAcquire', { numberOfKeys: 1, lua: LEASE_ACQUIRE_LUA });
-    this.client.defineCommand('cutoverLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE_LUA });
+    return this.clientPromise;
   }
 
   private clientOptions(offlineQueue: boolean): RedisOptions {
@@ -157,7 +168,7 @@ export class RedisStateStore implements StateStore {
 
   /** The command connection, once ready; fails after connectTimeoutMs (at once if it never connected and the connect failed). */
   private async ready(): Promise<Scripted> {
-    const c = this.client;
+    const c = this.client ?? (await this.getClient());
     if (c.status === 'ready') return c;
     if (this.closed) throw unreachable(this.url, new Error('store closed'));
     if (c.status === 'wait') c.connect().catch(() => undefined);
@@ -279,9 +290,12 @@ export class RedisStateStore implements StateStore {
   // -------------------------------------------------------------------------------------------
   // Notification
 
-  private subscriber(): Redis {
-    if (!this.sub) {
-      const sub = new Redis(this.cleanUrl, this.clientOptions(true));
+  /** The subscriber connection (created on first watch), subscribed to both channels. */
+  private subscriber(): void {
+    if (this.subscribing) return;
+    this.subscribing = import('ioredis').then(async ({ Redis: RedisClient }) => {
+      if (this.closed) return;
+      const sub = new RedisClient(this.cleanUrl, this.clientOptions(true));
       sub.on('error', () => undefined);
       sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
       // After a reconnect, messages published meanwhile are lost: look at the state now.
@@ -289,9 +303,8 @@ export class RedisStateStore implements StateStore {
         if (this.stateWatchers.size) void this.poll();
       });
       this.sub = sub;
-      this.subscribing = sub.subscribe(this.keys.changed, this.keys.replica).catch(() => undefined);
-    }
-    return this.sub;
+      await sub.subscribe(this.keys.changed, this.keys.replica).catch(() => undefined);
+    });
   }
 
   private onMessage(channel: string, message: string): void {
@@ -409,7 +422,12 @@ export class RedisStateStore implements StateStore {
     this.pollTimer = undefined;
     this.stateWatchers.clear();
     this.replicaWatchers.clear();
-    this.client.disconnect();
+    this.client?.disconnect();
     this.sub?.disconnect();
+    if (this.subscribing) {
+      // a subscriber still being created disconnects itself (see subscriber())
+      await Promise.race([this.subscribing, new Promise((r) => setTimeout(r, 100))]);
+      this.sub?.disconnect();
+    }
   }
 }

@@ -4,11 +4,16 @@
  * with `store.compareAndSet(state.version, next, { ...meta, changes })`; the store bumps the
  * version and stamps updatedBy/updatedAt. An empty `changes` list means there is nothing to write.
  */
-import { z } from 'zod';
-import { formatPath, MODES, type CutoverConfig, type Mode } from '../config.js';
+import type { CutoverConfig, Mode } from '../config.js';
 import { refusedWhileAborted, stateInput } from './errors.js';
 import { newEpoch } from './versioning.js';
 import { STATE_SCHEMA_VERSION, type HistoryEntry, type RolloutState, type RouteState } from './types.js';
+
+// The config's MODES, repeated here so that the transitions (and `cutover status`) load neither
+// zod nor yaml; the two lines below fail to compile if the lists ever differ.
+export const MODE_NAMES = ['legacy', 'mirror', 'canary', 'v2'] as const;
+const modesMatch: [Mode, (typeof MODE_NAMES)[number]] extends [(typeof MODE_NAMES)[number], Mode] ? true : never = true;
+void modesMatch;
 
 export type Change = HistoryEntry['changes'][number];
 /** A state as the stores take it (the store assigns the version). */
@@ -44,8 +49,8 @@ export function parseWeight(value: unknown, field = 'weight'): number {
 }
 
 export function parseMode(value: unknown, field = 'mode'): Mode {
-  if (typeof value === 'string' && (MODES as readonly string[]).includes(value)) return value as Mode;
-  throw stateInput(field, `unknown mode ${JSON.stringify(value ?? null)}; use one of ${MODES.join(', ')}`);
+  if (typeof value === 'string' && (MODE_NAMES as readonly string[]).includes(value)) return value as Mode;
+  throw stateInput(field, `unknown mode ${JSON.stringify(value ?? null)}; use one of ${MODE_NAMES.join(', ')}`);
 }
 
 function hundredths(w: number): number {
@@ -237,7 +242,7 @@ export function applyChange(state: RolloutState, req: ChangeRequest & { reason?:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Seeding and validation
+// Seeding (validation of documents that arrive over HTTP: documents.ts)
 
 /** The first state of a store, from cutover.yaml: every route's mode and weight, the default route included. */
 export function initialStateFromConfig(config: Pick<CutoverConfig, 'routes' | 'defaultRoute'>): Omit<RolloutState, 'version'> {
@@ -255,108 +260,7 @@ export function initialStateFromConfig(config: Pick<CutoverConfig, 'routes' | 'd
   };
 }
 
-const weightSchema = z.number({ message: 'must be a number' }).superRefine((n, ctx) => {
-  try {
-    parseWeight(n);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^weight: /, '') });
-  }
-});
 
-const stateDocumentSchema = z.strictObject({
-  schemaVersion: z.literal(STATE_SCHEMA_VERSION, { message: `must be ${STATE_SCHEMA_VERSION}` }).default(STATE_SCHEMA_VERSION),
-  version: z.number().int().nonnegative().optional(),
-  epoch: z.string().min(1).optional(),
-  routes: z.record(
-    z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'route names are letters, digits, _ . or -' }),
-    z.strictObject({ mode: z.enum(MODES, { message: `must be one of ${MODES.join(', ')}` }), weight: weightSchema }),
-  ),
-  paused: z.boolean({ message: 'must be true or false' }),
-  aborted: z.boolean({ message: 'must be true or false' }),
-  abortReason: z.string().optional(),
-  updatedBy: z.string().default(''),
-  updatedAt: z.string().default(''),
-  plan: z
-    .strictObject({
-      planId: z.string().min(1),
-      step: z.number().int().nonnegative(),
-      stepStartedAt: z.string(),
-      detail: z.record(z.string(), z.unknown()).optional(),
-    })
-    .optional(),
-  waivers: z
-    .array(
-      z.strictObject({
-        id: z.string().min(1),
-        route: z.string().min(1),
-        path: z.string(),
-        kind: z.string().min(1),
-        reason: z.string().min(1),
-        author: z.string().min(1),
-        createdAt: z.string(),
-        expiresAt: z.string(),
-      }),
-    )
-    .optional(),
-});
-
-/** Checks a state document that arrived over HTTP. Throws an input error naming the field (`state.routes.balance.weight: ...`). */
-export function validateStateDocument(doc: unknown, field = 'state'): StateDraft {
-  const r = stateDocumentSchema.safeParse(doc);
-  if (r.success) {
-    if (r.data.aborted === false && r.data.abortReason !== undefined) delete r.data.abortReason;
-    return r.data as StateDraft;
-  }
-  const issue = r.error.issues[0]!;
-  let path = formatPath([field, ...issue.path]);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = formatPath([field, ...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
-    message = 'unknown field';
-  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    message = 'is required';
-  }
-  throw stateInput(path, message);
-}
-
-const changeRequestSchema = z.discriminatedUnion(
-  'action',
-  [
-    z.strictObject({
-      action: z.literal('set-weight'),
-      route: z.string().min(1).optional(),
-      all: z.boolean().optional(),
-      weight: z.union([z.number(), z.string()], { message: 'must be a number between 0 and 100' }),
-      maxStep: z.union([z.number(), z.string()]).optional(),
-      force: z.boolean().optional(),
-    }),
-    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }), mode: z.string({ message: 'is required' }) }),
-    z.strictObject({ action: z.literal('pause') }),
-    z.strictObject({ action: z.literal('resume') }),
-    z.strictObject({ action: z.literal('promote'), full: z.boolean().optional() }),
-    z.strictObject({ action: z.literal('abort'), route: z.string().min(1).optional() }),
-  ],
-  { message: `must be one of ${CHANGE_ACTIONS.join(', ')}` },
-);
-
-/** Checks a change request body (POST /admin/change, without its meta fields). Throws an input error naming the field. */
-export function validateChangeRequest(body: unknown): ChangeRequest {
-  const r = changeRequestSchema.safeParse(body);
-  if (r.success) return r.data as ChangeRequest;
-  const issue = r.error.issues[0]!;
-  let path = formatPath(issue.path);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = formatPath([...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
-    message = 'unknown field';
-  } else if (issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')) {
-    path = 'action';
-    message = `must be one of ${CHANGE_ACTIONS.join(', ')}`;
-  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    message = 'is required';
-  }
-  throw stateInput(path === '(root)' ? 'body' : path, message);
-}
 
 /**
  * The rules a whole-document replacement (PUT /admin/state) must keep, like the verbs do: an

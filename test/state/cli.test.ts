@@ -176,9 +176,10 @@ describe('control verbs on a file store (defaults from cutover.yaml)', () => {
     const s = (await store.read())!;
     await store.compareAndSet(s.version, { ...s, paused: true }, { by: 'carol', action: 'pause', reason: 'watch me' });
     await w.waitForOutput(new RegExp(`v${s.version + 1} {2}pause by carol: paused false -> true {2}reason: "watch me"`), 5000);
-    await store.heartbeat({ id: 'gone', host: 'h', pid: 1, appliedVersion: 1, lastSeen: new Date(Date.now() - 4000).toISOString() });
-    await w.waitForOutput(/replica gone .*joined/, 5000);
-    await w.waitForOutput(/replica gone is stale/, 5000);
+    await store.heartbeat({ id: 'live', host: 'h', pid: 1, appliedVersion: 1, lastSeen: new Date().toISOString() });
+    await w.waitForOutput(/replica live \(pid 1 on h\) joined, applied version 1\n/, 5000);
+    await store.heartbeat({ id: 'gone', host: 'h', pid: 2, appliedVersion: 1, lastSeen: new Date(Date.now() - 60_000).toISOString() });
+    await w.waitForOutput(/replica gone \(pid 2 on h\) joined, applied version 1, STALE \(no heartbeat for over 5 s\)/, 5000);
     expect(await w.stop('SIGTERM')).toBe(0);
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * Validation of documents that arrive over HTTP (PUT /admin/state, POST /admin/change): zod
+ * schemas whose errors name the field. Kept apart from transitions.ts so that the CLI verbs do
+ * not load zod.
+ */
+import { z } from 'zod';
+import { formatPath, MODES } from '../config.js';
+import { stateInput } from './errors.js';
+import { CHANGE_ACTIONS, parseWeight, type ChangeRequest, type StateDraft } from './transitions.js';
+import { STATE_SCHEMA_VERSION } from './types.js';
+
+const weightSchema = z.number({ message: 'must be a number' }).superRefine((n, ctx) => {
+  try {
+    parseWeight(n);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^weight: /, '') });
+  }
+});
+
+const stateDocumentSchema = z.strictObject({
+  schemaVersion: z.literal(STATE_SCHEMA_VERSION, { message: `must be ${STATE_SCHEMA_VERSION}` }).default(STATE_SCHEMA_VERSION),
+  version: z.number().int().nonnegative().optional(),
+  epoch: z.string().min(1).optional(),
+  routes: z.record(
+    z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'route names are letters, digits, _ . or -' }),
+    z.strictObject({ mode: z.enum(MODES, { message: `must be one of ${MODES.join(', ')}` }), weight: weightSchema }),
+  ),
+  paused: z.boolean({ message: 'must be true or false' }),
+  aborted: z.boolean({ message: 'must be true or false' }),
+  abortReason: z.string().optional(),
+  updatedBy: z.string().default(''),
+  updatedAt: z.string().default(''),
+  plan: z
+    .strictObject({
+      planId: z.string().min(1),
+      step: z.number().int().nonnegative(),
+      stepStartedAt: z.string(),
+      detail: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  waivers: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        route: z.string().min(1),
+        path: z.string(),
+        kind: z.string().min(1),
+        reason: z.string().min(1),
+        author: z.string().min(1),
+        createdAt: z.string(),
+        expiresAt: z.string(),
+      }),
+    )
+    .optional(),
+});
+
+/** Checks a state document that arrived over HTTP. Throws an input error naming the field (`state.routes.balance.weight: ...`). */
+export function validateStateDocument(doc: unknown, field = 'state'): StateDraft {
+  const r = stateDocumentSchema.safeParse(doc);
+  if (r.success) {
+    if (r.data.aborted === false && r.data.abortReason !== undefined) delete r.data.abortReason;
+    return r.data as StateDraft;
+  }
+  const issue = r.error.issues[0]!;
+  let path = formatPath([field, ...issue.path]);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = formatPath([field, ...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
+    message = 'unknown field';
+  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    message = 'is required';
+  }
+  throw stateInput(path, message);
+}
+
+const changeRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({
+      action: z.literal('set-weight'),
+      route: z.string().min(1).optional(),
+      all: z.boolean().optional(),
+      weight: z.union([z.number(), z.string()], { message: 'must be a number between 0 and 100' }),
+      maxStep: z.union([z.number(), z.string()]).optional(),
+      force: z.boolean().optional(),
+    }),
+    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }), mode: z.string({ message: 'is required' }) }),
+    z.strictObject({ action: z.literal('pause') }),
+    z.strictObject({ action: z.literal('resume') }),
+    z.strictObject({ action: z.literal('promote'), full: z.boolean().optional() }),
+    z.strictObject({ action: z.literal('abort'), route: z.string().min(1).optional() }),
+  ],
+  { message: `must be one of ${CHANGE_ACTIONS.join(', ')}` },
+);
+
+/** Checks a change request body (POST /admin/change, without its meta fields). Throws an input error naming the field. */
+export function validateChangeRequest(body: unknown): ChangeRequest {
+  const r = changeRequestSchema.safeParse(body);
+  if (r.success) return r.data as ChangeRequest;
+  const issue = r.error.issues[0]!;
+  let path = formatPath(issue.path);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = formatPath([...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
+    message = 'unknown field';
+  } else if (issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')) {
+    path = 'action';
+    message = `must be one of ${CHANGE_ACTIONS.join(', ')}`;
+  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    message = 'is required';
+  }
+  throw stateInput(path === '(root)' ? 'body' : path, message);
+}
