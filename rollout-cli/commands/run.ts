@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { loadConfig, type CutoverConfig } from '../../shared/config.js';
+import { DEFAULT_STATE_URL, loadConfig, type CutoverConfig } from '../../shared/config.js';
 import { openStateStore } from '../../shared/state/index.js';
 import { usageError } from '../errors.js';
 import { drivePlan } from '../plan/driver.js';
@@ -38,10 +38,13 @@ export async function run(args: string[], opts: RunOptions): Promise<number> {
   if (!file) throw usageError('plan', 'give the plan file: cutover run plan.yaml');
   const plan = loadPlan(file);
 
+  // Like the control verbs: an explicit --config must exist, the default one is optional; the
+  // state comes from --state, else cutover.yaml, else the default file store.
   const configFile = opts.config ?? 'cutover.yaml';
-  const config: Readonly<CutoverConfig> | undefined = existsSync(configFile) ? loadConfig(configFile) : undefined;
-  const stateUrl = opts.state ?? config?.state;
-  if (!stateUrl) throw usageError('--state', `no ${configFile} here to take it from; give --state file://PATH or redis://HOST:PORT/DB`);
+  let config: Readonly<CutoverConfig> | undefined;
+  if (existsSync(configFile)) config = loadConfig(configFile);
+  else if (configFile !== 'cutover.yaml') throw usageError('--config', `${configFile} does not exist`);
+  const stateUrl = opts.state ?? config?.state ?? DEFAULT_STATE_URL;
   if (opts.admin !== undefined && !/^https?:\/\/\S+$/.test(opts.admin)) throw usageError('--admin', `must be a proxy's admin URL like http://127.0.0.1:8081 (got ${opts.admin})`);
   const token = opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
   const holder = `${opts.by ?? whoAmI()} (pid ${process.pid})`;

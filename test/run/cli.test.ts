@@ -41,11 +41,6 @@ function writePlan(steps: string, extra = ''): string {
   return file;
 }
 
-/** Tests run the CLI from the repo root (tsx resolves from there); the config is looked up in the temp dir, where there is none. */
-function cfg(): string[] {
-  return ['--config', join(dir, 'cutover.yaml')];
-}
-
 function parseEvents(stdout: string): Array<Record<string, unknown>> {
   return stdout
     .split('\n')
@@ -56,7 +51,7 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
 describe('cutover run (the CLI)', () => {
   it('prints NDJSON events with schemaVersion and exits 0 on completion', async () => {
     const plan = writePlan('  - weight: 10\n  - weight: 100');
-    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--json', '--by', 'ci'], { timeoutMs: 30_000 });
+    const r = await runCutover(['run', plan, '--state', stateUrl, '--json', '--by', 'ci'], { timeoutMs: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const events = parseEvents(r.stdout);
@@ -67,7 +62,7 @@ describe('cutover run (the CLI)', () => {
 
   it('prints plain lines without a TTY', async () => {
     const plan = writePlan('  - weight: 10');
-    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl], { timeoutMs: 30_000 });
+    const r = await runCutover(['run', plan, '--state', stateUrl], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^cutover run: plan [0-9a-f]{16}, 1 steps, store file:\/\//m);
     expect(r.stdout).toMatch(/^step 1 of 1: weight 10 on balance -> balance 10%$/m);
@@ -79,7 +74,7 @@ describe('cutover run (the CLI)', () => {
   it('refuses a bad plan with exit 2, naming the path, changing nothing', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'steps:\n  - weight: 150\nanalysis: { intervall: 1s }\n');
-    const r = await runCutover(['run', file, ...cfg(), '--state', stateUrl]);
+    const r = await runCutover(['run', file, '--state', stateUrl]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('steps[0].weight: must be between 0 and 100');
     expect(r.stderr).toContain('analysis.intervall: unknown key');
@@ -87,19 +82,26 @@ describe('cutover run (the CLI)', () => {
     expect((await store.read())!.version).toBe(1);
   });
 
-  it('needs a state store: exit 2 naming --state when there is no cutover.yaml', async () => {
+  it('exits 2 naming --config when an explicit config file does not exist', async () => {
     const plan = writePlan('  - weight: 10');
-    const r = await runCutover(['run', plan, ...cfg()]);
+    const r = await runCutover(['run', plan, '--config', join(dir, 'cutover.yaml')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--state: no ${join(dir, 'cutover.yaml')} here to take it from`);
+    expect(r.stderr).toContain(`--config: ${join(dir, 'cutover.yaml')} does not exist`);
+  });
+
+  it('exits 2 on a store that holds no rollout state yet, saying what to do', async () => {
+    const plan = writePlan('  - weight: 10');
+    const r = await runCutover(['run', plan, '--state', `file://${join(dir, 'empty', 'state.json')}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('has no rollout state yet; start a proxy on it first');
   });
 
   it('a second driver refuses and names the holder; the first is SIGKILLed and a new run resumes at its step', async () => {
     const plan = writePlan('  - weight: 10\n  - weight: 20\n    hold: 1h\n  - weight: 30');
-    const first = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'first-driver']);
+    const first = spawnCutover(['run', plan, '--state', stateUrl, '--by', 'first-driver']);
     await first.waitForOutput(/^step 2 of 3/m, 20_000);
 
-    const second = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'second-driver']);
+    const second = await runCutover(['run', plan, '--state', stateUrl, '--by', 'second-driver']);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/holds the rollout lease: first-driver \(pid \d+\)/);
     expect(second.stderr).toContain('[CUTOVER_ERR_RUN_LEASE]');
@@ -110,10 +112,10 @@ describe('cutover run (the CLI)', () => {
     expect(killedAt.routes.balance.weight).toBe(20);
 
     // The lease (2 s) has to expire first.
-    const early = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'third-driver']);
+    const early = await runCutover(['run', plan, '--state', stateUrl, '--by', 'third-driver']);
     expect(early.code).toBe(1);
     await new Promise((r) => setTimeout(r, 2100));
-    const third = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'third-driver', '--json']);
+    const third = spawnCutover(['run', plan, '--state', stateUrl, '--by', 'third-driver', '--json']);
     await third.waitForOutput(/"type":"start"/, 20_000);
     const start = parseEvents(third.output()).find((e) => e.type === 'start')!;
     expect(start.resumedAt).toBe(1);
@@ -129,7 +131,7 @@ describe('cutover run (the CLI)', () => {
 
   it('--dry-run changes nothing', async () => {
     const plan = writePlan('  - weight: 10');
-    const r = await runCutover(['run', plan, ...cfg(), '--state', stateUrl, '--dry-run']);
+    const r = await runCutover(['run', plan, '--state', stateUrl, '--dry-run']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('would apply step 1: weight 10 on balance');
     expect((await store.read())!.version).toBe(1);
@@ -137,7 +139,7 @@ describe('cutover run (the CLI)', () => {
 
   it('stops on SIGTERM leaving the rollout where it is, and releases the lease', async () => {
     const plan = writePlan('  - weight: 10\n    hold: 1h');
-    const p = spawnCutover(['run', plan, ...cfg(), '--state', stateUrl, '--by', 'term']);
+    const p = spawnCutover(['run', plan, '--state', stateUrl, '--by', 'term']);
     await p.waitForOutput(/^step 1 of 1/m, 20_000);
     expect(await p.stop('SIGTERM')).toBe(1);
     expect(p.output()).toMatch(/interrupted at step 1 of 1; the rollout stays where it is/);

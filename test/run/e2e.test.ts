@@ -1,0 +1,309 @@
+/**
+ * `cutover run` end to end: the demo services (in this process, fault knobs at run time), one
+ * real proxy (`cutover proxy`, its own process) on a file store, a small load generator here,
+ * and the driver as its own process (`cutover run --json`). Intervals of 1 s.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { startServices, type RunningServices } from '../../services/index.js';
+import { openStateStore, waitForApplied, type RolloutState, type StateStore } from '../../shared/state/index.js';
+import { freePort, runCutover, spawnCutover, stopAll, tempDir, waitForHttp, type Spawned } from '../helpers/processes.js';
+
+let services: RunningServices;
+let proxy: Spawned;
+let dataUrl: string;
+let adminUrl: string;
+let dir: string;
+let stateUrl: string;
+let store: StateStore;
+let load: Load | undefined;
+
+interface Load {
+  sent: number;
+  answered: number;
+  stop(): Promise<void>;
+}
+
+/** About `rps` balance reads a second over many accounts (so sticky bucketing splits them by weight). */
+function startLoad(rps: number): Load {
+  const agent = new Agent({ connections: 32, pipelining: 1 });
+  const perTick = Math.max(1, Math.round(rps / 100));
+  let i = 0;
+  let inFlight = 0;
+  const state = { sent: 0, answered: 0 };
+  const timer = setInterval(() => {
+    for (let k = 0; k < perTick && inFlight < 128; k++) {
+      const account = `A-${String(1 + (i++ % 3000)).padStart(6, '0')}`;
+      inFlight++;
+      state.sent++;
+      request(`${dataUrl}/accounts/${account}/balance`, { dispatcher: agent, headers: { 'x-api-key': 'demo-key-full' } })
+        .then((r) => r.body.dump())
+        .then(
+          () => state.answered++,
+          () => undefined,
+        )
+        .finally(() => inFlight--);
+    }
+  }, 10);
+  return {
+    get sent() {
+      return state.sent;
+    },
+    get answered() {
+      return state.answered;
+    },
+    async stop() {
+      clearInterval(timer);
+      while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+      await agent.close();
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = tempDir('cutover-run-e2e-');
+  stateUrl = `file://${join(dir, 'state.json')}`;
+  services = await startServices({ host: '127.0.0.1', legacyPort: 0, v2Port: 0 });
+  const [dataPort, adminPort] = [await freePort(), await freePort()];
+  dataUrl = `http://127.0.0.1:${dataPort}`;
+  adminUrl = `http://127.0.0.1:${adminPort}`;
+  const config = join(dir, 'cutover.yaml');
+  writeFileSync(
+    config,
+    `upstreams: { legacy: ${services.legacy.url}, v2: ${services.v2.url} }
+listen: { data: 127.0.0.1:${dataPort}, admin: 127.0.0.1:${adminPort} }
+state: ${stateUrl}
+replicaId: e2e-proxy
+routes:
+  - name: balance
+    match: { method: GET, path: /accounts/:accountId/balance }
+    mode: legacy
+    stickyBy: param:accountId
+stats: { windowSeconds: 30 }
+`,
+  );
+  proxy = spawnCutover(['proxy', '--config', config]);
+  await proxy.waitForOutput(/^ready:/m, 20_000);
+  await waitForHttp(`${adminUrl}/readyz`, 10_000, 200);
+  store = openStateStore(stateUrl);
+}, 60_000);
+
+afterAll(async () => {
+  await load?.stop();
+  await store?.close();
+  await stopAll();
+  await services?.close();
+});
+
+/** Every test starts from legacy, not paused, not aborted, no plan, healthy V2, and a stats window free of earlier traffic. */
+beforeEach(async () => {
+  services.v2.service.faults.reset();
+  for (let attempt = 0; ; attempt++) {
+    const cur = (await store.read())!;
+    const { version: _v, plan: _p, abortReason: _a, ...rest } = cur;
+    const next: Omit<RolloutState, 'version'> = { ...rest, routes: { ...cur.routes, balance: { mode: 'legacy', weight: 0 } }, paused: false, aborted: false };
+    try {
+      const written = await store.compareAndSet(cur.version, next, { by: 'e2e', action: 'resume', reason: 'reset between tests' });
+      const w = await waitForApplied(store, written, 5000);
+      expect(w.ok).toBe(true);
+      break;
+    } catch (err) {
+      if (attempt > 5) throw err;
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2100));
+});
+
+function writePlan(name: string, steps: string, analysisExtra = ''): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `routes: [balance]
+steps:
+${steps}
+analysis:
+  interval: 1s
+  minRequests: 30
+  failureLimit: 2
+  inconclusiveLimit: 3
+  thresholds:
+    errorRate: { max: 0.01 }
+    throttleRate: { max: 0.02 }
+    latencyP95Ms: { maxRatioToLegacy: 5 }
+${analysisExtra}leaseTtl: 2s
+`,
+  );
+  return file;
+}
+
+type Event = Record<string, any> & { type: string; at: string };
+
+function events(p: Spawned): Event[] {
+  return p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Event);
+}
+
+function driver(plan: string, by: string): Spawned {
+  return spawnCutover(['run', plan, '--state', stateUrl, '--json', '--by', by]);
+}
+
+async function withLoad<T>(rps: number, fn: () => Promise<T>): Promise<T> {
+  load = startLoad(rps);
+  try {
+    return await fn();
+  } finally {
+    await load.stop();
+    load = undefined;
+  }
+}
+
+describe('cutover run end to end (demo services, real proxy, file store, 1 s intervals)', () => {
+  it('a healthy V2 completes the plan: exit 0, routes at 100 %, history with every step', async () => {
+    const plan = writePlan('healthy', '  - mirror: 2s\n  - weight: 10\n  - weight: 50\n    hold: 2s\n  - weight: 100');
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-healthy');
+      expect(await d.exited).toBe(0);
+      return d;
+    });
+    const ev = events(d);
+    expect(ev.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([0, 1, 2, 3]);
+    expect(ev.some((e) => e.type === 'complete')).toBe(true);
+    const checks = ev.filter((e) => e.type === 'check');
+    expect(checks.length).toBeGreaterThanOrEqual(4);
+    expect(checks.every((c) => c.replicas.includes(adminUrl))).toBe(true);
+    const s = (await store.read())!;
+    expect(s.routes.balance).toEqual({ mode: 'canary', weight: 100 });
+    const history = await store.history({ limit: 300 });
+    const steps = history.filter((h) => h.action === 'plan-step' && typeof h.data?.step === 'number').map((h) => h.data!.step);
+    expect(steps.slice(-4)).toEqual([0, 1, 2, 3]);
+    const mirrorCheck = history.find((h) => h.action === 'check' && h.data?.step === 0)!;
+    expect(mirrorCheck.reason).toMatch(/PASS errorRate 0 <= 0.01 on route balance in mirror/);
+  });
+
+  it('V2 with a 5 % error rate at 25 %: rollback within failureLimit x interval + 1 s, exit 1, the numbers in the reason', async () => {
+    services.v2.service.faults.merge({ errorRate: 0.05 });
+    const plan = writePlan('errors', '  - weight: 25\n    hold: 1m\n  - weight: 100');
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-errors');
+      expect(await d.exited, d.output()).toBe(1);
+      return d;
+    });
+    const ev = events(d);
+    const step = ev.find((e) => e.type === 'step')!;
+    const rollback = ev.find((e) => e.type === 'rollback')!;
+    expect(Date.parse(rollback.at) - Date.parse(step.at)).toBeLessThanOrEqual(2 * 1000 + 1000);
+    expect(rollback.reason).toMatch(/^errorRate 0\.\d+ > 0.01 on route balance at weight 25 \(2 failing intervals in a row, failureLimit 2\)$/);
+    expect(rollback.applied).toBe(true);
+    const s = (await store.read())!;
+    expect(s.aborted).toBe(true);
+    expect(s.abortReason).toMatch(/errorRate 0\.\d+ > 0.01 on route balance at weight 25/);
+    expect(s.routes.balance.mode).toBe('legacy');
+  });
+
+  it('V2 throwing 429s: rollback on throttleRate, not on errorRate', async () => {
+    services.v2.service.faults.merge({ throttleRate: 0.2 });
+    const plan = writePlan('throttle', '  - weight: 25\n    hold: 1m');
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-429');
+      expect(await d.exited).toBe(1);
+      return d;
+    });
+    const rollback = events(d).find((e) => e.type === 'rollback')!;
+    expect(rollback.reason).toMatch(/^throttleRate 0\.\d+ > 0.02 on route balance at weight 25/);
+    expect(rollback.reason).not.toContain('errorRate');
+    const checks = events(d).filter((e) => e.type === 'check');
+    expect(checks.flatMap((c) => c.checks).filter((c: any) => c.check === 'errorRate').every((c: any) => c.status === 'pass')).toBe(true);
+  });
+
+  it('V2 slow: rollback on the latency ratio to legacy', async () => {
+    services.v2.service.faults.merge({ latencyMs: 60 });
+    const plan = writePlan('slow', '  - weight: 25\n    hold: 1m');
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-slow');
+      expect(await d.exited).toBe(1);
+      return d;
+    });
+    const rollback = events(d).find((e) => e.type === 'rollback')!;
+    expect(rollback.reason).toMatch(/^latencyP95Ms \d+(\.\d+)? is \d+(\.\d+)?x legacy \d+(\.\d+)? > 5x on route balance at weight 25/);
+    expect(rollback.reason).not.toContain('errorRate');
+  });
+
+  it('no traffic: inconclusive holds, then pauses for a human, never fails; `cutover abort` ends it', async () => {
+    const plan = writePlan('quiet', '  - weight: 10\n  - weight: 100');
+    const d = driver(plan, 'e2e-quiet');
+    await d.waitForOutput(/"type":"pause"/, 15_000);
+    const ev = events(d);
+    expect(ev.filter((e) => e.type === 'check').map((e) => e.verdict)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+    expect(ev.some((e) => e.type === 'rollback')).toBe(false);
+    expect((await store.read())!.paused).toBe(true);
+    const abort = await runCutover(['abort', '--state', stateUrl, '--reason', 'no traffic today']);
+    expect(abort.code).toBe(0);
+    expect(await d.exited).toBe(1);
+    expect(events(d).find((e) => e.type === 'aborted')!.reason).toBe('no traffic today');
+    expect(events(d).some((e) => e.type === 'rollback')).toBe(false);
+  });
+
+  it('critical breach: abort within 5 s from the 5-second slice, not waiting for the interval', async () => {
+    services.v2.service.faults.merge({ errorRate: 0.5 });
+    const plan = writePlan('critical', '  - weight: 25\n    hold: 1m', '  critical: { errorRate: { max: 0.2 }, minRequests: 20 }\n');
+    // A long interval: only the critical slice can act in time.
+    writeFileSync(plan, (await import('node:fs')).readFileSync(plan, 'utf8').replace('interval: 1s', 'interval: 30s'));
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-critical');
+      expect(await d.exited).toBe(1);
+      return d;
+    });
+    const ev = events(d);
+    const step = ev.find((e) => e.type === 'step')!;
+    const rollback = ev.find((e) => e.type === 'rollback')!;
+    expect(rollback.critical).toBe(true);
+    expect(Date.parse(rollback.at) - Date.parse(step.at)).toBeLessThan(5000);
+    expect(rollback.reason).toMatch(/^critical: errorRate 0\.\d+ > 0.2 on route balance at weight 25$/);
+  });
+
+  it('manual pause: `cutover promote` continues the plan', async () => {
+    const plan = writePlan('manual', '  - weight: 10\n  - pause: manual\n  - weight: 25');
+    const d = await withLoad(400, async () => {
+      const d = driver(plan, 'e2e-manual');
+      await d.waitForOutput(/"type":"pause"/, 15_000);
+      expect((await store.read())!.paused).toBe(true);
+      const promote = await runCutover(['promote', '--state', stateUrl]);
+      expect(promote.code).toBe(0);
+      expect(await d.exited).toBe(0);
+      return d;
+    });
+    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([0, 1, 2]);
+    expect((await store.read())!.routes.balance).toEqual({ mode: 'canary', weight: 25 });
+  });
+
+  it('two drivers: the second refuses naming the first; the first SIGKILLed mid-plan: a new run resumes at the same step', async () => {
+    const plan = writePlan('resume', '  - weight: 10\n  - weight: 20\n    hold: 1h\n  - weight: 30');
+    const d = await withLoad(400, async () => {
+      const first = driver(plan, 'e2e-first');
+      await first.waitForOutput(/"type":"step","step":1/, 15_000);
+      const second = await runCutover(['run', plan, '--state', stateUrl, '--by', 'e2e-second']);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/holds the rollout lease: e2e-first \(pid \d+\)/);
+      await first.stop('SIGKILL');
+      expect((await store.read())!.plan).toMatchObject({ step: 1 });
+      await new Promise((r) => setTimeout(r, 2100));
+      const third = driver(plan, 'e2e-third');
+      await third.waitForOutput(/"type":"start"/, 15_000);
+      expect(events(third)[0].resumedAt).toBe(1);
+      const promote = await runCutover(['promote', '--state', stateUrl]);
+      expect(promote.code).toBe(0);
+      expect(await third.exited).toBe(0);
+      return third;
+    });
+    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([2]);
+    const weights = (await store.history({ limit: 100 }))
+      .filter((h) => h.by.startsWith('e2e-first') || h.by.startsWith('e2e-third'))
+      .flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
+    expect(weights).toEqual([10, 20, 30]);
+  });
+});
