@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { CutoverConfig } from '../shared/config.js';
+import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
@@ -106,7 +107,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
   const queue = opts.pairSink ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? queue!;
-  const mirror = new Mirror({ v2: config.upstreams.v2, stats, sink, redactHeaders: config.redact.headers, routeCount: allSpecs.length });
+  const mirror = new Mirror({
+    v2: config.upstreams.v2,
+    stats,
+    sink,
+    redactHeaders: config.redact.headers,
+    routeCount: allSpecs.length,
+    replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+  });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
   // modes may be older than a stored abort, and legacy is always the safe side.
   const tables: TableHolder = { current: buildRouteTable(specs, allLegacy(routeNames)) };
@@ -119,6 +127,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     ],
   });
 
+  // The verifier publishes each finished pair; its result goes into this replica's stats window.
+  const onDiff = (msg: unknown) => {
+    const m = msg as { route?: unknown; result?: unknown };
+    if (typeof m.route === 'string' && typeof m.result === 'string') stats.recordDiff(m.route, m.result);
+  };
+  channels.diffRecorded.subscribe(onDiff);
+
   let agent: ReplicaAgent | undefined;
   let data: FastifyInstance | undefined;
   let admin: FastifyInstance | undefined;
@@ -129,6 +144,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     await mirror.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     metrics.close();
+    channels.diffRecorded.unsubscribe(onDiff);
   };
 
   try {

@@ -10,7 +10,7 @@ import { channels } from '../shared/events.js';
 
 const UPSTREAMS = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-export const SHADOW_OUTCOMES = ['sent', 'answered', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out'] as const;
+export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out'] as const;
 /** Upper bounds (seconds) of the duration histogram. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 

@@ -64,7 +64,9 @@ class Capture {
 export class MirrorContext {
   readonly legacy = new Capture();
   readonly v2 = new Capture();
-  /** Sides still running (2 while both are out; the pair is handed over at 0). */
+  /** A second legacy's answer (noise measurement), when this request was sampled for it. */
+  replica: Capture | null = null;
+  /** Sides still running (2 or 3 while all are out; the pair is handed over at 0). */
   pending = 2;
   requestHeaders: Record<string, string> | null = null;
   traceId = '';
@@ -84,45 +86,51 @@ function publishShadow(route: string, outcome: string, durationMs?: number): voi
   if (channels.shadow.hasSubscribers) channels.shadow.publish({ route, outcome, durationMs });
 }
 
-class ShadowHandler implements Dispatcher.DispatchHandler {
+/** Receives one copy's answer: V2's, or the legacy replica's (which counts in no V2 stats). */
+class CopyHandler implements Dispatcher.DispatchHandler {
+  private readonly cap: Capture;
+
   constructor(
     private readonly mirror: Mirror,
     private readonly ctx: MirrorContext,
-  ) {}
+    private readonly replica: boolean,
+  ) {
+    this.cap = replica ? ctx.replica! : ctx.v2;
+  }
 
   onRequestStart(): void {}
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    const ctx = this.ctx;
-    ctx.v2.status = statusCode;
-    ctx.v2.latencyMs = performance.now() - ctx.t0;
-    if (ctx.capture) ctx.v2.headers = capturedResponseHeaders(headers, this.mirror.redact);
+    const cap = this.cap;
+    cap.status = statusCode;
+    cap.latencyMs = performance.now() - this.ctx.t0;
+    if (this.ctx.capture) cap.headers = capturedResponseHeaders(headers, this.mirror.redact);
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    const ctx = this.ctx;
-    if (ctx.capture) ctx.v2.add(chunk, ctx.spec.config.maxBodyBytes);
+    if (this.ctx.capture) this.cap.add(chunk, this.ctx.spec.config.maxBodyBytes);
   }
 
   onResponseEnd(): void {
     const ctx = this.ctx;
-    const total = performance.now() - ctx.t0;
-    this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(ctx.v2.latencyMs * 1000));
-    ctx.v2.latencyMs = total;
-    publishShadow(ctx.spec.name, 'answered', total);
-    this.mirror.v2Done(ctx);
+    const cap = this.cap;
+    if (!this.replica) this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(cap.latencyMs * 1000));
+    cap.latencyMs = performance.now() - ctx.t0;
+    this.mirror.copyDone(ctx, this.replica);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     const ctx = this.ctx;
     const f = classifyUpstreamError(err);
-    const outcome: ShadowOutcome = f.kind === 'timeout' ? 'timeouts' : 'errors';
-    this.mirror.stats.recordShadow(ctx.spec.index, outcome);
-    publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', performance.now() - ctx.t0);
-    ctx.v2.status = 0;
-    ctx.v2.error = f.kind === 'protocol' ? f.cause : f.kind;
-    ctx.v2.latencyMs = performance.now() - ctx.t0;
-    this.mirror.v2Done(ctx);
+    const cap = this.cap;
+    cap.status = 0;
+    cap.error = f.kind === 'protocol' ? f.cause : f.kind;
+    cap.latencyMs = performance.now() - ctx.t0;
+    if (!this.replica) {
+      this.mirror.stats.recordShadow(ctx.spec.index, f.kind === 'timeout' ? 'timeouts' : 'errors');
+      publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', cap.latencyMs);
+    }
+    this.mirror.copyDone(ctx, this.replica);
   }
 }
 
@@ -136,6 +144,8 @@ export interface MirrorOptions {
   routeCount: number;
   /** Keep-alive connections to V2 for copies. */
   connections?: number;
+  /** A second legacy instance: a sampled share of captured safe requests is also sent there to measure noise. */
+  replica?: { url: string; samplePercent: number };
 }
 
 export class Mirror {
@@ -145,6 +155,9 @@ export class Mirror {
   private readonly v2Host: string;
   private readonly sink: PairSink;
   private readonly inFlight: Int32Array;
+  private readonly replicaPool: Pool | undefined;
+  private readonly replicaHost: string;
+  private readonly replicaSample: number;
   private seq = 0;
   /** Pairs the sink refused (queue full). */
   pairsDropped = 0;
@@ -158,6 +171,15 @@ export class Mirror {
     this.v2Host = url.host;
     this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
     this.inFlight = new Int32Array(opts.routeCount);
+    if (opts.replica && opts.replica.samplePercent > 0) {
+      const r = new URL(opts.replica.url);
+      this.replicaPool = new Pool(r.origin, { connections: 32, pipelining: 1, keepAliveTimeout: 10_000 });
+      this.replicaHost = r.host;
+      this.replicaSample = opts.replica.samplePercent;
+    } else {
+      this.replicaHost = '';
+      this.replicaSample = 0;
+    }
   }
 
   /** Copies in flight on a route (for tests and metrics). */
@@ -191,7 +213,13 @@ export class Mirror {
   }
 
   begin(spec: RouteSpec, method: string, url: string, atMs: number, t0: number): MirrorContext {
-    return new MirrorContext(spec, method, url, atMs, t0, !sinkIsFull(this.sink));
+    const ctx = new MirrorContext(spec, method, url, atMs, t0, !sinkIsFull(this.sink));
+    // The replica is a legacy: it only ever gets safe requests, and only when the pair is kept.
+    if (this.replicaPool && ctx.capture && SAFE_METHODS.has(method) && Math.random() * 100 < this.replicaSample) {
+      ctx.replica = new Capture();
+      ctx.pending = 3;
+    }
+    return ctx;
   }
 
   /**
@@ -212,12 +240,18 @@ export class Mirror {
     const timeout = ctx.spec.config.mirror.timeoutMs;
     this.stats.recordShadow(ctx.spec.index, 'sent');
     publishShadow(ctx.spec.name, 'sent');
-    const handler = new ShadowHandler(this, ctx);
+    this.dispatch(this.pool, ctx, copy, body, timeout, false);
+    if (ctx.replica !== null) {
+      const replicaHeaders: Record<string, string | string[]> = { ...copy, host: this.replicaHost };
+      delete replicaHeaders['x-cutover-shadow'];
+      this.dispatch(this.replicaPool!, ctx, replicaHeaders, null, timeout, true);
+    }
+  }
+
+  private dispatch(pool: Pool, ctx: MirrorContext, headers: Record<string, string | string[]>, body: Buffer | null, timeout: number, replica: boolean): void {
+    const handler = new CopyHandler(this, ctx, replica);
     try {
-      this.pool.dispatch(
-        { path: ctx.url, method: ctx.method as Dispatcher.HttpMethod, headers: copy, body, headersTimeout: timeout, bodyTimeout: timeout },
-        handler,
-      );
+      pool.dispatch({ path: ctx.url, method: ctx.method as Dispatcher.HttpMethod, headers, body, headersTimeout: timeout, bodyTimeout: timeout }, handler);
     } catch (err) {
       handler.onResponseError(undefined as unknown as Dispatcher.DispatchController, err as Error);
     }
@@ -261,8 +295,8 @@ export class Mirror {
     if (--ctx.pending === 0) this.finish(ctx);
   }
 
-  v2Done(ctx: MirrorContext): void {
-    this.inFlight[ctx.spec.index]--;
+  copyDone(ctx: MirrorContext, replica: boolean): void {
+    if (!replica) this.inFlight[ctx.spec.index]--;
     if (--ctx.pending === 0) this.finish(ctx);
   }
 
@@ -283,11 +317,13 @@ export class Mirror {
       v2: ctx.v2.toJSON(),
       traceId: ctx.traceId,
     };
+    if (ctx.replica !== null) pair.replica = ctx.replica.toJSON();
     this.pairsOffered++;
     if (!this.sink.offer(pair)) this.pairsDropped++;
   }
 
   async close(): Promise<void> {
     await this.pool.destroy();
+    await this.replicaPool?.destroy();
   }
 }

@@ -233,4 +233,36 @@ describe('mirror mode', () => {
     const metrics = await (await fetch(`${fx.proxy.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/cutover_pairs_dropped_total 3/);
   });
+
+  it('sends a sampled share of safe copies to the legacy replica too, and never an unsafe one', async () => {
+    const { legacy, v2 } = await origins();
+    const replica = await startOrigin('replica');
+    open.push(replica);
+    const sink = new ArraySink();
+    // startTestProxy writes `legacy: URL`; the flow mapping takes the replica after it
+    const fx2 = await startTestProxy({ legacy: `${legacy.url}, legacyReplica: ${replica.url}`, v2: v2.url }, MIRROR(), {
+      yaml: `verifier: { noise: { replicaSample: 100 } }`,
+      opts: { pairSink: sink },
+    });
+    open.push(fx2);
+    await rawRequest(fx2.proxy.dataUrl, { path: '/accounts/A-4/balance' });
+    await rawRequest(fx2.proxy.dataUrl, { method: 'PUT', path: '/accounts/A-1/transfers/t9', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await waitFor(() => sink.pairs.length === 2);
+    const get = sink.pairs.find((p) => p.method === 'GET')!;
+    expect(JSON.parse(get.replica!.body).served).toBe('replica');
+    expect(sink.pairs.find((p) => p.method === 'PUT')!.replica).toBeUndefined();
+    expect(replica.seen.map((s) => s.method)).toEqual(['GET']);
+    expect(replica.seen[0].headers.host).toBe(`127.0.0.1:${replica.port}`);
+    // the replica's answers count in no V2 stats
+    expect((await statsOf(fx2)).shadow.sent).toBe(1);
+  });
+
+  it('counts the verifier results it is told about in the route stats', async () => {
+    const { legacy, v2 } = await origins();
+    const fx = await proxyFor(legacy, v2);
+    const { channels } = await import('../../shared/events.js');
+    channels.diffRecorded.publish({ route: 'balance', result: 'mismatch', findings: 1 });
+    channels.diffRecorded.publish({ route: 'balance', result: 'match', findings: 0 });
+    expect((await statsOf(fx)).diffs).toMatchObject({ pairs: 2, match: 1, mismatch: 1 });
+  });
 });
