@@ -217,8 +217,18 @@ function tryParse(text: string): ParsedJson | undefined {
   }
 }
 
+const contentTypes = new Map<string, string>();
+
 /** Media type and parameters, lower-cased, without spaces and without the redundant `charset=utf-8` of JSON. */
 function normalizeContentType(v: string): string {
+  const cached = contentTypes.get(v);
+  if (cached !== undefined) return cached;
+  const out = normalizeContentTypeUncached(v);
+  if (contentTypes.size < 256) contentTypes.set(v, out);
+  return out;
+}
+
+function normalizeContentTypeUncached(v: string): string {
   const parts = v
     .toLowerCase()
     .split(';')
@@ -238,7 +248,7 @@ function compareHeaders(a: Record<string, string>, b: Record<string, string>, na
     if (x === undefined && y === undefined) continue;
     if (x === undefined) out.push({ path, pointer: path, kind: 'extra', v2: y });
     else if (y === undefined) out.push({ path, pointer: path, kind: 'missing', legacy: x });
-    else if (name === 'content-type' ? normalizeContentType(x) !== normalizeContentType(y) : x.trim() !== y.trim()) {
+    else if (x !== y && (name === 'content-type' ? normalizeContentType(x) !== normalizeContentType(y) : x.trim() !== y.trim())) {
       out.push({ path, pointer: path, kind: 'value', legacy: x, v2: y });
     }
   }

@@ -1,64 +1,99 @@
 /**
- * Timestamps as instants: nanoseconds since the epoch as a BigInt, so `2024-05-01T10:00:00Z`,
- * `2024-05-01T12:00:00.000+02:00`, `2024-05-01 10:00:00Z` and epoch milliseconds `1714557600000`
- * compare equal, and sub-millisecond digits are not lost.
+ * Timestamps as instants, so `2024-05-01T10:00:00Z`, `2024-05-01T12:00:00.000+02:00`,
+ * `2024-05-01 10:00:00Z` and epoch milliseconds `1714557600000` compare equal, and digits
+ * below the millisecond are not lost. An instant is whole epoch milliseconds plus nanoseconds
+ * within the millisecond (two exact numbers; no float arithmetic on fractions, no BigInt on the
+ * hot path).
  */
 import { isExactNumber, exactNumberText } from './json-exact.js';
+
+export interface Instant {
+  /** Whole milliseconds since the epoch (floor). */
+  ms: number;
+  /** Nanoseconds within that millisecond, 0..999999. */
+  ns: number;
+}
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))?(?:([Zz])|([+-])(\d{2})(\d{2})?)?$/;
-const EPOCH_MS = /^-?\d{1,16}(?:\.\d{1,6})?$/;
+const EPOCH_MS = /^(-?)(\d{1,16})(?:\.(\d{1,6}))?$/;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-const NS_PER_MS = 1_000_000n;
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return DAYS[month - 1];
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
 
-function fromParts(m: RegExpExecArray): bigint | undefined {
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', z, sign, oh = '0', om = '0'] = m;
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return undefined;
-  const ms = Date.UTC(Number(y), month - 1, day, hour, minute, second);
-  if (!Number.isFinite(ms)) return undefined;
-  // Date.UTC rolls 2024-02-30 over into March: refuse dates that do not exist.
-  const check = new Date(Date.UTC(Number(y), month - 1, day));
-  if (check.getUTCDate() !== day) return undefined;
-  let ns = BigInt(ms) * NS_PER_MS + BigInt(frac.padEnd(9, '0') || '0');
+/** Digits of a fraction of a second as [whole ms, ns within the ms]. */
+function fraction(frac: string | undefined): [number, number] {
+  if (!frac) return [0, 0];
+  const nine = frac.length >= 9 ? frac : frac + '000000000'.slice(frac.length);
+  return [Number(nine.slice(0, 3)), Number(nine.slice(3))];
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), pure integer arithmetic. */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function fromParts(m: RegExpExecArray): Instant | undefined {
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 24 || minute > 59 || second > 60) return undefined;
+  let ms = daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000;
+  const [fms, ns] = fraction(m[7]);
+  ms += fms;
   // A time without a zone is read as UTC: both sides of a pair are read the same way.
-  if (!z && sign) {
-    const offsetMin = Number(oh) * 60 + Number(om);
-    if (Number(oh) > 23 || Number(om) > 59) return undefined;
-    ns -= BigInt((sign === '+' ? 1 : -1) * offsetMin) * 60_000_000_000n;
+  if (!m[8] && m[9]) {
+    const oh = Number(m[10]);
+    const om = m[11] === undefined ? 0 : Number(m[11]);
+    if (oh > 23 || om > 59) return undefined;
+    ms -= (m[9] === '+' ? 1 : -1) * (oh * 60 + om) * 60_000;
   }
-  return ns;
+  return { ms, ns };
 }
 
-/** The instant a value names, in ns since the epoch; undefined when it is not a timestamp. */
-export function parseInstant(value: unknown): bigint | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return undefined;
-    return epochMsText(String(value));
+function epochMs(text: string): Instant | undefined {
+  const m = EPOCH_MS.exec(text);
+  if (!m) return undefined;
+  let ms = Number(m[2]);
+  let ns = m[3] ? Number((m[3] + '000000').slice(0, 6)) : 0;
+  if (m[1] === '-') {
+    ms = -ms;
+    if (ns > 0) {
+      ms -= 1;
+      ns = 1_000_000 - ns;
+    }
   }
+  return { ms, ns };
+}
+
+/** The instant a value names; undefined when it is not a timestamp. Numbers are epoch milliseconds. */
+export function parseInstant(value: unknown): Instant | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? epochMs(String(value)) : undefined;
   if (typeof value !== 'string') return undefined;
-  if (isExactNumber(value)) return epochMsText(exactNumberText(value));
-  const text = value.trim();
-  if (text.length < 8 || text.length > 40) return EPOCH_MS.test(text) ? epochMsText(text) : undefined;
-  const m = ISO.exec(text) ?? ISO_BASIC.exec(text);
-  if (m) return fromParts(m);
-  return EPOCH_MS.test(text) ? epochMsText(text) : undefined;
-}
-
-function epochMsText(text: string): bigint | undefined {
-  if (!EPOCH_MS.test(text)) return undefined;
-  const neg = text.startsWith('-');
-  const [int, frac = ''] = (neg ? text.slice(1) : text).split('.');
-  const ns = BigInt(int) * NS_PER_MS + BigInt(frac.padEnd(6, '0') || '0');
-  return neg ? -ns : ns;
+  if (isExactNumber(value)) return epochMs(exactNumberText(value));
+  const text = value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
+  if (text.length >= 8 && text.length <= 40) {
+    const m = ISO.exec(text) ?? ISO_BASIC.exec(text);
+    if (m) return fromParts(m);
+  }
+  return epochMs(text);
 }
 
 export function instantsEqual(a: unknown, b: unknown): boolean {
   const x = parseInstant(a);
-  return x !== undefined && x === parseInstant(b);
+  if (x === undefined) return false;
+  const y = parseInstant(b);
+  return y !== undefined && x.ms === y.ms && x.ns === y.ns;
 }

@@ -10,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX_ID = /^(?=[0-9]*[a-f])(?=[a-f]*[0-9])[0-9a-f]{16,}$/i;
 const PREFIXED_ID = /^(?:req|request|trace|span|corr|correlation|msg|evt|idem)[-_:][0-9a-z-]{6,}$/i;
 const VOLATILE_KEY = /(?:^|[-_.])(?:request|req|trace|span|correlation|corr|session)[-_]?id$|^(?:requestid|traceid|spanid|nonce|etag|servertime|generatedat|respondedat|timestamp)$/i;
-const NEAR_NOW_NS = 15n * 60n * 1_000_000_000n;
+const NEAR_NOW_MS = 15 * 60_000;
 
 function lastKey(pointer: string): string {
   return pointer.slice(pointer.lastIndexOf('/') + 1);
@@ -20,21 +20,19 @@ function looksLikeId(v: unknown): boolean {
   return typeof v === 'string' && (UUID.test(v) || HEX_ID.test(v) || PREFIXED_ID.test(v));
 }
 
-function nearNow(v: unknown, nowNs: bigint): boolean {
+function nearNow(v: unknown, nowMs: number): boolean {
   if (typeof v !== 'string' && typeof v !== 'number') return false;
   if (typeof v === 'number' && v < 1e11) return false; // small numbers are not epoch milliseconds of this century
   const t = parseInstant(v);
   if (t === undefined) return false;
-  const d = t - nowNs;
-  return d <= NEAR_NOW_NS && d >= -NEAR_NOW_NS;
+  return Math.abs(t.ms - nowMs) <= NEAR_NOW_MS;
 }
 
 export function looksVolatile(f: Finding, atMs: number): boolean {
   if (f.kind !== 'value' || f.path.startsWith('@')) return false;
   if (VOLATILE_KEY.test(lastKey(f.pointer))) return true;
   if (looksLikeId(f.legacy) && looksLikeId(f.v2)) return true;
-  const nowNs = BigInt(Math.round(atMs)) * 1_000_000n;
-  return nearNow(f.legacy, nowNs) && nearNow(f.v2, nowNs);
+  return nearNow(f.legacy, atMs) && nearNow(f.v2, atMs);
 }
 
 /** Sets `volatile` on findings whose values look like ids or clocks. */

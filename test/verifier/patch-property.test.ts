@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import { comparePair, diffValues, findingsToPatch } from '../../verifier/compare.js';
-import { parseJsonExact } from '../../verifier/json-exact.js';
+import { mayHoldLongNumber, parseJsonExact } from '../../verifier/json-exact.js';
 import { decimalEquivalent } from '../../verifier/normalize.js';
 import { compareDecimal, parseDecimal } from '../../shared/decimal.js';
 import { makePair } from './helpers.js';
@@ -96,5 +96,17 @@ describe('exact numbers', () => {
     const p = parseJsonExact('{"a": 12345678901234567.89, "b": "12345678901234567.89", "c": 1.5, "d": 0.1000000000000000055511151231257827}');
     expect(p.exactNumbers).toBe(true);
     expect(p.value).toEqual({ a: '\u0000#12345678901234567.89', b: '12345678901234567.89', c: 1.5, d: '\u0000#0.1000000000000000055511151231257827' });
+  });
+});
+
+describe('the long-number prefilter', () => {
+  it('agrees with the plain regex it replaces', () => {
+    const chars = fc.constantFrom('1', '2', '0', '.', 'a', '"', ' ', ',', '9');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 120 }).map((a) => a.join('')), (s) => {
+        expect(mayHoldLongNumber(s)).toBe(/[0-9.]{16}/.test(s));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
