@@ -148,7 +148,7 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
           } catch {
             // keep the raw name
           }
-          return SENSITIVE_PARAM.test(name) || headerSet.has(name.toLowerCase()) ? `${kv.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : kv;
+          return SENSITIVE_PARAM.test(name) || headerSet.has(name.toLowerCase()) ? `${kv.slice(0, eq)}=${REDACTED}` : kv;
         });
       return `${u.slice(0, q)}?${params.join('&')}`;
     },
