@@ -142,6 +142,11 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
         return headers;
       },
       onResponse(request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse) {
+        if (reply.sent) {
+          // reply-from already answered (an upstream status Node cannot send): drop the body.
+          res.stream.destroy();
+          return;
+        }
         const status = res.statusCode;
         const micros = (performance.now() - request.cutoverT0) * 1000;
         stats.recordServed(index, sideIndex, status, micros);
@@ -201,7 +206,13 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
       mirror.release(spec);
       return reply.from(dest, opts);
     }
-    const read = await bufferBody(request.body, limit);
+    let read: Awaited<ReturnType<typeof bufferBody>>;
+    try {
+      read = await bufferBody(request.body, limit);
+    } catch (err) {
+      mirror.release(spec);
+      throw err;
+    }
     if ('tooLarge' in read) {
       mirror.release(spec);
       request.body = read.tooLarge;

@@ -113,6 +113,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     sink,
     redactHeaders: config.redact.headers,
     routeCount: allSpecs.length,
+    // Enough connections that a copy never queues behind the route's in-flight cap.
+    connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
     replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
