@@ -165,7 +165,10 @@ function summarize(entry: HistoryEntry, kind: TimelineEventKind, result: string 
     const p = c.path.replace(/^\//, '').replace(/\//g, '.');
     const m = /^routes\.(.+)\.(weight|mode)$/.exec(p);
     if (m) parts.push(`${m[1]}: ${m[2]} ${show(c.from)} → ${show(c.to)}`);
-    else if ((p === 'routes' || /^routes\.[^.]+$/.test(p)) && c.to && typeof c.to === 'object') parts.push(describeRoutes(p, c.to));
+    else if ((p === 'routes' || p.startsWith('routes.')) && c.to && typeof c.to === 'object') parts.push(describeRoutes(p, c.to));
+    else if ((p === '' || p === 'state') && c.to && typeof (c.to as { routes?: unknown }).routes === 'object') {
+      parts.push(describeRoutes('routes', (c.to as { routes: object }).routes));
+    }
     else if (p !== 'abortReason' && p !== 'updatedAt' && p !== 'updatedBy') parts.push(`${p || 'state'}: ${show(c.from)} → ${show(c.to)}`);
   }
   if (kind === 'check') {
