@@ -13,7 +13,7 @@ import { CutoverError, InputError } from '../shared/errors.js';
 import type { CutoverConfig } from '../shared/config.js';
 // Specific modules, not shared/state/index.js: the verbs must not load zod or ioredis they do not use.
 import { abortAndWait, DEFAULT_STALE_MS, type AbortResult } from '../shared/state/acks.js';
-import { StateConflictError } from '../shared/state/errors.js';
+import { redactUrl, StateConflictError } from '../shared/state/errors.js';
 import { openStateStore } from '../shared/state/open.js';
 import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
 import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
@@ -106,7 +106,7 @@ class StoreTarget implements Target {
     private readonly store: StateStore,
     private readonly seed: (() => Omit<RolloutState, 'version'>) | undefined,
   ) {
-    this.where = store.url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+    this.where = redactUrl(store.url);
   }
 
   async status(): Promise<StatusView> {
