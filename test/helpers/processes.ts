@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
+// Absolute, so a child started with another cwd still finds the loader.
+const TSX_LOADER = import.meta.resolve('tsx');
 const started = new Set<ChildProcess>();
 
 export async function freePort(): Promise<number> {
@@ -92,7 +94,7 @@ function track(child: ChildProcess): Spawned {
  * not stop it). Use `spawnBuiltCutover` where the built binary itself is under test.
  */
 export function spawnCutover(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'rollout-cli', 'entry.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'rollout-cli', 'entry.ts'), ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,7 +116,7 @@ export async function runCutover(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'rollout-cli', 'entry.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'rollout-cli', 'entry.ts'), ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
