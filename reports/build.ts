@@ -54,6 +54,8 @@ export interface BuildInput {
   verdicts?: ReadonlyMap<string, VerifierVerdict>;
   waivers?: readonly Waiver[];
   redaction?: Partial<RedactionRules>;
+  /** A route's keyed-array rules (`compare.unorderedArrays`), to find V2's side of a difference in such arrays. */
+  keyedArrays?: (route: string) => Readonly<Record<string, string>> | undefined;
   /** `--fail-on-mismatch-rate`: the threshold for every route, and a gate. */
   threshold?: number;
   /** `--fail-on-open-findings`. */
@@ -166,7 +168,9 @@ function pathFinding(
       if (budget.left <= 0) break;
       budget.left--;
       const id = String(ex.pairId);
-      examples.push(buildExample(ex, { pair: input.pairs?.get(id), verdict: input.verdicts?.get(id) }, redactor, limits.exampleBodyBytes, budget.bodies));
+      examples.push(
+        buildExample(ex, { pair: input.pairs?.get(id), verdict: input.verdicts?.get(id) }, redactor, limits.exampleBodyBytes, budget.bodies, input.keyedArrays?.(route)),
+      );
     }
   }
   budget.omitted += all.length - examples.length;

@@ -5,7 +5,7 @@
  */
 import type { CapturedResponse, MirroredPair } from '../shared/pairs.js';
 import type { ExamplePair, Finding, Verdict } from '../verifier/types.js';
-import { lineCount, locateLines, parseLossless, renderLines, type JNode } from './json-tree.js';
+import { compact, lineCount, locateLines, nodeAt, parseLossless, renderLines, splitPointer, type JNode } from './json-tree.js';
 import type { Example, ExampleField, ExampleSide } from './model.js';
 import type { Redactor } from './redact.js';
 
@@ -99,40 +99,90 @@ export interface BodyBudget {
   skipped: number;
 }
 
-function sideFromResponse(resp: CapturedResponse, pointers: string[], redactor: Redactor, maxBytes: number, budget: BodyBudget): ExampleSide {
+/** A response read for an example: its JSON tree when it parsed, else its text; nothing when over the budget. */
+interface ReadSide {
+  resp: CapturedResponse;
+  tree?: JNode;
+  text?: string;
+  skipped?: string;
+}
+
+function readSide(resp: CapturedResponse, budget: BodyBudget): ReadSide {
+  const body = resp.body ?? '';
+  if (body.length === 0) return { resp, text: '' };
+  if (body.length > MAX_PARSE_BYTES || body.length > budget.bytesLeft) {
+    budget.skipped++;
+    const why = body.length > MAX_PARSE_BYTES ? 'too large for a report' : "over the report's size budget";
+    return { resp, skipped: `(body of ${body.length} bytes not shown: ${why}; the differing fields are listed above)` };
+  }
+  budget.bytesLeft -= body.length;
+  const tree = parseLossless(body);
+  return tree ? { resp, tree } : { resp, text: body };
+}
+
+function sideFromResponse(side: ReadSide, pointers: string[], redactor: Redactor, maxBytes: number): ExampleSide {
+  const resp = side.resp;
   const base = {
     status: resp.status,
     latencyMs: Number.isFinite(resp.latencyMs) ? resp.latencyMs : null,
     contentType: resp.headers?.['content-type'] ?? null,
     error: resp.error ?? null,
   };
-  const body = resp.body ?? '';
+  if (side.skipped) return { ...base, body: side.skipped, bodyIsJson: false, bodyTruncated: true, highlight: [], gaps: [0] };
+  if (side.tree) {
+    const ex = jsonExcerpt(redactor.tree(side.tree), pointers, (resp.body ?? '').length, maxBytes);
+    return { ...base, body: ex.text, bodyIsJson: true, bodyTruncated: ex.cut || !!resp.truncated, highlight: ex.highlight, gaps: ex.gaps };
+  }
+  const body = side.text ?? '';
   if (body.length === 0) return { ...base, body: '', bodyIsJson: false, bodyTruncated: false, highlight: [], gaps: [] };
-  if (body.length > MAX_PARSE_BYTES || body.length > budget.bytesLeft) {
-    budget.skipped++;
-    const why = body.length > MAX_PARSE_BYTES ? 'too large for a report' : "over the report's size budget";
-    return { ...base, body: `(body of ${body.length} bytes not shown: ${why}; the differing fields are listed above)`, bodyIsJson: false, bodyTruncated: true, highlight: [], gaps: [0] };
+  const masked = redactor.text(body);
+  const text = masked.length > maxBytes ? masked.slice(0, maxBytes) : masked;
+  const all = text.split(/\r?\n/);
+  const lines = all.slice(0, MAX_BODY_LINES);
+  const cut = text.length < masked.length || lines.length < all.length;
+  const marked = pointers.includes('@body');
+  return {
+    ...base,
+    body: lines.join('\n') + (cut ? '\n… cut …' : ''),
+    bodyIsJson: false,
+    bodyTruncated: cut || !!resp.truncated,
+    highlight: marked ? lines.map((_, i) => i) : [],
+    gaps: cut ? [lines.length] : [],
+  };
+}
+
+const segsMatch = (pattern: string[], concrete: string[]) =>
+  pattern.length === concrete.length && pattern.every((p, i) => p === '*' || p === concrete[i]);
+
+/**
+ * Where a legacy pointer's value sits in V2's body. Findings name legacy's pointer; in an
+ * array matched by key (`unorderedArrays`) V2's element with the same key can sit at another
+ * index, so each such index is looked up by the element's key.
+ */
+export function mapPointer(legacy: JNode | undefined, v2: JNode | undefined, pointer: string, keyed: Readonly<Record<string, string>>): string {
+  const rules = Object.entries(keyed).map(([p, key]) => [splitPointer(p), key] as const);
+  if (!legacy || !v2 || rules.length === 0 || !pointer.startsWith('/')) return pointer;
+  const segs = splitPointer(pointer);
+  const out: string[] = [];
+  let l: JNode | undefined = legacy;
+  let v: JNode | undefined = v2;
+  for (const seg of segs) {
+    let next = seg;
+    if (l?.t === 'arr' && v?.t === 'arr' && /^\d+$/.test(seg)) {
+      const rule = rules.find(([p]) => segsMatch(p, out.map((x) => (/^\d+$/.test(x) ? '*' : x))));
+      const el = l.items[Number(seg)];
+      if (rule && el?.t === 'obj') {
+        const keyNode = el.entries.find(([k]) => k === rule[1])?.[1];
+        const keyText = keyNode ? compact(keyNode) : undefined;
+        const idx = keyText === undefined ? -1 : v.items.findIndex((x) => x.t === 'obj' && x.entries.some(([k, n]) => k === rule[1] && compact(n) === keyText));
+        if (idx >= 0) next = String(idx);
+      }
+    }
+    out.push(next);
+    l = l ? nodeAt(l, `/${seg}`) : undefined;
+    v = v ? nodeAt(v, `/${next}`) : undefined;
   }
-  budget.bytesLeft -= body.length;
-  const tree = parseLossless(body);
-  if (!tree) {
-    const masked = redactor.text(body);
-    const text = masked.length > maxBytes ? masked.slice(0, maxBytes) : masked;
-    const all = text.split(/\r?\n/);
-    const lines = all.slice(0, MAX_BODY_LINES);
-    const cut = text.length < masked.length || lines.length < all.length;
-    const marked = pointers.includes('@body');
-    return {
-      ...base,
-      body: lines.join('\n') + (cut ? '\n… cut …' : ''),
-      bodyIsJson: false,
-      bodyTruncated: cut || !!resp.truncated,
-      highlight: marked ? lines.map((_, i) => i) : [],
-      gaps: cut ? [lines.length] : [],
-    };
-  }
-  const ex = jsonExcerpt(redactor.tree(tree), pointers, body.length, maxBytes);
-  return { ...base, body: ex.text, bodyIsJson: true, bodyTruncated: ex.cut || !!resp.truncated, highlight: ex.highlight, gaps: ex.gaps };
+  return `/${out.join('/')}`;
 }
 
 /** A side made of the differing values only, when the source kept no bodies. */
@@ -166,6 +216,8 @@ export function buildExample(
   redactor: Redactor,
   maxBytes = DEFAULT_EXAMPLE_BODY_BYTES,
   budget: BodyBudget = { bytesLeft: Infinity, skipped: 0 },
+  /** The route's `unorderedArrays` rules (array pointer pattern -> key field). */
+  keyedArrays: Readonly<Record<string, string>> = {},
 ): Example {
   const findings: Array<Pick<Finding, 'pointer' | 'kind' | 'legacy' | 'v2'> & { path?: string }> = sources.verdict?.findings?.length
     ? sources.verdict.findings
@@ -176,18 +228,22 @@ export function buildExample(
   const pair = sources.pair;
   const status = sources.verdict?.status ?? { legacy: pair?.legacy.status ?? 0, v2: pair?.v2.status ?? 0 };
   const latency = sources.verdict?.latencyMs;
-  const legacyPointers = ordered.filter((f) => f.kind !== 'extra').map((f) => (isBodyPointer(f.pointer) ? f.pointer : (f.path ?? f.pointer)));
-  const v2Pointers = ordered.filter((f) => f.kind !== 'missing').map((f) => (isBodyPointer(f.pointer) ? f.pointer : (f.path ?? f.pointer)));
+  const bodyPointer = (f: (typeof ordered)[number]) => (isBodyPointer(f.pointer) ? f.pointer : (f.path ?? f.pointer));
+  const ls = pair ? readSide(pair.legacy, budget) : undefined;
+  const vs = pair ? readSide(pair.v2, budget) : undefined;
+  const legacyPointers = ordered.filter((f) => f.kind !== 'extra').map(bodyPointer);
+  // `extra` names V2's pointer already; the others name legacy's
+  const v2Pointers = ordered
+    .filter((f) => f.kind !== 'missing')
+    .map((f) => (f.kind === 'extra' || !isBodyPointer(f.pointer) ? bodyPointer(f) : mapPointer(ls?.tree, vs?.tree, f.pointer, keyedArrays)));
   return {
     pairId: String(ex.pairId),
     traceId: ex.traceId ?? sources.verdict?.traceId ?? pair?.traceId ?? null,
     at: ex.at ?? pair?.at ?? null,
     method: String(ex.method ?? pair?.method ?? ''),
     url: redactor.url(String(ex.path ?? pair?.path ?? '')),
-    legacy: pair
-      ? sideFromResponse(pair.legacy, legacyPointers, redactor, maxBytes, budget)
-      : sideFromFields(fields, 'legacy', status.legacy, latency?.legacy ?? null),
-    v2: pair ? sideFromResponse(pair.v2, v2Pointers, redactor, maxBytes, budget) : sideFromFields(fields, 'v2', status.v2, latency?.v2 ?? null),
+    legacy: ls ? sideFromResponse(ls, legacyPointers, redactor, maxBytes) : sideFromFields(fields, 'legacy', status.legacy, latency?.legacy ?? null),
+    v2: vs ? sideFromResponse(vs, v2Pointers, redactor, maxBytes) : sideFromFields(fields, 'v2', status.v2, latency?.v2 ?? null),
     fields,
     bodies: !!pair,
   };

@@ -60,6 +60,7 @@ td.lv{background:#fef2f2}td.vv{background:#ecfdf5}
 .side pre span{display:block;padding:0 8px}
 .side.legacy pre span.hl{background:#fee2e2;box-shadow:inset 3px 0 var(--red)}
 .side.v2 pre span.hl{background:#dcfce7;box-shadow:inset 3px 0 var(--green)}
+.side.legacy .side-h mark{background:#fee2e2;padding:0 3px}.side.v2 .side-h mark{background:#dcfce7;padding:0 3px}
 .side pre span.gap{color:var(--muted);font-style:italic;background:var(--soft)}
 .grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px;align-items:start}
 table.matrix td,table.matrix th{text-align:right;font-variant-numeric:tabular-nums}
@@ -237,9 +238,10 @@ function statusLabel(status: number): string {
   return status === 0 ? 'unknown' : String(status);
 }
 
-function sideBox(name: 'legacy' | 'v2', side: ExampleSide): string {
+function sideBox(name: 'legacy' | 'v2', side: ExampleSide, statusDiffers: boolean): string {
   const label = name === 'legacy' ? 'legacy' : 'V2';
-  const bits = [`<b>${label}</b>`, `status ${side.status === 0 ? 'none' : side.status}`];
+  const status = `status ${side.status === 0 ? 'none' : side.status}`;
+  const bits = [`<b>${label}</b>`, statusDiffers ? `<mark>${status}</mark>` : status];
   if (side.latencyMs !== null) bits.push(fmtMs(side.latencyMs));
   if (side.contentType) bits.push(e(side.contentType));
   if (side.bodyTruncated) bits.push('excerpt');
@@ -262,7 +264,7 @@ function exampleBlock(ex: Example): string {
     `<span>trace <span class="mono">${e(ex.traceId ?? '-')}</span></span><span>${e(fmtTime(ex.at))}</span></div>` +
     `${fields}${
       ex.bodies
-        ? `<div class="sides">${sideBox('legacy', ex.legacy)}${sideBox('v2', ex.v2)}</div>`
+        ? `<div class="sides">${sideBox('legacy', ex.legacy, ex.legacy.status !== ex.v2.status)}${sideBox('v2', ex.v2, ex.legacy.status !== ex.v2.status)}</div>`
         : `<p class="muted">${
             ex.legacy.status || ex.v2.status ? `legacy status ${statusLabel(ex.legacy.status)}, V2 status ${statusLabel(ex.v2.status)}. ` : ''
           }This source keeps the differing values only, not the bodies.</p>`
@@ -279,7 +281,7 @@ function examplesFor(r: RouteReport): string {
       .map(
         (p) =>
           `<div class="pathex" ${findingAttrs(r.name, p)}><h4><code>${e(p.path)}</code> · ${e(p.kind)} · ${statusBadge(p.status)} ` +
-          `<span class="muted">${fmtInt(p.count)} pairs, ${e(fmtPct(p.rate))}</span></h4>${p.examples.map(exampleBlock).join('')}</div>`,
+          `<span class="muted">${fmtInt(p.count)} ${p.count === 1 ? 'pair' : 'pairs'}, ${e(fmtPct(p.rate))}</span></h4>${p.examples.map(exampleBlock).join('')}</div>`,
       )
       .join('')
   );

@@ -6,7 +6,7 @@
  * balance (12 pairs): b1-b7 equal after the rules (decimal forms, ignored /asOf); b8, b9
  * /balance 100.50 vs 100.49; b10 /currency EUR vs USD; b11 200 vs 503; b12 /card/number differs
  * (redacted). transactions (9 pairs): t1-t5 equal (keyed array order, decimal amounts); t6, t7
- * miss tx-3; t8 /transactions/0/amount 25.00 vs 25.01; t9 V2 timed out (not comparable).
+ * miss tx-3; t8 tx-2's amount 25.00 vs 25.01; t9 V2 timed out (not comparable).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +117,11 @@ describe('report JSON over the fixed pairs file and history', () => {
       ['/transactions/*/amount', 'value', 1],
     ]);
     expect(t.statusMatrix).toEqual({ legacy: [200], v2: [0, 200], counts: [[1, 8]] });
+    // keyed array: legacy's tx-2 is element 1, V2's is element 0; each side marks its own line
+    const ex = t.paths[1]!.examples[0]!;
+    const marked = (side: typeof ex.legacy) => side.highlight.map((i) => side.body.split('\n')[i]);
+    expect(ex.fields).toEqual([{ pointer: '/transactions/1/amount', kind: 'value', legacy: '"25.00"', v2: '"25.01"' }]);
+    expect([marked(ex.legacy), marked(ex.v2)]).toEqual([['      "amount": "25.00",'], ['      "amount": "25.01",']]);
     expect(t.latency.legacy!.count).toBe(9);
     expect(t.latency.v2!.count).toBe(8);
     // V2 - legacy per pair: -5,-4,-3,-5,-5,-4,-4,-5
