@@ -19,6 +19,7 @@ import type { ReportFormat, ReportRequest } from './options.js';
 import { readAdmin } from './sources/admin.js';
 import { readHistoryFile } from './sources/history-file.js';
 import { verifyPairsFile } from './sources/pairs-file.js';
+import { readVerdictStream } from './sources/redis-verdicts.js';
 import { readStateStore } from './sources/state.js';
 
 export const DEFAULT_OUT_DIR = join('reports', 'out');
@@ -88,7 +89,15 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     const s = await readStateStore(req.state);
     history = s.history;
     waivers = s.waivers;
-    sources.push(`state ${safeUrl(req.state)}`);
+    let what = 'history, waivers';
+    if (/^rediss?:\/\//.test(req.state) && !req.pairs && !req.admin) {
+      // the verifier writes every replica's verdicts next to a Redis state
+      const v = await readVerdictStream(req.state, { since: req.since, label: safeUrl(req.state) });
+      aggregate = v.aggregate;
+      verdicts = v.verdicts;
+      what += `, ${v.read} verdicts from the stream ${v.key}`;
+    }
+    sources.push(`state ${safeUrl(req.state)} (${what})`);
   }
   if (req.history) {
     history = await readHistoryFile(resolve(cwd, req.history));
