@@ -174,8 +174,10 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
     ...(restored ? { resumedAt: restored.step } : {}),
   });
 
-  let lastCheckAt = machine.applied ? Date.now() : 0;
-  let lastCriticalAt = 0;
+  // Checks run on a schedule (every `interval` from the step's start), not "an interval after
+  // the last tick", so ticks and slow reads do not stretch the time to a rollback.
+  let nextCheckAt = machine.applied ? Date.now() + a.interval : Infinity;
+  let nextCriticalAt = 0;
   let gateAnswer: { step: number; open: boolean; at: number } | undefined;
 
   const hook = (name: 'onStep' | 'onRollback' | 'onComplete', body: Record<string, unknown>): Promise<void> => {
@@ -248,7 +250,7 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
           );
           if (written === 'aborted') return onAbortedByOthers();
           state = written;
-          lastCheckAt = Date.now();
+          nextCheckAt = Date.now() + a.interval;
           gateAnswer = undefined;
           reporter.emit({ type: 'step', step: act.step, of: n, description, routes: routeView(state, managed) });
           void hook('onStep', { step: act.step + 1, of: n, description, routes: routeView(state, managed) });
@@ -394,8 +396,8 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
       };
 
       if (!state.aborted && machine.applied) {
-        if (a.critical && now - lastCriticalAt >= criticalEveryMs) {
-          lastCriticalAt = now;
+        if (a.critical && now >= nextCriticalAt) {
+          nextCriticalAt = now + criticalEveryMs;
           const { result } = await runCheck(CRITICAL_WINDOW_SECONDS, true);
           if (result.verdict === 'fail') {
             reporter.emit({ type: 'critical', step: machine.step, of: n, windowSeconds: CRITICAL_WINDOW_SECONDS, verdict: result.verdict, checks: result.checks });
@@ -411,9 +413,10 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
             input.critical = { verdict: 'fail', reason: failureReason(result.checks) };
           }
         }
-        if (!input.critical && now - lastCheckAt >= a.interval) {
+        if (!input.critical && now >= nextCheckAt) {
           const windowSeconds = windowSecondsFor(Math.min(a.interval, now - machine.stepStartedAt));
-          lastCheckAt = now;
+          nextCheckAt += a.interval;
+          if (nextCheckAt <= now) nextCheckAt = now + a.interval;
           const { result, replicas } = await runCheck(windowSeconds, false);
           reporter.emit({ type: 'check', step: machine.step, of: n, windowSeconds, verdict: result.verdict, checks: result.checks, skipped: result.skipped, replicas });
           const failing = failureReason(result.checks);
@@ -443,7 +446,10 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
       }
       machine = out.state;
       await perform(out.actions, input);
-      if (exitCode === undefined) await sleep(tickMs, o.signal);
+      if (exitCode === undefined) {
+        const wake = machine.applied ? Math.min(Date.now() + tickMs, nextCheckAt, a.critical ? nextCriticalAt : Infinity) : Date.now() + tickMs;
+        await sleep(Math.max(0, wake - Date.now()), o.signal);
+      }
     }
     return exitCode ?? 1;
   } finally {
