@@ -235,12 +235,12 @@ function bodyPre(side: ExampleSide): string {
 }
 
 function statusLabel(status: number): string {
-  return status === 0 ? 'unknown' : String(status);
+  return status === 0 ? 'unknown' : e(status);
 }
 
 function sideBox(name: 'legacy' | 'v2', side: ExampleSide, statusDiffers: boolean): string {
   const label = name === 'legacy' ? 'legacy' : 'V2';
-  const status = `status ${side.status === 0 ? 'none' : side.status}`;
+  const status = `status ${side.status === 0 ? 'none' : e(side.status)}`;
   const bits = [`<b>${label}</b>`, statusDiffers ? `<mark>${status}</mark>` : status];
   if (side.latencyMs !== null) bits.push(fmtMs(side.latencyMs));
   if (side.contentType) bits.push(e(side.contentType));
@@ -290,7 +290,7 @@ function examplesFor(r: RouteReport): string {
 function statusMatrix(r: RouteReport): string {
   const m = r.statusMatrix;
   if (m.legacy.length === 0) return `<p class="muted">No status codes recorded.</p>`;
-  const label = (s: number) => (s === 0 ? 'none' : String(s));
+  const label = (s: number) => (s === 0 ? 'none' : e(s));
   const rows = m.legacy.map(
     (ls, i) =>
       `<tr><th class="n">${label(ls)}</th>${m.v2
@@ -377,7 +377,7 @@ function timelineSection(tl: Timeline, colorOf: (route: string) => string): stri
     return (
       `<tr class="${cls}" data-event-routes="${e(ev.routes.join('|'))}"><td class="n">${e(fmtTime(ev.at))}</td><td>${e(ev.action)}${ev.result ? ` ${e(ev.result)}` : ''}</td>` +
       `<td>${e(ev.routes.join(', ') || 'all')}</td><td>${e(ev.summary)}${nums ? `<div class="muted mono">${e(nums)}</div>` : ''}</td>` +
-      `<td>${e(ev.reason ?? '')}${ev.ticket ? ` <span class="tag">${e(ev.ticket)}</span>` : ''}</td><td>${e(ev.by)}</td><td class="n">${ev.version}</td></tr>`
+      `<td>${e(ev.reason ?? '')}${ev.ticket ? ` <span class="tag">${e(ev.ticket)}</span>` : ''}</td><td>${e(ev.by)}</td><td class="n">${e(ev.version)}</td></tr>`
     );
   });
   return (
@@ -391,7 +391,7 @@ function timelineSection(tl: Timeline, colorOf: (route: string) => string): stri
 function footer(model: ReportModel): string {
   const l = model.limits;
   return (
-    `<footer>Report schema ${model.schemaVersion}. Up to ${fmtInt(l.pathsPerRoute)} paths per route and ${fmtInt(l.examplesPerPath)} examples per path; ` +
+    `<footer>Report schema ${e(model.schemaVersion)}. Up to ${fmtInt(l.pathsPerRoute)} paths per route and ${fmtInt(l.examplesPerPath)} examples per path; ` +
     `example bodies cut at ${fmtInt(l.exampleBodyBytes)} bytes. Left out: ${fmtInt(l.pathsOmitted)} paths, ${fmtInt(l.examplesOmitted)} examples, ${fmtInt(l.bodiesOmitted)} example bodies, ${fmtInt(l.eventsOmitted)} timeline events. ` +
     `Redacted headers: ${e(model.redaction.headers.join(', ') || 'none')}; redacted fields: ${e(model.redaction.paths.join(', ') || 'none')}.</footer>`
   );
@@ -404,7 +404,7 @@ export function renderHtml(model: ReportModel): string {
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${e(CSP)}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta name="generator" content="cutover report schema ${model.schemaVersion}">`,
+    `<meta name="generator" content="cutover report schema ${e(model.schemaVersion)}">`,
     `<title>cutover report · ${e(VERDICT_LABEL[model.verdict])}</title>`,
     `<style>${CSS}</style></head><body><main>`,
     head(model),
