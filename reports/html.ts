@@ -360,6 +360,7 @@ function timelineSection(tl: Timeline, colorOf: (route: string) => string): stri
       ['check pass', { kind: 'check', result: 'pass' }],
       ['check fail', { kind: 'check', result: 'fail' }],
       ['check inconclusive', { kind: 'check', result: 'inconclusive' }],
+      ['weight or mode change', { kind: 'weight', result: null }],
       ['pause', { kind: 'pause', result: null }],
       ['promote', { kind: 'promote', result: null }],
       ['abort', { kind: 'abort', result: null }],
