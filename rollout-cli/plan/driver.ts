@@ -10,7 +10,8 @@ import { analyse, failureReason, type AnalysisResult, type RouteContext } from '
 import { formatDuration } from './duration.js';
 import { leaseRefused, noState, planError, rolloutAborted } from './errors.js';
 import type { Reporter, RouteView } from './events.js';
-import type { MetricsSource } from './metrics-source.js';
+import type { MetricsSource, MetricsWindow } from './metrics-source.js';
+import { mergeSnapshots } from './merge-stats.js';
 import { namedRoutes, stepRoutes, type Plan, type PlanStep } from './schema.js';
 import { initialMachineState, stepMachine, type Action, type MachineInput, type MachineLimits, type MachineState, type PausedBy } from './step-machine.js';
 import { postWebhook } from './webhooks.js';
@@ -151,7 +152,7 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   if (o.dryRun) return dryRun(o, state, machine, limits);
 
   const lease = await store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs);
-  if (!lease.ok) throw leaseRefused(lease.holder);
+  if (!lease.ok) throw leaseRefused(lease.holder, plan.leaseTtlMs);
   let leaseLost: string | undefined;
   const renew = setInterval(() => {
     store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs).then(
@@ -179,6 +180,7 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   let nextCheckAt = machine.applied ? Date.now() + a.interval : Infinity;
   let nextCriticalAt = 0;
   let gateAnswer: { step: number; open: boolean; at: number } | undefined;
+  let lastHold = { reason: '', at: 0 };
 
   const hook = (name: 'onStep' | 'onRollback' | 'onComplete', body: Record<string, unknown>): Promise<void> => {
     const url = plan.webhooks?.[name];
@@ -218,7 +220,13 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   });
 
   const runCheck = async (windowSeconds: number, critical: boolean): Promise<{ result: AnalysisResult; replicas: string[] }> => {
-    const w = await source.read(windowSeconds);
+    let w: MetricsWindow;
+    try {
+      w = await source.read(windowSeconds);
+    } catch (err) {
+      // No numbers is not a failure of V2: the checks come out inconclusive and say so.
+      w = { stats: mergeSnapshots([]), answered: [], failed: [{ url: source.kind, error: (err as Error).message }] };
+    }
     for (const f of w.failed) reporter.emit({ type: 'warning', message: `stats from ${f.url}: ${f.error}` });
     if (w.answered.length === 0) reporter.emit({ type: 'warning', message: 'no proxy replica answered for stats; the checks are inconclusive until one does' });
     const settings = critical
@@ -306,9 +314,15 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
         }
         case 'advance':
           break;
-        case 'hold':
-          reporter.emit({ type: 'hold', step: machine.step, of: n, reason: act.reason, remainingMs: act.remainingMs });
+        case 'hold': {
+          // Holds come every tick: tell when the reason changes, and once an interval besides.
+          const now = Date.now();
+          if (act.reason !== lastHold.reason || now - lastHold.at >= a.interval) {
+            lastHold = { reason: act.reason, at: now };
+            reporter.emit({ type: 'hold', step: machine.step, of: n, reason: act.reason, remainingMs: act.remainingMs });
+          }
           break;
+        }
         case 'rollback': {
           const reason = `cutover run (plan ${plan.id}) rolled back at step ${machine.step + 1} of ${n}: ${act.reason}`;
           let applied = false;

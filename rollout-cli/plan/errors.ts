@@ -3,6 +3,7 @@
  * errors (exit 2); a refused lease, an aborted rollout or a rollback end the run with exit 1.
  */
 import { CutoverError, InputError } from '../../shared/errors.js';
+import { formatDuration } from './duration.js';
 
 export const PLAN_ERR = 'CUTOVER_ERR_PLAN';
 export const RUN_ERR_LEASE = 'CUTOVER_ERR_RUN_LEASE';
@@ -16,10 +17,11 @@ export function planError(field: string, reason: string, cause?: unknown): Input
   return new InputError(PLAN_ERR, field, reason, { cause });
 }
 
-export function leaseRefused(holder: string): CutoverError {
+export function leaseRefused(holder: string, ttlMs?: number): CutoverError {
+  const within = ttlMs ? ` within ${formatDuration(ttlMs)} (leaseTtl)` : '';
   return new CutoverError(
     RUN_ERR_LEASE,
-    `another \`cutover run\` holds the rollout lease: ${holder}. Wait for it to finish, or stop it; a dead driver's lease expires by itself`,
+    `another \`cutover run\` holds the rollout lease: ${holder}. Wait for it to finish, or stop it; a dead driver's lease expires by itself${within}, and a new run then resumes at the recorded step`,
     { exitCode: 1 },
   );
 }

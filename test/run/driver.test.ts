@@ -245,6 +245,28 @@ describe('too little traffic', () => {
   });
 });
 
+describe('when the numbers cannot be read', () => {
+  it('a stats source that fails makes checks inconclusive with a warning, never a rollback', async () => {
+    const plan = planOf('  - weight: 5');
+    const broken = { kind: 'proxies', read: () => Promise.reject(new Error('registry unreachable')) };
+    const done = drive(plan, { source: broken });
+    await until(() => of('pause').length > 0);
+    expect(of('warning').some((w) => w.message === 'stats from proxies: registry unreachable')).toBe(true);
+    expect(of('check').every((c) => c.verdict === 'inconclusive')).toBe(true);
+    expect(of('rollback')).toHaveLength(0);
+    await abortAndWait(store, { reason: 'end of test', by: 'test' });
+    expect(await done).toBe(1);
+  });
+
+  it('an unreachable replica is named, and the others still count', async () => {
+    const plan = planOf('  - weight: 5');
+    const both = { ...plan, admin: [stub.url, 'http://127.0.0.1:9'] };
+    expect(await drive(both, { source: proxiesSource({ store, adminUrls: both.admin, timeoutMs: 500 }) })).toBe(0);
+    expect(of('warning').some((w) => /^stats from http:\/\/127.0.0.1:9: /.test(w.message))).toBe(true);
+    expect(of('check')[0].replicas).toEqual([stub.url]);
+  });
+});
+
 describe('humans', () => {
   it('a manual pause holds until `promote`, then the plan continues', async () => {
     const plan = planOf('  - weight: 10\n  - pause: manual\n  - weight: 30');
