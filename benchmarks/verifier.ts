@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       inlineMs.push(performance.now() - t);
       hierFindings = v.findings.map((f) => `${f.pointer} ${f.kind} ${JSON.stringify(f.legacy)} -> ${JSON.stringify(f.v2)}`).join('; ');
       t = performance.now();
-      const [w] = (await pool.run([hier])) as Array<{ findings: unknown[] }>;
+      const [w] = JSON.parse((await pool.run([hier])) as string) as Array<{ findings: unknown[] }>;
       workerMs.push(performance.now() - t);
       if (w.findings.length !== 1) throw new Error(`the 200k pair should give one finding, got ${w.findings.length}`);
     }

@@ -22,6 +22,7 @@ import type { AggregateSnapshot, DiffQuery, PipelineStats, Verdict, VerdictResul
 import type { FinishOptions } from './verdict.js';
 
 export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_MAX_BATCH_DELAY_MS = 5;
 
 export interface PipelineOptions {
   /** Compare rules per route, redaction and verifier settings; explicit options below win. */
@@ -35,6 +36,8 @@ export interface PipelineOptions {
   batchSize?: number;
   /** Batches in flight per worker. */
   batchesPerWorker?: number;
+  /** A partial batch waits at most this long for more pairs (each worker message has a fixed cost on this thread). */
+  maxBatchDelayMs?: number;
   diffDir?: string;
   diffFileMaxBytes?: number;
   diffFileMaxFiles?: number;
@@ -87,6 +90,8 @@ export class VerifierPipeline implements PairSink {
   private readonly queueSize: number;
   private readonly batchSize: number;
   private readonly maxInFlightBatches: number;
+  private readonly maxBatchDelayMs: number;
+  private batchTimer: NodeJS.Timeout | undefined;
   private readonly pool: Piscina | undefined;
   private readonly inline: PreparedContext | undefined;
   private readonly redactor: Redactor;
@@ -96,6 +101,7 @@ export class VerifierPipeline implements PairSink {
   private inFlightPairs = 0;
   private inFlightBatches = 0;
   private scheduled = false;
+  private flushNow = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private readonly counters = {
@@ -113,6 +119,7 @@ export class VerifierPipeline implements PairSink {
     const workers = opts.workers ?? vcfg?.workers ?? 1;
     this.queueSize = opts.queueSize ?? vcfg?.queueSize ?? 10_000;
     this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.maxBatchDelayMs = Math.max(0, opts.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS);
     this.ring = new PairRing(this.queueSize);
     const ctx: TaskContext = {
       routes: opts.routes ?? routeSettingsFromConfig(opts.config),
@@ -250,11 +257,22 @@ export class VerifierPipeline implements PairSink {
       return;
     }
     while (this.inFlightBatches < this.maxInFlightBatches && this.ring.size > 0) {
+      // Each message to a worker costs this thread tens of microseconds whatever its size: a
+      // partial batch waits up to maxBatchDelayMs for more pairs (draining sends it at once).
+      if (this.ring.size < this.batchSize && !this.flushNow) {
+        this.batchTimer ??= setTimeout(() => {
+          this.batchTimer = undefined;
+          this.flushNow = true;
+          this.pump();
+          this.flushNow = false;
+        }, this.maxBatchDelayMs);
+        break;
+      }
       const batch = this.ring.take(this.batchSize);
       this.inFlightBatches++;
       this.inFlightPairs += batch.length;
       this.pool!.run(batch).then(
-        (verdicts: Verdict[]) => this.done(batch, verdicts),
+        (json: string) => this.done(batch, JSON.parse(json) as Verdict[]),
         (err: unknown) => {
           this.counters.workerError += batch.length;
           this.done(
@@ -304,7 +322,13 @@ export class VerifierPipeline implements PairSink {
   /** Resolves when every accepted pair has a verdict and the sinks have written them. */
   async drain(): Promise<void> {
     while (this.ring.size > 0 || this.inFlightPairs > 0) {
-      await new Promise<void>((r) => this.idleWaiters.push(r));
+      const idle = new Promise<void>((r) => this.idleWaiters.push(r));
+      if (this.pool && this.ring.size > 0 && this.inFlightBatches === 0) {
+        this.flushNow = true;
+        this.pump();
+        this.flushNow = false;
+      }
+      await idle;
     }
     await this.file?.flush();
     await this.redis?.flush();
@@ -317,6 +341,7 @@ export class VerifierPipeline implements PairSink {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.drain(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+    clearTimeout(this.batchTimer);
     await this.file?.close();
     await this.redis?.close();
     await this.pool?.destroy();
