@@ -85,10 +85,41 @@ async function bufferBody(body: unknown, limit: number): Promise<{ buffer: Buffe
   return { buffer: Buffer.concat(chunks, size) };
 }
 
+/**
+ * At most one log line per key per interval, so an upstream that is down does not turn every
+ * request into a log line. `admit` returns how many were suppressed since the last line, or -1
+ * when this one should be suppressed too.
+ */
+export class LogRateLimiter {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  constructor(
+    private readonly intervalMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  admit(key: string): number {
+    const t = this.now();
+    const e = this.last.get(key);
+    if (e === undefined) {
+      this.last.set(key, { at: t, suppressed: 0 });
+      return 0;
+    }
+    if (t - e.at < this.intervalMs) {
+      e.suppressed++;
+      return -1;
+    }
+    const n = e.suppressed;
+    e.at = t;
+    e.suppressed = 0;
+    return n;
+  }
+}
+
 export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstance> {
   const { config, specs, tables, stats, mirror, log } = deps;
   const upstreamUrl: Record<Side, string> = { legacy: config.upstreams.legacy, v2: config.upstreams.v2 };
   const allSpecs = [...specs.routes, specs.defaultRoute];
+  const failureLog = new LogRateLimiter();
 
   const app = Fastify({
     logger: false,
@@ -165,7 +196,10 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
           const durationMs = performance.now() - request.cutoverT0;
           channels.upstreamResponded.publish({ route: routeName, upstream: side, status: f.status, durationMs, error: f.kind });
         }
-        log.log('warn', 'upstream failed', { route: routeName, upstream: side, method: request.method, url: request.url, kind: f.kind, status: f.status, err: error });
+        const suppressed = failureLog.admit(`${index}:${side}:${f.kind}`);
+        if (suppressed >= 0) {
+          log.log('warn', 'upstream failed', { route: routeName, upstream: side, method: request.method, url: request.url, kind: f.kind, status: f.status, err: error, suppressedSinceLast: suppressed });
+        }
         if (reply.sent) return;
         const method = request.method;
         if (side === 'v2' && f.notConnected && spec.config.fallbackToLegacy && SAFE_METHODS.has(method)) {

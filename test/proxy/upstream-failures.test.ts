@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyUpstreamError } from '../../proxy/errors.js';
+import { LogRateLimiter } from '../../proxy/data-plane.js';
 import { rawRequest, refusingUrl, startOrigin, startTestProxy, type ProxyFixture } from './origins.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -108,5 +109,19 @@ describe('classifyUpstreamError', () => {
     expect(classifyUpstreamError(withCode('UND_ERR_CONNECT_TIMEOUT'))).toMatchObject({ kind: 'timeout', status: 504, notConnected: true });
     expect(classifyUpstreamError(withCode('HPE_INVALID_CONSTANT'))).toMatchObject({ kind: 'protocol', status: 502 });
     expect(classifyUpstreamError(new AggregateError([withCode('ECONNREFUSED')]))).toMatchObject({ kind: 'connect' });
+  });
+});
+
+describe('LogRateLimiter', () => {
+  it('lets one line per key and interval through and says how many it held back', () => {
+    let t = 0;
+    const l = new LogRateLimiter(1000, () => t);
+    expect(l.admit('a')).toBe(0);
+    expect(l.admit('a')).toBe(-1);
+    expect(l.admit('a')).toBe(-1);
+    expect(l.admit('b')).toBe(0);
+    t = 1000;
+    expect(l.admit('a')).toBe(2);
+    expect(l.admit('a')).toBe(-1);
   });
 });
