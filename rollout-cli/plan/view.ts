@@ -117,6 +117,7 @@ export class PlainReporter implements Reporter {
 export class TtyReporter implements Reporter {
   private readonly p: Paint;
   private drawn = 0;
+  private finished = false;
   private timer: NodeJS.Timeout | undefined;
   private model: {
     header: string;
@@ -161,6 +162,13 @@ export class TtyReporter implements Reporter {
         this.model.routes = e.routes;
         this.log(describeEvent(e, this.p));
         break;
+      case 'stop':
+        // The last frame stays on screen, the outcome below it, and nothing is redrawn after.
+        this.draw();
+        this.drawn = 0;
+        this.finished = true;
+        this.out.write(`${describeEvent(e, this.p).join('\n')}\n`);
+        return;
       default:
         this.log(describeEvent(e, this.p));
     }
@@ -173,6 +181,10 @@ export class TtyReporter implements Reporter {
   }
 
   private log(lines: string[]): void {
+    if (this.finished) {
+      this.out.write(`${lines.join('\n')}\n`);
+      return;
+    }
     this.clear();
     this.out.write(`${lines.join('\n')}\n`);
   }
@@ -201,6 +213,7 @@ export class TtyReporter implements Reporter {
   }
 
   private draw(): void {
+    if (this.finished) return;
     this.clear();
     const lines = this.block();
     this.out.write(`${lines.join('\n')}\n`);

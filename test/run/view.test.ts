@@ -46,9 +46,15 @@ describe('run views', () => {
     r.emit({ type: 'step', step: 1, of: 4, description: 'weight 25, hold 5m on balance, members', routes: { balance: { mode: 'canary', weight: 25 }, members: { mode: 'canary', weight: 25 } } });
     r.emit({ type: 'hold', step: 1, of: 4, reason: 'step 2 of 4: holding', remainingMs: 290_000 });
     r.emit({ type: 'check', step: 1, of: 4, windowSeconds: 31, verdict: 'fail', checks: [failing], skipped: [], replicas: ['a'] });
+    const beforeStop = out.length;
+    r.emit({ type: 'stop', exitCode: 1, reason: 'rolled back' });
+    r.emit({ type: 'warning', message: 'late' });
     r.close();
+    // After the stop the frame is final: the outcome and later lines are appended below it, nothing is erased.
+    expect(out.slice(beforeStop)).toMatch(/\nstopped: rolled back \(exit 1\)\nwarning: late\n$/);
+    expect(out.slice(out.indexOf('stopped: rolled back'))).not.toMatch(/\x1b\[\d+A/);
     // The last frame, after the last cursor-up + clear.
-    const frames = out.split(/\x1b\[\d+A\x1b\[0J/);
+    const frames = out.slice(0, out.indexOf('stopped:')).split(/\x1b\[\d+A\x1b\[0J/);
     const last = frames[frames.length - 1];
     expect(last).toContain('step 2 of 4: weight 25, hold 5m on balance, members');
     expect(last).toContain('routes: balance 25%, members 25%');
