@@ -1,7 +1,8 @@
 /**
  * Verdicts to a Redis stream (`XADD KEY MAXLEN ~ N * v JSON`), so the diffs of many proxy
- * replicas can be read into one report. Batched per tick; when Redis is slow or down the
- * backlog is capped and what does not fit, or fails, is dropped and counted.
+ * replicas can be read into one report. Batched; while Redis is unreachable lines wait in a
+ * bounded backlog (what does not fit is dropped and counted), and they go out once it is back.
+ * Closing waits a little for Redis, then counts what is left as dropped.
  */
 import { Redis } from 'ioredis';
 
@@ -22,6 +23,7 @@ export class RedisVerdictStream {
   private readonly redis: Redis;
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
+  private closing = false;
   added = 0;
   errors = 0;
   dropped = 0;
@@ -31,9 +33,12 @@ export class RedisVerdictStream {
     this.key = opts.key ?? DEFAULT_STREAM_KEY;
     this.maxLen = opts.maxLen ?? DEFAULT_STREAM_MAXLEN;
     this.maxBacklog = opts.maxBacklog ?? 10_000;
-    this.redis = new Redis(opts.url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis = new Redis(opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.redis.on('error', (err: Error) => {
       this.lastError = err.message;
+    });
+    this.redis.on('ready', () => {
+      if (this.pending.length > 0 && !this.flushing) this.flushing = this.flushLoop();
     });
   }
 
@@ -42,7 +47,7 @@ export class RedisVerdictStream {
   }
 
   writeLine(line: string): boolean {
-    if (this.pending.length >= this.maxBacklog) {
+    if (this.closing || this.pending.length >= this.maxBacklog) {
       this.dropped++;
       return false;
     }
@@ -51,10 +56,34 @@ export class RedisVerdictStream {
     return true;
   }
 
+  private waitReady(ms: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((res) => {
+      const onReady = () => {
+        clearTimeout(t);
+        res(true);
+      };
+      const t = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        res(false);
+      }, ms);
+      this.redis.once('ready', onReady);
+    });
+  }
+
   private async flushLoop(): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.pending.length > 0) {
+        if (this.redis.status !== 'ready') {
+          // Not connected: the lines wait (bounded by maxBacklog); the 'ready' event restarts the loop.
+          if (!this.closing) return;
+          if (!(await this.waitReady(2000))) {
+            this.dropped += this.pending.length;
+            this.pending = [];
+            return;
+          }
+        }
         const lines = this.pending.splice(0, 500);
         const p = this.redis.pipeline();
         for (const l of lines) p.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', 'v', l);
@@ -78,12 +107,24 @@ export class RedisVerdictStream {
     }
   }
 
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  /** Resolves when the lines queued so far are written, or wait in the backlog for Redis (up to `timeoutMs`). */
+  async flush(timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.flushing) await this.flushing;
+      if (this.pending.length === 0 || this.redis.status !== 'ready') return;
+      this.flushing ??= this.flushLoop();
+    }
   }
 
+  /** Writes what it can (waiting up to 2 s for Redis), counts the rest as dropped, disconnects. */
   async close(): Promise<void> {
-    await this.flush();
+    this.closing = true;
+    while (this.flushing) await this.flushing;
+    if (this.pending.length > 0) {
+      this.flushing = this.flushLoop();
+      await this.flushing;
+    }
     this.redis.disconnect();
   }
 }

@@ -135,9 +135,10 @@ describe('the Redis stream', () => {
   it('adds every verdict with a MAXLEN', async () => {
     const redis = await startRedis();
     const p = pipeline({ workers: 0, config, redisUrl: redis.url, streamKey: 'test:verdicts', streamMaxLen: 100 });
-    await new Promise((r) => setTimeout(r, 100));
     for (const pair of pairs(1000)) p.offer(pair);
     await p.drain();
+    const deadline = Date.now() + 10_000;
+    while (p.stats().redis!.added < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const client = new Redis(redis.url);
     try {
       const len = await client.xlen('test:verdicts');
@@ -152,14 +153,31 @@ describe('the Redis stream', () => {
     }
   });
 
-  it('counts what it could not add when Redis is gone', async () => {
+  it('keeps verdicts in a bounded backlog while Redis is gone, and counts what it never could add', async () => {
     const redis = await startRedis();
     const p = pipeline({ workers: 0, redisUrl: redis.url });
     await redis.stop();
     for (const pair of pairs(20)) p.offer(pair);
     await p.drain();
-    const s = p.stats();
-    expect(s.verified).toBe(20);
-    expect(s.dropped.redis).toBe(20);
+    expect(p.stats()).toMatchObject({ verified: 20, redis: { backlog: 20, added: 0 }, dropped: { redis: 0 } });
+    await p.close();
+    expect(p.stats()).toMatchObject({ redis: { backlog: 0 }, dropped: { redis: 20 } });
+  });
+
+  it('sends the backlog once Redis is back', async () => {
+    const redis = await startRedis();
+    const p = pipeline({ workers: 0, redisUrl: redis.url, streamKey: 'test:late' });
+    await redis.stop();
+    for (const pair of pairs(5)) p.offer(pair);
+    await p.drain();
+    const again = await startRedis(redis.port);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (p.stats().redis!.added < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(p.stats()).toMatchObject({ redis: { added: 5, backlog: 0 }, dropped: { redis: 0 } });
+    } finally {
+      await p.close();
+      await again.stop();
+    }
   });
 });

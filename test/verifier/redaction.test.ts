@@ -52,6 +52,8 @@ describe('redaction of a planted secret', () => {
     try {
       for (const pair of plantedPairs()) expect(p.offer(pair)).toBe(true);
       await p.drain();
+      const deadline = Date.now() + 10_000;
+      while (p.stats().redis!.added < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const outputs: Record<string, string> = {
         snapshot: JSON.stringify(p.snapshot()),
         query: JSON.stringify(p.query({ limit: 100 })),
