@@ -281,6 +281,8 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
     // Keep-alive pools per upstream origin (undici Agent), no per-request logging.
     undici: { connections: 128, pipelining: 1, keepAliveTimeout: 10_000 },
     disableRequestLogging: true,
+    // Paths carry account ids: a small URL cache would mostly miss and pay for keys and eviction.
+    disableCache: true,
     replyOptions: { getUpstream },
     handler,
   } as never);

@@ -19,7 +19,8 @@ function connectionListed(headers: Headers): string | undefined {
 /** Remove hop-by-hop fields in place, including every field the Connection header names. */
 export function stripHopByHop(headers: Headers): void {
   const listed = connectionListed(headers);
-  if (listed !== undefined) {
+  // Almost every upstream says just "keep-alive" or "close": nothing else to look up.
+  if (listed !== undefined && !/^\s*(keep-alive|close)\s*$/i.test(listed)) {
     for (const raw of listed.split(',')) {
       const name = raw.trim().toLowerCase();
       if (name && headers[name] !== undefined) delete headers[name];

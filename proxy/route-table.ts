@@ -199,15 +199,10 @@ function segmentValue(path: string, segment: number): string {
  * so it is refused rather than normalised.
  */
 export function isUnsafePath(path: string, end: number = path.length): boolean {
-  let hasDot = false;
-  for (let i = 0; i < end; i++) {
-    const c = path.charCodeAt(i);
-    if (c === 46 /* . */ || c === 37 /* % */ || c === 92 /* \ */) {
-      hasDot = true;
-      break;
-    }
-  }
-  if (!hasDot) return false;
+  const dot = path.indexOf('.');
+  const pct = path.indexOf('%');
+  const bs = path.indexOf('\\');
+  if ((dot === -1 || dot >= end) && (pct === -1 || pct >= end) && (bs === -1 || bs >= end)) return false;
   let start = 1;
   while (start <= end) {
     let e = path.indexOf('/', start);
