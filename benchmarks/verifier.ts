@@ -30,6 +30,7 @@ const ROUNDS = 3;
 const THROUGHPUT_MS = QUICK ? 700 : 2000;
 const LOOP_SECONDS = QUICK ? 2 : 5;
 const OFFER_RATE = 5000;
+const LOOP_ROUNDS = QUICK ? 3 : 5;
 
 const rulesBalance = {
   ignore: ['/asOf', '/requestId', '/links'],
@@ -307,14 +308,19 @@ async function main(): Promise<void> {
   const off: LoopRound[] = [];
   const on: LoopRound[] = [];
   let pipelineStats: unknown;
-  for (let r = 0; r < ROUNDS; r++) {
+  const mainUsPerPair: number[] = [];
+  const mainMaxBlockMs: number[] = [];
+  for (let r = 0; r < LOOP_ROUNDS; r++) {
     off.push(await eventLoopDelay(new DroppingSink(), loopPairs));
     const p = new VerifierPipeline({ workers: 1, routes, queueSize: 10_000 });
     try {
       await new Promise((res) => setTimeout(res, 300)); // worker up
       on.push(await eventLoopDelay(p, loopPairs));
       await p.drain();
-      pipelineStats = p.stats();
+      const st = p.stats();
+      pipelineStats = st;
+      mainUsPerPair.push((st.mainThreadMs.total * 1000) / Math.max(1, st.verified));
+      mainMaxBlockMs.push(st.mainThreadMs.maxBlock);
     } finally {
       await p.close();
     }
@@ -328,6 +334,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model },
     rounds: ROUNDS,
+    loopRounds: LOOP_ROUNDS,
     smallPair: {
       bytesPerSide: smallBytes,
       pairsPerCpuSecond: stats(smallRates.map((r) => r.cpu)),
@@ -343,6 +350,8 @@ async function main(): Promise<void> {
       diffingOffP99Ms: offP99,
       diffingOnP99Ms: onP99,
       deltaP99Ms: onP99.median - offP99.median,
+      pipelineMainThreadUsPerPair: stats(mainUsPerPair),
+      pipelineLongestBlockMs: stats(mainMaxBlockMs),
       mainThreadUtilisationOff: stats(off.map((x) => x.elu)),
       mainThreadUtilisationOn: stats(on.map((x) => x.elu)),
       rounds: { off, on },
@@ -369,6 +378,8 @@ async function main(): Promise<void> {
     ['200k-account pair, inline', `${rng(result.hierarchy200k.inlineMs)} ms`, '', ''],
     [`event loop p99, ${fmt(OFFER_RATE)} pairs/s, diffing off`, `${rng(offP99, 2)} ms`, '', ''],
     [`event loop p99, ${fmt(OFFER_RATE)} pairs/s, diffing on`, `${rng(onP99, 2)} ms`, `off + 2 ms`, met.eventLoop ? 'met' : 'MISSED'],
+    ['pipeline code on the main thread, per pair', `${rng(result.eventLoop.pipelineMainThreadUsPerPair, 1)} µs`, '', ''],
+    ['longest pipeline stretch on the main thread', `${rng(result.eventLoop.pipelineLongestBlockMs, 2)} ms`, '', ''],
     ['main thread busy, diffing off', `${rng(result.eventLoop.mainThreadUtilisationOff, 3)}`, '', ''],
     ['main thread busy, diffing on', `${rng(result.eventLoop.mainThreadUtilisationOn, 3)}`, '', ''],
   ];

@@ -5,6 +5,7 @@
  * thread (noise, waivers, aggregates, recent ring), published on `channels.diffRecorded`, written
  * to JSONL files and, when given a Redis URL, to a Redis stream. Every drop has a counter.
  */
+import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
@@ -112,6 +113,8 @@ export class VerifierPipeline implements PairSink {
     queueFull: 0,
     closed: 0,
     workerError: 0,
+    mainTotalMs: 0,
+    mainMaxMs: 0,
   };
 
   constructor(opts: PipelineOptions = {}) {
@@ -207,6 +210,7 @@ export class VerifierPipeline implements PairSink {
       results: { ...c.results },
       queued: this.ring.size,
       inFlight: this.inFlightPairs,
+      mainThreadMs: { total: c.mainTotalMs, maxBlock: c.mainMaxMs },
       dropped: {
         queueFull: c.queueFull,
         closed: c.closed,
@@ -238,7 +242,19 @@ export class VerifierPipeline implements PairSink {
     });
   }
 
+  private timed(fn: () => void): void {
+    const t0 = performance.now();
+    fn();
+    const ms = performance.now() - t0;
+    this.counters.mainTotalMs += ms;
+    if (ms > this.counters.mainMaxMs) this.counters.mainMaxMs = ms;
+  }
+
   private pump(): void {
+    this.timed(() => this.pumpNow());
+  }
+
+  private pumpNow(): void {
     if (this.inline) {
       // One batch per turn of the event loop, so inline diffing never holds it for long.
       if (this.ring.size > 0) {
@@ -272,7 +288,7 @@ export class VerifierPipeline implements PairSink {
       this.inFlightBatches++;
       this.inFlightPairs += batch.length;
       this.pool!.run(batch).then(
-        (json: string) => this.done(batch, JSON.parse(json) as Verdict[]),
+        (json: string) => this.timed(() => this.done(batch, JSON.parse(json) as Verdict[])),
         (err: unknown) => {
           this.counters.workerError += batch.length;
           this.done(
@@ -288,7 +304,7 @@ export class VerifierPipeline implements PairSink {
     this.inFlightBatches--;
     this.inFlightPairs -= batch.length;
     for (const v of verdicts) this.book_(v);
-    if (this.ring.size > 0) this.pump();
+    if (this.ring.size > 0) this.pumpNow();
     else if (this.inFlightBatches === 0) this.notifyIdle();
   }
 

@@ -214,6 +214,8 @@ export interface PipelineStats {
   results: Record<VerdictResult, number>;
   queued: number;
   inFlight: number;
+  /** Time the pipeline's own code ran on the calling (proxy's) thread: in total, and its longest single stretch. */
+  mainThreadMs: { total: number; maxBlock: number };
   dropped: {
     /** The bounded queue was full. */
     queueFull: number;
