@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../shared/state/index.js';
-import { runCutover, stopAll, tempDir } from '../helpers/processes.js';
+import { freePort, runCutover, spawnCutover, stopAll, tempDir } from '../helpers/processes.js';
 import { makePair } from './helpers.js';
 
 afterAll(stopAll);
@@ -97,6 +97,57 @@ describe('cutover waive', () => {
       ]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('cutover waive --admin', () => {
+  it("changes waivers through a proxy's admin API, with the token, into the proxy's state store", async () => {
+    const [dataPort, adminPort] = [await freePort(), await freePort()];
+    const stateFile = join(dir, 'admin-state', 'state.json');
+    const token = 'test-admin-token-0123456789';
+    const cfg = join(dir, 'admin.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'upstreams: { legacy: http://127.0.0.1:9, v2: http://127.0.0.1:9 }',
+        `listen: { data: 127.0.0.1:${dataPort}, admin: 127.0.0.1:${adminPort} }`,
+        `state: file://${stateFile}`,
+        `adminToken: ${token}`,
+        'routes:',
+        '  - name: balance',
+        '    match: { method: GET, path: /accounts/:id/balance }',
+        '',
+      ].join('\n'),
+    );
+    const proxy = spawnCutover(['proxy', '--config', cfg], { env: { CUTOVER_LOG_LEVEL: 'warn' } });
+    try {
+      await proxy.waitForOutput(/ready: rollout state version/, 20_000);
+      const admin = `http://127.0.0.1:${adminPort}`;
+      const noToken = await runCutover(['waive', 'add', '--admin', admin, '--route', 'balance', '--path', '/links', '--kind', 'extra', '--reason', 'r', '--expires', '1d', '--by', 'qa'], {
+        env: { CUTOVER_ADMIN_TOKEN: '' },
+      });
+      expect(noToken.code).toBe(2);
+      expect(noToken.stderr).toMatch(/token/);
+      const add = await runCutover(['waive', 'add', '--admin', admin, '--token', token, '--route', 'balance', '--path', '/links', '--kind', 'extra', '--reason', 'links are new', '--expires', '1d', '--by', 'qa', '--json']);
+      expect(add.code).toBe(0);
+      const w = JSON.parse(add.stdout).waiver;
+      const store = openStateStore(`file://${stateFile}`);
+      try {
+        expect((await store.read())?.waivers?.map((x) => x.id)).toEqual([w.id]);
+        expect((await store.history()).at(-1)).toMatchObject({ action: 'waiver', by: 'qa', reason: 'links are new' });
+      } finally {
+        await store.close();
+      }
+      // the proxy applies the new state; list through it
+      const deadline = Date.now() + 10_000;
+      let listed = '';
+      while (Date.now() < deadline && !listed.includes(w.id)) {
+        listed = (await runCutover(['waive', 'list', '--admin', admin])).stdout;
+      }
+      expect(listed).toContain(w.id);
+    } finally {
+      await proxy.stop();
     }
   });
 });
