@@ -24,6 +24,8 @@ export const OTHER_ROUTE = '(other)';
 export const DEFAULT_EXAMPLES_PER_PATH = 5;
 export const DEFAULT_MAX_PATHS = 500;
 export const DEFAULT_MAX_ROUTES = 200;
+/** Paths tracked over all routes together: with K examples of at most ~1 KB a side each, about 50 MB at worst. */
+export const DEFAULT_MAX_TOTAL_PATHS = 5000;
 
 export interface AggregatorOptions {
   source?: string;
@@ -31,6 +33,7 @@ export interface AggregatorOptions {
   /** Per route. */
   maxPaths?: number;
   maxRoutes?: number;
+  maxTotalPaths?: number;
   noise?: NoiseTracker;
   /** For reservoir sampling (tests pin it). */
   random?: () => number;
@@ -114,6 +117,8 @@ export class Aggregator {
   private readonly examplesPerPath: number;
   private readonly maxPaths: number;
   private readonly maxRoutes: number;
+  private readonly maxTotalPaths: number;
+  private totalPaths = 0;
   private readonly random: () => number;
   private readonly now: () => Date;
   private otherRoutes = new Set<string>();
@@ -125,6 +130,7 @@ export class Aggregator {
     this.examplesPerPath = opts.examplesPerPath ?? DEFAULT_EXAMPLES_PER_PATH;
     this.maxPaths = opts.maxPaths ?? DEFAULT_MAX_PATHS;
     this.maxRoutes = opts.maxRoutes ?? DEFAULT_MAX_ROUTES;
+    this.maxTotalPaths = opts.maxTotalPaths ?? DEFAULT_MAX_TOTAL_PATHS;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? (() => new Date());
     this.noise = opts.noise;
@@ -191,13 +197,14 @@ export class Aggregator {
     for (const [path, e] of byPath) {
       let p = r.paths.get(path);
       if (!p) {
-        if (r.paths.size >= this.maxPaths) {
+        if (r.paths.size >= this.maxPaths || this.totalPaths >= this.maxTotalPaths) {
           overflowed = true;
           if (r.otherDistinct.size < OTHER_DISTINCT_CAP) r.otherDistinct.add(path);
           continue;
         }
         p = { open: 0, waived: 0, noise: 0, volatile: 0, kinds: {}, firstSeen: v.at, lastSeen: v.at, sampled: 0, examples: [] };
         r.paths.set(path, p);
+        this.totalPaths++;
       }
       if (e.open) p.open++;
       else if (e.waived) p.waived++;
@@ -315,6 +322,7 @@ export class Aggregator {
   }
 
   reset(): void {
+    this.totalPaths = 0;
     this.routes.clear();
     this.otherRoutes.clear();
   }

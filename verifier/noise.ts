@@ -10,6 +10,8 @@ import type { NoiseInfo, Verdict } from './types.js';
 export const DEFAULT_NOISE_RELATIVE = 0.2;
 export const DEFAULT_NOISE_ABSOLUTE = 0.0003;
 export const DEFAULT_MIN_REPLICA_PAIRS = 20;
+/** Routes past this many are not measured (their paths are never noise). */
+const MAX_ROUTES = 200;
 
 export interface NoiseSettings {
   /** V2's rate must exceed noise by this share of the noise rate (0.2 = 20 %). */
@@ -50,9 +52,9 @@ export class NoiseTracker {
     this.maxPaths = settings.maxPaths ?? 1000;
   }
 
-  private route(name: string): RouteCounts {
+  private route(name: string): RouteCounts | undefined {
     let r = this.routes.get(name);
-    if (!r) this.routes.set(name, (r = { pairs: 0, replicaPairs: 0, paths: new Map() }));
+    if (!r && this.routes.size < MAX_ROUTES) this.routes.set(name, (r = { pairs: 0, replicaPairs: 0, paths: new Map() }));
     return r;
   }
 
@@ -66,6 +68,7 @@ export class NoiseTracker {
   record(v: Verdict): void {
     if (v.result === 'error') return;
     const r = this.route(v.route);
+    if (!r) return;
     r.pairs++;
     const withReplica = v.replicaPaths !== undefined;
     if (withReplica) r.replicaPairs++;

@@ -7,8 +7,8 @@ import { stringifyExact } from './json-exact.js';
 import type { Redactor } from './redact.js';
 import type { Finding, FindingKind, OmittedFindings, Verdict, VerdictResult } from './types.js';
 
-export const DEFAULT_MAX_FINDINGS = 50;
-export const DEFAULT_MAX_VALUE_CHARS = 1024;
+export const DEFAULT_MAX_FINDINGS = 20;
+export const DEFAULT_MAX_VALUE_CHARS = 512;
 
 
 function shorten(v: unknown, max: number): unknown {

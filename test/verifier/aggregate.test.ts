@@ -82,3 +82,14 @@ describe('latency', () => {
     expect(signedDeltaQuantile(Histogram.fromJSON(l.delta.faster), Histogram.fromJSON(l.delta.slower), 0.05) / 1000).toBeCloseTo(-10, 0);
   });
 });
+
+describe('memory over all routes', () => {
+  it('caps the paths tracked over every route together', () => {
+    const agg = new Aggregator({ maxPaths: 100, maxTotalPaths: 150 });
+    const book = new VerdictBook();
+    for (let i = 0; i < 600; i++) agg.record(book.add(verdictOf({ body: { [`k${i}`]: 1 } }, { body: { [`k${i}`]: 2 } }, { route: `r${i % 3}` })));
+    const snap = agg.snapshot();
+    expect(snap.routes.reduce((n, r) => n + r.paths.length, 0)).toBe(150);
+    expect(snap.routes.reduce((n, r) => n + r.otherPaths.count, 0)).toBe(450);
+  });
+});
