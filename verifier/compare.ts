@@ -288,7 +288,9 @@ export function compareResponses(legacy: CapturedResponse, other: CapturedRespon
     findings.push(...diffParsed(lp.value, op.value, compileRules(rules), lp.exactNumbers || op.exactNumbers));
     return { findings, body: 'json' };
   }
-  if (lb !== ob) {
+  if (lb.length === 0) findings.push({ path: BODY_PATH, pointer: BODY_PATH, kind: 'extra', v2: preview(ob) });
+  else if (ob.length === 0) findings.push({ path: BODY_PATH, pointer: BODY_PATH, kind: 'missing', legacy: preview(lb) });
+  else if (lb !== ob) {
     findings.push({ path: BODY_PATH, pointer: BODY_PATH, kind: !lp === !op ? 'value' : 'type', legacy: preview(lb), v2: preview(ob) });
   }
   return { findings, body: 'text' };
