@@ -16,6 +16,7 @@ import { channels } from '../shared/events.js';
 import { badPathError, classifyUpstreamError, upstreamErrorBody, type UpstreamFailure } from './errors.js';
 import { prepareRequestHeaders, stripHopByHop } from './headers.js';
 import type { Logger } from './log.js';
+import { traceFields } from './trace-ids.js';
 import type { Mirror, MirrorContext } from './mirror.js';
 import { decide, isUnsafePath, type Decision, type RouteSpec, type RouteTable, type Side } from './route-table.js';
 import { LEGACY, V2, type ProxyStats } from './stats.js';
@@ -162,7 +163,12 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
       retryDelay: () => null,
       rewriteRequestHeaders(request: FastifyRequest, headers: Record<string, string | string[] | undefined>) {
         const raw = request.raw;
-        const tp = prepareRequestHeaders(headers, raw.socket.remoteAddress, raw.headers.host);
+        let tp = prepareRequestHeaders(headers, raw.socket.remoteAddress, raw.headers.host);
+        if (channels.upstreamRequest.hasSubscribers) {
+          // Tracing replaces traceparent with its own client span (same trace id or a new one).
+          channels.upstreamRequest.publish({ request, route: routeName, upstream: side, headers });
+          tp = headers.traceparent as string;
+        }
         const m = request.cutoverMirror;
         if (m !== null && side === 'legacy') mirror.send(m, headers, tp, request.cutoverBody);
         return headers;
@@ -182,7 +188,7 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
         const micros = (performance.now() - request.cutoverT0) * 1000;
         stats.recordServed(index, sideIndex, status, micros);
         if (channels.upstreamResponded.hasSubscribers) {
-          channels.upstreamResponded.publish({ route: routeName, upstream: side, status, durationMs: micros / 1000 });
+          channels.upstreamResponded.publish({ route: routeName, upstream: side, status, durationMs: micros / 1000, request, reply });
         }
         void reply.send(res.stream);
         const m = request.cutoverMirror;
@@ -194,11 +200,11 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
         stats.recordFailure(index, sideIndex, f.kind);
         if (channels.upstreamResponded.hasSubscribers) {
           const durationMs = performance.now() - request.cutoverT0;
-          channels.upstreamResponded.publish({ route: routeName, upstream: side, status: f.status, durationMs, error: f.kind });
+          channels.upstreamResponded.publish({ route: routeName, upstream: side, status: f.status, durationMs, error: f.kind, request, reply });
         }
         const suppressed = failureLog.admit(`${index}:${side}:${f.kind}`);
         if (suppressed >= 0) {
-          log.log('warn', 'upstream failed', { route: routeName, upstream: side, method: request.method, url: request.url, kind: f.kind, status: f.status, err: error, suppressedSinceLast: suppressed });
+          log.log('warn', 'upstream failed', { route: routeName, upstream: side, method: request.method, url: request.url, kind: f.kind, status: f.status, err: error, suppressedSinceLast: suppressed, ...traceFields(request) });
         }
         if (reply.sent) return;
         const method = request.method;

@@ -14,8 +14,10 @@ import { buildAdminPlane } from './admin.js';
 import { makeRequireToken, resolveAdminToken } from './auth.js';
 import { buildDataPlane, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
-import { createMetrics } from './metrics.js';
+import type { Logger } from './log.js';
+import { createProxyLogger, logRequests, logStateChange, type ProxyLogger } from './logging.js';
+import { createMetrics, sinkDepth } from './metrics.js';
+import { tracingEnabled } from './tracing-enabled.js';
 import { Mirror } from './mirror.js';
 import { BoundedPairQueue } from './pair-queue.js';
 import { buildRouteTable, compileRouteSpecs } from './route-table.js';
@@ -93,7 +95,7 @@ function allLegacy(routeNames: readonly string[]): RolloutState {
 export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
   const { config } = opts;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger();
+  const log = opts.log ?? createProxyLogger({ redactHeaders: config.redact.headers });
 
   // Everything that can refuse the config is checked before any port is bound.
   const token = resolveAdminToken(config, env);
@@ -121,13 +123,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   // modes may be older than a stored abort, and legacy is always the safe side.
   const tables: TableHolder = { current: buildRouteTable(specs, allLegacy(routeNames)) };
   const store = opts.store ?? openStateStore(config.state);
+  let lastApplied: RolloutState | undefined;
   const metrics = createMetrics({
     routeNames,
-    gauges: [
-      { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped },
-      { name: 'cutover_pair_queue_depth', help: 'Pairs waiting in the default queue.', read: () => queue?.size ?? 0 },
-    ],
+    counters: [{ name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped }],
+    verifierQueueDepth: () => sinkDepth(sink),
+    state: () => lastApplied,
   });
+  // Loaded only when asked for: with tracing off the SDK is never imported and no span code runs.
+  const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: config.upstreams, env }) : undefined;
+  const stopRequestLog = typeof (log as Partial<ProxyLogger>).level === 'string' ? logRequests(log as ProxyLogger) : () => undefined;
 
   // The verifier publishes each finished pair; its result goes into this replica's stats window.
   const onDiff = (msg: unknown) => {
@@ -146,13 +151,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     await mirror.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     metrics.close();
+    stopRequestLog();
+    await tracing?.close();
     channels.diffRecorded.unsubscribe(onDiff);
   };
 
   try {
     data = await buildDataPlane({ config, specs, tables, stats, mirror, log });
     const requireToken = makeRequireToken(token);
-    let lastApplied: RolloutState | undefined;
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
     const agentRef: { current: ReplicaAgent | undefined } = { current: undefined };
@@ -198,8 +204,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       (state) => {
         // One assignment: a request sees the old table or the new one, never a mix.
         tables.current = buildRouteTable(specs, state);
+        const previous = lastApplied;
         lastApplied = state;
-        log.log('info', 'rollout state applied', { version: state.version, by: state.updatedBy, aborted: state.aborted });
+        // One line per applied change, with its reason (a rollback is a warning with the abort's reason).
+        void logStateChange(log, previous, state, store);
       },
     );
     agentRef.current = agent;

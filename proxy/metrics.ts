@@ -2,17 +2,44 @@
  * `/metrics` (Prometheus text) built from the proxy's boundary events: this module subscribes
  * to the channels of shared/events.ts and keeps plain counters indexed by route, so the hot
  * path pays one publish and one array increment. Label values come only from the route table
- * (unknown routes are ignored), never from request data.
+ * (unknown routes are ignored), never from request data, so the number of series is fixed at
+ * start: every route x upstream x class series is exported from the first scrape, at 0, which
+ * lets Prometheus' increase() count the first requests too.
+ *
+ * Rollout gauges (weight, mode, plan step) are read from the applied state at scrape time.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { MODES } from '../shared/config.js';
 import { channels } from '../shared/events.js';
+import type { RolloutState } from '../shared/state/types.js';
 
 const UPSTREAMS = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out'] as const;
-/** Upper bounds (seconds) of the duration histogram. */
+export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'] as const;
+export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol'] as const;
+/** Upper bounds (seconds) of the duration histograms. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** Every metric name this module can export (besides prom-client's process defaults); the dashboard test checks against it. */
+export const CUTOVER_METRIC_NAMES = [
+  'cutover_requests_total',
+  'cutover_request_duration_seconds',
+  'cutover_throttled_total',
+  'cutover_upstream_failures_total',
+  'cutover_shadow_total',
+  'cutover_shadow_duration_seconds',
+  'cutover_diffs_total',
+  'cutover_verifier_queue_depth',
+  'cutover_route_weight',
+  'cutover_route_mode',
+  'cutover_state_version',
+  'cutover_state_store_up',
+  'cutover_rollout_step',
+  'cutover_rollout_paused',
+  'cutover_rollout_aborted',
+] as const;
 
 interface MetricValue {
   value: number;
@@ -43,6 +70,43 @@ function custom(name: string, help: string, type: CustomMetric['type'], values: 
   };
 }
 
+/** Fixed-bucket histograms for `n` label sets, in flat arrays. */
+class Histograms {
+  readonly buckets: Float64Array;
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  constructor(n: number) {
+    this.buckets = new Float64Array(n * DURATION_BUCKETS.length);
+    this.count = new Float64Array(n);
+    this.sum = new Float64Array(n);
+  }
+
+  observe(i: number, secs: number): void {
+    this.count[i]++;
+    this.sum[i] += secs;
+    const nB = DURATION_BUCKETS.length;
+    for (let b = 0; b < nB; b++) {
+      if (secs <= DURATION_BUCKETS[b]) {
+        this.buckets[i * nB + b]++;
+        return;
+      }
+    }
+  }
+
+  /** Cumulative buckets, +Inf, sum and count of series `i`, in Prometheus' order. */
+  push(out: MetricValue[], name: string, i: number, labels: Record<string, string>): void {
+    const nB = DURATION_BUCKETS.length;
+    let cum = 0;
+    for (let b = 0; b < nB; b++) {
+      cum += this.buckets[i * nB + b];
+      out.push({ metricName: `${name}_bucket`, value: cum, labels: { ...labels, le: DURATION_BUCKETS[b] } });
+    }
+    out.push({ metricName: `${name}_bucket`, value: this.count[i], labels: { ...labels, le: '+Inf' } });
+    out.push({ metricName: `${name}_sum`, value: this.sum[i], labels });
+    out.push({ metricName: `${name}_count`, value: this.count[i], labels });
+  }
+}
+
 export interface ProxyMetrics {
   readonly registry: Registry;
   readonly contentType: string;
@@ -52,49 +116,70 @@ export interface ProxyMetrics {
 
 export interface MetricsOptions {
   routeNames: readonly string[];
-  /** Extra gauges read at scrape time (pairs dropped, in-flight copies...). */
+  /** Extra gauges read at scrape time. */
   gauges?: Array<{ name: string; help: string; read: () => number }>;
+  /** Extra counters read at scrape time (pairs dropped...). */
+  counters?: Array<{ name: string; help: string; read: () => number }>;
+  /** The rollout state this replica applied (weights, modes, plan step), read at scrape time. */
+  state?: () => RolloutState | undefined;
+  /** Pairs waiting for the verifier or being diffed. */
+  verifierQueueDepth?: () => number;
   defaults?: boolean;
 }
 
 export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const routes = opts.routeNames;
   const routeIndex = new Map(routes.map((r, i) => [r, i]));
+  const nR = routes.length;
   const nU = UPSTREAMS.length;
   const nC = CODE_CLASSES.length;
-  const nB = DURATION_BUCKETS.length;
-  const requests = new Float64Array(routes.length * nU * nC);
-  const durBuckets = new Float64Array(routes.length * nU * nB);
-  const durCount = new Float64Array(routes.length * nU);
-  const durSum = new Float64Array(routes.length * nU);
-  const shadow = new Float64Array(routes.length * SHADOW_OUTCOMES.length);
+  const nS = SHADOW_OUTCOMES.length;
+  const nD = DIFF_RESULTS.length;
+  const nF = FAILURE_KINDS.length;
+  const requests = new Float64Array(nR * nU * nC);
+  const throttled = new Float64Array(nR * nU);
+  const failures = new Float64Array(nR * nU * nF);
+  const durations = new Histograms(nR * nU);
+  const shadow = new Float64Array(nR * nS);
+  const shadowDurations = new Histograms(nR);
+  const diffs = new Float64Array(nR * nD);
   const shadowIndex = new Map<string, number>(SHADOW_OUTCOMES.map((o, i) => [o, i]));
+  const diffIndex = new Map<string, number>(DIFF_RESULTS.map((o, i) => [o, i]));
+  const failureIndex = new Map<string, number>(FAILURE_KINDS.map((o, i) => [o, i]));
   let stateVersion = 0;
   let storeUp = 0;
 
   const onResponded = (msg: unknown) => {
-    const m = msg as { route: string; upstream: string; status: number; durationMs: number };
+    const m = msg as { route: string; upstream: string; status: number; durationMs: number; error?: string };
     const r = routeIndex.get(m.route);
     if (r === undefined) return;
-    const u = m.upstream === 'v2' ? 1 : 0;
+    const ru = r * nU + (m.upstream === 'v2' ? 1 : 0);
     const cls = m.status >= 100 && m.status < 600 ? Math.floor(m.status / 100) - 1 : 4;
-    requests[(r * nU + u) * nC + cls]++;
-    const ru = r * nU + u;
-    const secs = m.durationMs / 1000;
-    durCount[ru]++;
-    durSum[ru] += secs;
-    for (let b = 0; b < nB; b++) {
-      if (secs <= DURATION_BUCKETS[b]) {
-        durBuckets[ru * nB + b]++;
-        break;
-      }
+    requests[ru * nC + cls]++;
+    if (m.status === 429) throttled[ru]++;
+    if (m.error !== undefined) {
+      const f = failureIndex.get(m.error);
+      if (f !== undefined) failures[ru * nF + f]++;
     }
+    durations.observe(ru, m.durationMs / 1000);
   };
   const onShadow = (msg: unknown) => {
     const m = msg as { route: string; outcome: string };
     const r = routeIndex.get(m.route);
     const o = shadowIndex.get(m.outcome);
-    if (r !== undefined && o !== undefined) shadow[r * SHADOW_OUTCOMES.length + o]++;
+    if (r !== undefined && o !== undefined) shadow[r * nS + o]++;
+  };
+  const onShadowDone = (msg: unknown) => {
+    const m = msg as { route: string; status: number; durationMs: number };
+    const r = routeIndex.get(m.route);
+    // Only answered copies: timeouts and errors are counted in cutover_shadow_total.
+    if (r !== undefined && m.status > 0) shadowDurations.observe(r, m.durationMs / 1000);
+  };
+  const onDiff = (msg: unknown) => {
+    const m = msg as { route: string; result: string };
+    const r = routeIndex.get(m.route);
+    const d = diffIndex.get(m.result);
+    if (r !== undefined && d !== undefined) diffs[r * nD + d]++;
   };
   const onApplied = (msg: unknown) => {
     stateVersion = (msg as { version: number }).version;
@@ -105,6 +190,8 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const subs: Array<[diagnostics.Channel, (m: unknown) => void]> = [
     [channels.upstreamResponded, onResponded],
     [channels.shadow, onShadow],
+    [channels.shadowDone, onShadowDone],
+    [channels.diffRecorded, onDiff],
     [channels.stateApplied, onApplied],
     [channels.stateStore, onStore],
   ];
@@ -113,50 +200,83 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const registry = new Registry();
   if (opts.defaults !== false) collectDefaultMetrics({ register: registry });
 
+  /** One value per route x item of `items`, from a flat array. */
+  const perRoute = (arr: Float64Array, label: string, items: readonly string[]) => () => {
+    const out: MetricValue[] = [];
+    for (let r = 0; r < nR; r++) for (let i = 0; i < items.length; i++) out.push({ value: arr[r * items.length + i], labels: { route: routes[r], [label]: items[i] } });
+    return out;
+  };
+  const perRouteUpstream = (fn: (out: MetricValue[], ru: number, labels: Record<string, string>) => void) => () => {
+    const out: MetricValue[] = [];
+    for (let r = 0; r < nR; r++) for (let u = 0; u < nU; u++) fn(out, r * nU + u, { route: routes[r], upstream: UPSTREAMS[u] });
+    return out;
+  };
+  const state = opts.state ?? (() => undefined);
+
   const metrics: CustomMetric[] = [
-    custom('cutover_requests_total', 'Requests served to clients, by route, upstream and status class.', 'counter', () => {
+    custom(
+      'cutover_requests_total',
+      'Requests served to clients, by route, upstream and status class (an upstream that did not answer counts as the 502/504 the client got).',
+      'counter',
+      perRouteUpstream((out, ru, labels) => {
+        for (let c = 0; c < nC; c++) out.push({ value: requests[ru * nC + c], labels: { ...labels, code_class: CODE_CLASSES[c] } });
+      }),
+    ),
+    custom(
+      'cutover_request_duration_seconds',
+      'Time from the request to the upstream response headers.',
+      'histogram',
+      perRouteUpstream((out, ru, labels) => durations.push(out, 'cutover_request_duration_seconds', ru, labels)),
+    ),
+    custom(
+      'cutover_throttled_total',
+      '429 answers by route and upstream (also counted in cutover_requests_total code_class 4xx).',
+      'counter',
+      perRouteUpstream((out, ru, labels) => out.push({ value: throttled[ru], labels })),
+    ),
+    custom(
+      'cutover_upstream_failures_total',
+      'Upstreams that did not answer, by kind (also counted in cutover_requests_total code_class 5xx).',
+      'counter',
+      perRouteUpstream((out, ru, labels) => {
+        for (let f = 0; f < nF; f++) out.push({ value: failures[ru * nF + f], labels: { ...labels, kind: FAILURE_KINDS[f] } });
+      }),
+    ),
+    custom('cutover_shadow_total', 'Mirror copies to V2 by outcome.', 'counter', perRoute(shadow, 'outcome', SHADOW_OUTCOMES)),
+    custom('cutover_shadow_duration_seconds', 'Time from the request to V2 response headers for a mirror copy (answered copies only).', 'histogram', () => {
       const out: MetricValue[] = [];
-      routes.forEach((route, r) =>
-        UPSTREAMS.forEach((upstream, u) =>
-          CODE_CLASSES.forEach((code_class, c) => {
-            const v = requests[(r * nU + u) * nC + c];
-            if (v > 0) out.push({ value: v, labels: { route, upstream, code_class } });
-          }),
-        ),
-      );
+      for (let r = 0; r < nR; r++) shadowDurations.push(out, 'cutover_shadow_duration_seconds', r, { route: routes[r] });
       return out;
     }),
-    custom('cutover_request_duration_seconds', 'Time from request to upstream response headers.', 'histogram', () => {
-      const out: MetricValue[] = [];
-      routes.forEach((route, r) =>
-        UPSTREAMS.forEach((upstream, u) => {
-          const ru = r * nU + u;
-          if (durCount[ru] === 0) return;
-          let cum = 0;
-          for (let b = 0; b < nB; b++) {
-            cum += durBuckets[ru * nB + b];
-            out.push({ metricName: 'cutover_request_duration_seconds_bucket', value: cum, labels: { route, upstream, le: DURATION_BUCKETS[b] } });
-          }
-          out.push({ metricName: 'cutover_request_duration_seconds_bucket', value: durCount[ru], labels: { route, upstream, le: '+Inf' } });
-          out.push({ metricName: 'cutover_request_duration_seconds_sum', value: durSum[ru], labels: { route, upstream } });
-          out.push({ metricName: 'cutover_request_duration_seconds_count', value: durCount[ru], labels: { route, upstream } });
-        }),
-      );
-      return out;
+    custom('cutover_diffs_total', 'Verified mirror pairs by result.', 'counter', perRoute(diffs, 'result', DIFF_RESULTS)),
+    custom('cutover_verifier_queue_depth', 'Mirror pairs waiting for the verifier or being diffed.', 'gauge', () => [{ value: opts.verifierQueueDepth?.() ?? 0 }]),
+    custom('cutover_route_weight', 'Share of a route served by V2 (percent, 0..100): the canary weight, 100 in mode v2, 0 otherwise.', 'gauge', () => {
+      const s = state();
+      return routes.map((route) => {
+        const rs = s?.routes[route];
+        const w = rs === undefined ? 0 : rs.mode === 'v2' ? 100 : rs.mode === 'canary' ? rs.weight : 0;
+        return { value: w, labels: { route } };
+      });
     }),
-    custom('cutover_shadow_total', 'Mirror copies to V2 by outcome.', 'counter', () => {
+    custom('cutover_route_mode', '1 for the mode each route is in, 0 for the others.', 'gauge', () => {
+      const s = state();
       const out: MetricValue[] = [];
-      routes.forEach((route, r) =>
-        SHADOW_OUTCOMES.forEach((outcome, o) => {
-          const v = shadow[r * SHADOW_OUTCOMES.length + o];
-          if (v > 0) out.push({ value: v, labels: { route, outcome } });
-        }),
-      );
+      for (const route of routes) {
+        const mode = s?.routes[route]?.mode ?? 'legacy';
+        for (const m of MODES) out.push({ value: m === mode ? 1 : 0, labels: { route, mode: m } });
+      }
       return out;
     }),
     custom('cutover_state_version', 'The rollout state version this replica applied.', 'gauge', () => [{ value: stateVersion }]),
     custom('cutover_state_store_up', '1 when the state store answers, 0 while it is unreachable.', 'gauge', () => [{ value: storeUp }]),
+    custom('cutover_rollout_step', 'Step of the running plan (1-based, as cutover run shows it); 0 when no plan has run.', 'gauge', () => {
+      const step = state()?.plan?.step;
+      return [{ value: step === undefined ? 0 : step + 1 }];
+    }),
+    custom('cutover_rollout_paused', '1 while the rollout is paused.', 'gauge', () => [{ value: state()?.paused ? 1 : 0 }]),
+    custom('cutover_rollout_aborted', '1 while the rollout is aborted (every route on legacy).', 'gauge', () => [{ value: state()?.aborted ? 1 : 0 }]),
     ...(opts.gauges ?? []).map((g) => custom(g.name, g.help, 'gauge', () => [{ value: g.read() }])),
+    ...(opts.counters ?? []).map((g) => custom(g.name, g.help, 'counter', () => [{ value: g.read() }])),
   ];
   for (const m of metrics) registry.registerMetric(m as never);
 
@@ -169,4 +289,14 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
       registry.clear();
     },
   };
+}
+
+/** Pairs a sink holds: waiting plus being diffed for the verifier's pipeline, the queue length for the default queue. */
+export function sinkDepth(sink: object): number {
+  const s = sink as { size?: unknown; stats?: () => { queued: number; inFlight: number } };
+  if (typeof s.stats === 'function') {
+    const st = s.stats();
+    return st.queued + st.inFlight;
+  }
+  return typeof s.size === 'number' ? s.size : 0;
 }

@@ -82,8 +82,8 @@ export class MirrorContext {
   ) {}
 }
 
-function publishShadow(route: string, outcome: string, durationMs?: number): void {
-  if (channels.shadow.hasSubscribers) channels.shadow.publish({ route, outcome, durationMs });
+function publishShadow(route: string, outcome: string, durationMs?: number, mirror?: MirrorContext): void {
+  if (channels.shadow.hasSubscribers) channels.shadow.publish({ route, outcome, durationMs, mirror });
 }
 
 /** Receives one copy's answer: V2's, or the legacy replica's (which counts in no V2 stats). */
@@ -114,7 +114,10 @@ class CopyHandler implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     const ctx = this.ctx;
     const cap = this.cap;
-    if (!this.replica) this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(cap.latencyMs * 1000));
+    if (!this.replica) {
+      this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(cap.latencyMs * 1000));
+      if (channels.shadowDone.hasSubscribers) channels.shadowDone.publish({ route: ctx.spec.name, status: cap.status, durationMs: cap.latencyMs, mirror: ctx });
+    }
     cap.latencyMs = performance.now() - ctx.t0;
     this.mirror.copyDone(ctx, this.replica);
   }
@@ -128,7 +131,8 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     cap.latencyMs = performance.now() - ctx.t0;
     if (!this.replica) {
       this.mirror.stats.recordShadow(ctx.spec.index, f.kind === 'timeout' ? 'timeouts' : 'errors');
-      publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', cap.latencyMs);
+      publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', cap.latencyMs, ctx);
+      if (channels.shadowDone.hasSubscribers) channels.shadowDone.publish({ route: ctx.spec.name, status: 0, durationMs: cap.latencyMs, error: f.kind, mirror: ctx });
     }
     this.mirror.copyDone(ctx, this.replica);
   }
@@ -239,7 +243,8 @@ export class Mirror {
     if (ctx.capture) ctx.requestHeaders = capturedRequestHeaders(copy, this.redact);
     const timeout = ctx.spec.config.mirror.timeoutMs;
     this.stats.recordShadow(ctx.spec.index, 'sent');
-    publishShadow(ctx.spec.name, 'sent');
+    // Subscribers (tracing) may give the copy its own traceparent, in the same trace.
+    if (channels.shadow.hasSubscribers) channels.shadow.publish({ route: ctx.spec.name, outcome: 'sent', mirror: ctx, headers: copy });
     this.dispatch(this.pool, ctx, copy, body, timeout, false);
     if (ctx.replica !== null) {
       const replicaHeaders: Record<string, string | string[]> = { ...copy, host: this.replicaHost };
@@ -319,7 +324,9 @@ export class Mirror {
     };
     if (ctx.replica !== null) pair.replica = ctx.replica.toJSON();
     this.pairsOffered++;
-    if (!this.sink.offer(pair)) this.pairsDropped++;
+    const accepted = this.sink.offer(pair);
+    if (!accepted) this.pairsDropped++;
+    if (channels.pairHanded.hasSubscribers) channels.pairHanded.publish({ route: pair.route, traceId: ctx.traceId, accepted, mirror: ctx });
   }
 
   async close(): Promise<void> {
