@@ -112,3 +112,10 @@ describe('suspected volatile values', () => {
     expect(flags).toEqual({ '/id': true, '/requestId': true, '/servedAt': true, '/balance': false });
   });
 });
+
+describe('keys that are special in JavaScript', () => {
+  it('reports a "__proto__" key as the plain key it is in JSON', () => {
+    const v = comparePair(makePair({ body: '{"a": 1}' }, { body: '{"a": 1, "__proto__": {"x": 1}}' }), {});
+    expect(v.findings).toEqual([{ path: '/__proto__', pointer: '/__proto__', kind: 'extra', v2: { x: 1 } }]);
+  });
+});

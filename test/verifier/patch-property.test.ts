@@ -7,7 +7,12 @@ import { decimalEquivalent } from '../../verifier/normalize.js';
 import { compareDecimal, parseDecimal } from '../../shared/decimal.js';
 import { makePair } from './helpers.js';
 
-const jsonValue = fc.json({ maxDepth: 4 }).map((t) => JSON.parse(t) as unknown);
+// "__proto__" keys are left out: the findings report them, but applying an `add /__proto__`
+// goes through the __proto__ setter in fast-json-patch, so the patched copy cannot equal b.
+const jsonValue = fc
+  .json({ maxDepth: 4 })
+  .filter((t) => !t.includes('"__proto__"'))
+  .map((t) => JSON.parse(t) as unknown);
 
 /** Random JSON, and a second value made by mutating the first, so that both small and large diffs occur. */
 const related = jsonValue.chain((a) =>
