@@ -1,13 +1,13 @@
 /**
  * Where the analysis gets its numbers. The default reads `GET /admin/stats?window=Ns` from
  * every live proxy replica (the registry's `adminUrl`s, or the plan's `admin:` list) and
- * merges the snapshots exactly. A Prometheus source (observability issue) plugs in here
- * behind the same interface.
+ * merges the snapshots exactly. The `prometheus` source (prometheus-source.ts) reads the same
+ * numbers through PromQL.
  */
 import { DEFAULT_STALE_MS } from '../../shared/state/acks.js';
 import type { StateStore } from '../../shared/state/types.js';
 import type { StatsSnapshot } from '../../shared/stats/types.js';
-import { metricsSourceNotAvailable } from './errors.js';
+import { prometheusSource } from './prometheus-source.js';
 import { mergeSnapshots } from './merge-stats.js';
 import type { MetricsSourceSettings } from './schema.js';
 
@@ -91,6 +91,6 @@ export function proxiesSource(opts: ProxiesSourceOptions): MetricsSource {
 
 export function openMetricsSource(settings: MetricsSourceSettings, opts: ProxiesSourceOptions): MetricsSource {
   if (settings === 'proxies') return proxiesSource(opts);
-  // The seam for the observability issue: a PromQL-backed source returning the same MetricsWindow.
-  throw metricsSourceNotAvailable('prometheus');
+  // PromQL over what Prometheus scraped from every replica's /metrics (prometheus-source.ts).
+  return prometheusSource(settings.prometheus);
 }
