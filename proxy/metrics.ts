@@ -198,7 +198,11 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   for (const [ch, fn] of subs) ch.subscribe(fn as (m: unknown, name: string | symbol) => void);
 
   const registry = new Registry();
-  if (opts.defaults !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaults !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters (promtool's lint refuses them); nodejs_active_* hold the same numbers by type.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
 
   /** One value per route x item of `items`, from a flat array. */
   const perRoute = (arr: Float64Array, label: string, items: readonly string[]) => () => {
