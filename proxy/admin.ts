@@ -27,6 +27,9 @@ export interface AdminDeps {
 /** A sink that can answer `GET /admin/diffs` (the verifier's pipeline). */
 interface QueryableSink {
   query(filter: Record<string, string | undefined>): unknown;
+  /** The aggregate of every pair verified so far (bounded), for reports. */
+  snapshot?(): unknown;
+  stats?(): unknown;
 }
 
 function isQueryable(sink: PairSink): sink is PairSink & QueryableSink {
@@ -75,6 +78,14 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
   app.get('/admin/diffs', async (req) => {
     if (isQueryable(deps.sink)) return deps.sink.query(req.query as Record<string, string | undefined>);
     return { diffs: [], note: 'no verifier is wired to this proxy: pairs wait in a bounded queue and are not diffed' };
+  });
+
+  app.get('/admin/diffs/summary', async (_req, reply) => {
+    const sink = deps.sink as PairSink & Partial<QueryableSink>;
+    if (typeof sink.snapshot !== 'function') {
+      return reply.code(404).send({ error: { code: PROXY_ERR.noVerifier, message: 'no verifier is wired to this proxy' } });
+    }
+    return { schemaVersion: 1, replicaId: deps.replicaId, aggregate: sink.snapshot(), verifier: sink.stats?.() ?? null };
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -16,6 +16,7 @@ export const PROXY_ERR = {
   listen: 'CUTOVER_ERR_LISTEN',
   notReady: 'CUTOVER_ERR_NOT_READY',
   badWindow: 'CUTOVER_ERR_BAD_WINDOW',
+  noVerifier: 'CUTOVER_ERR_NO_VERIFIER',
 } as const;
 
 /** How an upstream failed. `connect` means the request never reached it (safe to retry elsewhere). */

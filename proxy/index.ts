@@ -20,6 +20,7 @@ import { createMetrics, sinkDepth } from './metrics.js';
 import { tracingEnabled } from './tracing-enabled.js';
 import { Mirror } from './mirror.js';
 import { BoundedPairQueue } from './pair-queue.js';
+import { VerifierPipeline } from '../verifier/pipeline.js';
 import { buildRouteTable, compileRouteSpecs } from './route-table.js';
 import { ProxyStats } from './stats.js';
 
@@ -29,8 +30,10 @@ export type { StatsSnapshot } from '../shared/stats/types.js';
 
 export interface StartProxyOptions {
   config: Readonly<CutoverConfig>;
-  /** Where mirrored pairs go (the verifier's pipeline). Default: a bounded queue nobody reads. */
+  /** Where mirrored pairs go. Default: a VerifierPipeline built from the config, owned by the proxy. */
   pairSink?: PairSink;
+  /** false: no verifier; pairs wait in a bounded queue nobody reads (tests of the queue itself). */
+  verifier?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Default: config.replicaId, else host-pid-random. */
   replicaId?: string;
@@ -54,8 +57,10 @@ export interface RunningProxy {
   applied(): RolloutState | undefined;
   /** Pairs handed to the sink, and dropped because it was full. */
   pairCounts(): { offered: number; dropped: number };
-  /** The default queue (undefined when a pairSink was given). */
+  /** The unread queue of `verifier: false` (undefined otherwise). */
   queue: BoundedPairQueue | undefined;
+  /** The verifier the proxy owns (undefined when a pairSink was given or `verifier: false`). */
+  verifier: VerifierPipeline | undefined;
   /** Stop accepting, drain in-flight requests (bounded), stop following the state. */
   close(): Promise<void>;
 }
@@ -107,8 +112,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
-  const queue = opts.pairSink ? undefined : new BoundedPairQueue(config.verifier.queueSize);
-  const sink: PairSink = opts.pairSink ?? queue!;
+  const ownVerifier = !opts.pairSink && opts.verifier !== false;
+  const pipeline = ownVerifier
+    ? new VerifierPipeline({ config, redisUrl: /^rediss?:\/\//.test(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
+    : undefined;
+  const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
+  const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;
   const mirror = new Mirror({
     v2: config.upstreams.v2,
     stats,
@@ -149,6 +158,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     await data?.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
     await mirror.close().catch(() => undefined);
+    await pipeline?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     metrics.close();
     stopRequestLog();
@@ -187,7 +197,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       store,
       requireToken,
       sink,
-      health: () => ({ pairsDropped: mirror.pairsDropped, pairQueue: queue?.size ?? null }),
+      health: () => ({ pairsDropped: mirror.pairsDropped, pairQueue: queue?.size ?? null, verifier: pipeline?.stats() ?? null }),
     });
     await listen(admin, 'listen.admin', config.listen.admin);
     const adminUrl = urlOf(admin);
@@ -204,6 +214,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       (state) => {
         // One assignment: a request sees the old table or the new one, never a mix.
         tables.current = buildRouteTable(specs, state);
+        pipeline?.setWaivers(state.waivers);
         const previous = lastApplied;
         lastApplied = state;
         // One line per applied change, with its reason (a rollback is a warning with the abort's reason).
@@ -233,6 +244,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       stats,
       ready,
       queue,
+      verifier: pipeline,
       applied: () => lastApplied,
       pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped }),
       close() {

@@ -67,8 +67,9 @@ export async function readAdmin(baseUrl: string, opts: { token?: string; since?:
   const base = baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+/.test(base)) throw reportSourceError('--admin', `must be an http:// or https:// URL (got ${JSON.stringify(baseUrl)})`);
   const since = opts.since ? `&since=${encodeURIComponent(opts.since)}` : '';
-  const [diffs, stats, history, state] = await Promise.all([
+  const [diffs, summary, stats, history, state] = await Promise.all([
     getJson(base, `/admin/diffs?limit=${DIFFS_LIMIT}${since}`, opts.token),
+    getJson(base, '/admin/diffs/summary', opts.token, true),
     getJson(base, '/admin/stats', opts.token, true),
     getJson(base, '/admin/history?limit=100000', opts.token, true),
     getJson(base, '/admin/state', opts.token, true),
@@ -77,7 +78,8 @@ export async function readAdmin(baseUrl: string, opts: { token?: string; since?:
   const verdicts = verdictsOf(diffs);
   let aggregate: AggregateSnapshot;
   let coverage: string;
-  const served = isObj(diffs) ? (diffs.aggregate ?? diffs.snapshot) : undefined;
+  // The proxy's aggregate covers every pair it verified; with --since only the recent verdicts can be cut by time.
+  const served = opts.since ? undefined : isObj(summary) ? summary.aggregate : isObj(diffs) ? (diffs.aggregate ?? diffs.snapshot) : undefined;
   if (isAggregate(served)) {
     aggregate = served;
     coverage = 'the verifier aggregate of all pairs';

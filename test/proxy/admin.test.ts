@@ -103,7 +103,7 @@ describe('admin plane', () => {
     }
   });
 
-  it('serves /metrics from the route table labels, and /admin/diffs says when no verifier is wired', async () => {
+  it('serves /metrics from the route table labels, and /admin/diffs from the verifier it owns', async () => {
     const fx = await fixture();
     await rawRequest(fx.proxy.dataUrl, { path: '/accounts/A/balance' });
     await rawRequest(fx.proxy.dataUrl, { path: '/not/a/route/xyz' });
@@ -115,9 +115,24 @@ describe('admin plane', () => {
     expect(text).toContain('cutover_state_store_up 1');
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).not.toContain('/not/a/route');
+    // The proxy owns a verifier by default: recent verdicts and the aggregate are served.
+    expect(await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`)).json()).toEqual([]);
+    const summary = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`)).json();
+    expect(summary.schemaVersion).toBe(1);
+    expect(Array.isArray(summary.aggregate.routes)).toBe(true);
+    expect(summary.verifier.accepted).toBe(0);
+  });
+
+  it('says when no verifier is wired (verifier: false)', async () => {
+    const legacy = await startOrigin('legacy');
+    const v2 = await startOrigin('v2');
+    open.push(legacy, v2);
+    const fx = await startTestProxy({ legacy: legacy.url, v2: v2.url }, ROUTES, { opts: { verifier: false } });
+    open.push(fx);
     const diffs = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`)).json();
     expect(diffs.diffs).toEqual([]);
     expect(diffs.note).toMatch(/no verifier/);
+    expect((await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`)).status).toBe(404);
   });
 });
 

@@ -112,7 +112,8 @@ describe('cutover report --admin', () => {
     expect(b.paths[0]!.examples[0]).toMatchObject({ bodies: false, fields: [{ pointer: '/balance', kind: 'value', legacy: '"100.50"', v2: '"100.49"' }] });
     const actions = m.timeline.events.map((e) => [e.action, e.reason]);
     expect(actions).toEqual(expect.arrayContaining([['pause', 'lunch break'], ['resume', 'back from lunch']]));
-    expect(m.sources.join(' ')).toContain(`admin ${proxy.adminUrl} (diffs: the ${REQUESTS} most recent verdicts the proxy keeps)`);
+    // The proxy serves its verifier's aggregate of every pair (GET /admin/diffs/summary).
+    expect(m.sources.join(' ')).toContain(`admin ${proxy.adminUrl} (diffs: the verifier aggregate of all pairs)`);
   });
 
   it('shows the differing values without bodies in the HTML', async () => {
