@@ -2,13 +2,17 @@
  * `npm run bench:proxy`: the proxy against a direct connection and bare @fastify/http-proxy,
  * same run, same machine. Not a test.
  *
- * Setups: direct to the origin, bare Fastify + @fastify/http-proxy, cutover in legacy,
- * canary 10 % (sticky by the accountId path param) and mirror 100 % (V2 = a second origin).
+ * Setups: direct to the origin, bare Fastify + @fastify/http-proxy, the same plus a bare
+ * fire-and-forget undici copy to V2 (the floor any mirror pays), cutover in legacy, canary 10 %
+ * (sticky by the accountId path param) and mirror 100 % (V2 = a second origin).
  * 50 connections, rounds in alternating order, medians with min-max. Where `taskset` exists the
  * proxies run on core 0, the origins and the load generator (this process) on core 1. CPU per
- * request of the proxy process comes from /proc/PID/stat.
+ * request of the proxy process comes from /proc/PID/stat, and so does its core utilisation
+ * during the run (well under 1.0 while saturated means something else took the core).
+ * The headline ratio to bare is the median of per-round ratios (each setup against the bare
+ * run of the same round), which cancels most of the drift of a shared machine.
  *
- * Options: --rounds N (default 3), --duration S (default 10), --quick (3 rounds of 4 s),
+ * Options: --rounds N (default 5), --duration S (default 6), --quick (3 rounds of 3 s),
  * --only a,b (setup names), --out FILE (default reports/bench/proxy.json).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,9 +28,9 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && argv[i + 1] ? argv[i + 1] : dflt;
 };
 const quick = flag('quick');
-const ROUNDS = Number(opt('rounds', '3'));
-const DURATION = Number(opt('duration', quick ? '4' : '10'));
-const WARMUP = quick ? 1 : 2;
+const ROUNDS = Number(opt('rounds', quick ? '3' : '5'));
+const DURATION = Number(opt('duration', quick ? '3' : '6'));
+const WARMUP = 1;
 const CONNECTIONS = 50;
 const OUT = resolve(ROOT, opt('out', 'reports/bench/proxy.json'));
 
@@ -90,6 +94,8 @@ interface RunResult {
   p50: number;
   p99: number;
   cpuUsPerRequest: number | null;
+  /** Share of one core the proxy used during the run. */
+  util: number | null;
   non2xx: number;
   errors: number;
 }
@@ -101,14 +107,17 @@ async function load(port: number, seconds: number): Promise<autocannon.Result> {
 async function measure(port: number, pid: number | null): Promise<RunResult> {
   await load(port, WARMUP);
   const before = pid ? cpuTicks(pid) : 0;
+  const t0 = Date.now();
   const r = await load(port, DURATION);
   const after = pid ? cpuTicks(pid) : 0;
+  const wallS = (Date.now() - t0) / 1000;
   const total = r.requests.total || 1;
   return {
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
     cpuUsPerRequest: pid ? Math.round((((after - before) * 1e6) / CLK_TCK / total) * 10) / 10 : null,
+    util: pid ? Math.round(((after - before) / CLK_TCK / wallS) * 100) / 100 : null,
     non2xx: r.non2xx,
     errors: r.errors,
   };
@@ -139,6 +148,8 @@ async function main(): Promise<void> {
     const setups: Array<{ name: string; start: () => Promise<Child | null> }> = [
       { name: 'direct', start: async () => null },
       { name: 'bare-http-proxy', start: () => startScript('proxy-bare.ts', ['--upstream', legacyUrl], 0) },
+      // The floor for mirror mode: bare plus an uncounted fire-and-forget undici copy to V2.
+      { name: 'bare+copy', start: () => startScript('proxy-bare-copy.ts', ['--upstream', legacyUrl, '--v2', v2Url], 0) },
       ...(['legacy', 'canary', 'mirror'] as const).map((mode) => ({
         name: `cutover-${mode}`,
         start: () => startScript('proxy-cutover.ts', ['--mode', mode, '--legacy', legacyUrl, '--v2', v2Url], 0),
@@ -148,24 +159,25 @@ async function main(): Promise<void> {
     const chosen = only ? setups.filter((s) => only.split(',').includes(s.name) || s.name === 'direct' || s.name === 'bare-http-proxy') : setups;
 
     const results = new Map<string, RunResult[]>(chosen.map((s) => [s.name, []]));
+    // Every proxy is started once and stays up (idle ones cost nothing); runs take turns.
+    const running = new Map<string, Child | null>();
+    for (const s of chosen) {
+      const child = await s.start();
+      if (child) children.push(child.proc);
+      running.set(s.name, child);
+    }
     process.stdout.write(`proxy benchmark: ${ROUNDS} rounds x ${DURATION}s, ${CONNECTIONS} connections, pinned: ${PIN ? 'proxy core 0, origin + load core 1' : 'no (taskset missing)'}\n`);
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const s of order) {
-        // Each proxy runs alone on its core: started for its run, stopped after.
-        const child = await s.start();
-        if (child) children.push(child.proc);
+        const child = running.get(s.name) ?? null;
         const port = child?.port ?? legacy.port;
         const r = await measure(port, child?.proc.pid ?? null);
         results.get(s.name)!.push(r);
         process.stdout.write(
           `  round ${round + 1} ${s.name.padEnd(16)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
-            `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}\n`,
+            `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req  util ${r.util}` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}\n`,
         );
-        if (child) {
-          child.proc.kill('SIGTERM');
-          await new Promise((res) => child.proc.once('exit', res));
-        }
       }
     }
 
@@ -178,6 +190,7 @@ async function main(): Promise<void> {
         p50Ms: median(rs.map((r) => r.p50)),
         p99Ms: { median: median(rs.map((r) => r.p99)), min: Math.min(...rs.map((r) => r.p99)), max: Math.max(...rs.map((r) => r.p99)) },
         cpuUsPerRequest: cpu.length ? { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu) } : null,
+        util: cpu.length ? median(rs.map((r) => r.util ?? 0)) : null,
         non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
         errors: rs.reduce((a, r) => a + r.errors, 0),
       };
@@ -189,21 +202,34 @@ async function main(): Promise<void> {
       const sum = summary(s.name);
       const rounds = results.get(s.name)!;
       const perRoundVsBare = bare ? rounds.map((r, i) => r.rps / results.get('bare-http-proxy')![i].rps) : [];
+      const round2 = (x: number) => Math.round(x * 100) / 100;
       setupsOut[s.name] = {
         ...sum,
-        vsDirect: Math.round((sum.rps.median / direct.rps.median) * 100) / 100,
-        vsBare: bare ? Math.round((sum.rps.median / bare.rps.median) * 100) / 100 : null,
-        vsBarePerRound: perRoundVsBare.map((x) => Math.round(x * 100) / 100),
+        vsDirect: round2(sum.rps.median / direct.rps.median),
+        // Median of the per-round ratios (same round, adjacent runs): the headline figure.
+        vsBare: bare ? round2(median(perRoundVsBare)) : null,
+        vsBareOfMedians: bare ? round2(sum.rps.median / bare.rps.median) : null,
+        vsBarePerRound: perRoundVsBare.map(round2),
         // Bare's CPU per request over this one's: the throughput ratio a CPU-bound proxy would reach.
         cpuVsBare: bare?.cpuUsPerRequest && sum.cpuUsPerRequest ? Math.round((bare.cpuUsPerRequest.median / sum.cpuUsPerRequest.median) * 100) / 100 : null,
         rounds,
       };
     }
+    const bareCopyRatio = () => {
+      const m = results.get('cutover-mirror');
+      const c = results.get('bare+copy');
+      if (!m || !c) return null;
+      return Math.round(median(m.map((r, i) => r.rps / c[i].rps)) * 100) / 100;
+    };
     const targets = {
       canaryVsBare: {
         target: 1.0,
         measured: (setupsOut['cutover-canary'] as { vsBare: number } | undefined)?.vsBare ?? null,
         cpu: (setupsOut['cutover-canary'] as { cpuVsBare: number | null } | undefined)?.cpuVsBare ?? null,
+      },
+      mirrorVsBareCopy: {
+        note: 'cutover mirror against bare + an uncounted copy: what routing, capture, stats and events add to the copy itself',
+        measured: bareCopyRatio(),
       },
       mirrorVsBare: {
         target: 0.7,
@@ -223,11 +249,11 @@ async function main(): Promise<void> {
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
 
-    process.stdout.write('\nsetup              rps (median, min-max)     p50 ms  p99 ms (min-max)   CPU µs/req   vs direct  vs bare  CPU vs bare\n');
+    process.stdout.write('\nsetup              rps (median, min-max)     p50 ms  p99 ms (min-max)   CPU µs/req  util   vs direct  vs bare  CPU vs bare\n');
     for (const s of chosen) {
       const r = setupsOut[s.name] as ReturnType<typeof summary> & { vsDirect: number; vsBare: number | null; cpuVsBare: number | null };
       process.stdout.write(
-        `${s.name.padEnd(18)} ${`${r.rps.median} (${r.rps.min}-${r.rps.max})`.padEnd(25)} ${String(r.p50Ms).padStart(6)}  ${`${r.p99Ms.median} (${r.p99Ms.min}-${r.p99Ms.max})`.padEnd(18)} ${String(r.cpuUsPerRequest?.median ?? '-').padStart(10)}   ${r.vsDirect.toFixed(2).padStart(8)}  ${(r.vsBare === null ? '-' : r.vsBare.toFixed(2)).padStart(7)}  ${r.cpuVsBare === null ? '-' : r.cpuVsBare.toFixed(2)}\n`,
+        `${s.name.padEnd(18)} ${`${r.rps.median} (${r.rps.min}-${r.rps.max})`.padEnd(25)} ${String(r.p50Ms).padStart(6)}  ${`${r.p99Ms.median} (${r.p99Ms.min}-${r.p99Ms.max})`.padEnd(18)} ${String(r.cpuUsPerRequest?.median ?? '-').padStart(10)}  ${String(r.util ?? '-').padStart(4)}   ${r.vsDirect.toFixed(2).padStart(8)}  ${(r.vsBare === null ? '-' : r.vsBare.toFixed(2)).padStart(7)}  ${r.cpuVsBare === null ? '-' : r.cpuVsBare.toFixed(2)}\n`,
       );
     }
     process.stdout.write(
