@@ -115,11 +115,21 @@ class StoreTarget implements Target {
   }
 
   change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
-    return changeState(this.store, req, meta, { seed: this.seed });
+    return changeState(this.store, req, meta, { seed: this.seedFor(req) });
+  }
+
+  /**
+   * An empty Redis store may be one that restarted empty while replicas still hold an abort;
+   * they restore their last applied state within a second or two. Seeding it from cutover.yaml
+   * here could lift that abort, so only an abort (all legacy: always safe) may seed it.
+   */
+  private seedFor(req: ChangeRequest): (() => Omit<RolloutState, 'version'>) | undefined {
+    if (/^rediss?:\/\//.test(this.store.url) && req.action !== 'abort') return undefined;
+    return this.seed;
   }
 
   abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult> {
-    return abortAndWait(this.store, { ...opts, staleMs: opts.staleMs ?? DEFAULT_STALE_MS });
+    return abortAndWait(this.store, { ...opts, staleMs: opts.staleMs ?? DEFAULT_STALE_MS, seed: this.seed });
   }
 
   history(limit?: number): Promise<HistoryEntry[]> {

@@ -118,11 +118,25 @@ export async function waitForApplied(
  */
 export async function abortAndWait(
   store: StateStore,
-  opts: { reason: string; route?: string; by: string; ticket?: string; timeoutMs?: number; staleMs?: number },
+  opts: {
+    reason: string;
+    route?: string;
+    by: string;
+    ticket?: string;
+    timeoutMs?: number;
+    staleMs?: number;
+    /** Routes to abort when the store is empty (the on-call button must work on a store that came back empty). */
+    seed?: () => Omit<RolloutState, 'version'>;
+  },
 ): Promise<AbortResult> {
   const timeoutMs = opts.timeoutMs ?? 2000;
-  let state = await store.read();
-  if (!state) throw emptyStore(store.url);
+  const current = async (): Promise<RolloutState> => {
+    const read = await store.read();
+    if (read) return read;
+    if (!opts.seed) throw emptyStore(store.url);
+    return { ...opts.seed(), version: 0 };
+  };
+  let state = await current();
   let written: RolloutState | undefined;
   let t0 = performance.now();
   for (let attempt = 0; !written; attempt++) {
@@ -138,8 +152,7 @@ export async function abortAndWait(
       });
     } catch (err) {
       if (!(isCutoverError(err) && err.code === STATE_ERR_CONFLICT) || attempt >= 10) throw err;
-      state = await store.read();
-      if (!state) throw emptyStore(store.url);
+      state = await current();
     }
   }
   const writeMs = Math.round((performance.now() - t0) * 100) / 100;

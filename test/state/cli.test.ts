@@ -206,6 +206,25 @@ describe('control verbs on Redis (--state redis://)', () => {
     expect(h.entries.map((e: any) => e.action)).toEqual(['init', 'set-weight']);
   });
 
+  it('an empty Redis store is not seeded from cutover.yaml by a change (it may have restarted empty under an abort); an abort still lands', async () => {
+    const emptyUrl = redis.url.replace(/\/0$/, '/7');
+    const config = writeConfig(tempDir('cutover-cli-empty-'), emptyUrl);
+    const empty = openStateStore(emptyUrl);
+    try {
+      const r = await runCutover(['set-weight', 'balance', '10', '--config', config]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/holds no rollout state yet/);
+      expect(await empty.read()).toBeUndefined();
+      const a = await runCutover(['abort', '--reason', 'store came back empty', '--config', config, '--json']);
+      expect(a.code).toBe(0);
+      const st = await empty.read();
+      expect(st?.aborted).toBe(true);
+      expect(Object.values(st!.routes).every((x) => x.mode === 'legacy')).toBe(true);
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('an unreachable store is exit 1 with CUTOVER_ERR_STATE_UNREACHABLE', async () => {
     const r = await runCutover(['status', '--state', 'redis://127.0.0.1:1/0']);
     expect(r.code).toBe(1);
