@@ -182,6 +182,8 @@ export function buildProgram(state: ExitState): Command {
     .option('--fast', 'shorter holds (under a minute)')
     .option('--state <url>', 'state store (default: a file store in a temporary folder)')
     .option('--no-view', 'plain lines instead of the live view')
+    .option('--json', 'print a JSON summary on stdout (the story goes to stderr)')
+    .option('--out <dir>', 'folder for the HTML and JSON report', 'reports/out')
     .action(lazy(state, () => import('./commands/demo.js')));
 
   program

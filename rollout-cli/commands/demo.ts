@@ -1,5 +1,44 @@
-import { notYetAvailable } from '../errors.js';
+/**
+ * `cutover demo`: the whole product in one command (services, proxy, load, a plan to 100 %, a
+ * bad release rolled back, the HTML report). Exit 0 when both scenarios went as shown, 1 when
+ * not or when interrupted (Ctrl-C / SIGTERM stop everything it started), 2 for bad options.
+ * The work is in rollout-cli/demo/.
+ */
+import { usageError } from '../errors.js';
+import { runDemo } from '../demo/run-demo.js';
 
-export async function run(): Promise<number> {
-  throw notYetAvailable('demo', 9);
+export interface DemoCliOptions {
+  fast?: boolean;
+  state?: string;
+  view?: boolean;
+  json?: boolean;
+  out?: string;
+}
+
+export async function run(_args: string[], opts: DemoCliOptions): Promise<number> {
+  if (opts.state !== undefined && !/^(file|redis|rediss):\/\/./.test(opts.state)) {
+    throw usageError('--state', `must be a file://PATH or redis://HOST:PORT/DB URL (got ${JSON.stringify(opts.state)})`);
+  }
+  if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out', 'needs a folder');
+  const stopper = new AbortController();
+  const onSignal = () => stopper.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    // With --json the summary is the only thing on stdout; the story goes to stderr.
+    const stream = opts.json ? process.stderr : process.stdout;
+    const summary = await runDemo({
+      fast: !!opts.fast,
+      state: opts.state,
+      liveView: opts.view !== false && !opts.json && !!process.stdout.isTTY,
+      out: opts.out ?? 'reports/out',
+      stream,
+      signal: stopper.signal,
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return summary.ok && !summary.interrupted ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,0 +1,161 @@
+/**
+ * `cutover demo` end to end: start the stack, scenario 1 (a correct V2 ramped to 100 %),
+ * scenario 2 (a V2 with a wrong-balance bug that also gets slow: QA's view of the mirror
+ * step, on-call's view of the automatic rollback), then the HTML report. Returns a summary
+ * (the `--json` output) and always stops what it started.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateReport, render } from '../../reports/generate.js';
+import { openStateStore, type StateStore } from '../../shared/state/index.js';
+import type { RunEvent } from '../plan/events.js';
+import { resetRollout, runScenario, type ScenarioResult } from './scenario.js';
+import { badReleasePlanText, READ_ROUTES, rolloutPlanText, TIMINGS, WRITE_ROUTE, LATENCY_P95_MAX_MS } from './setup.js';
+import { startStack, type Stack } from './stack.js';
+import { onCallView, qaView, topFinding, type RollbackView, type TopFinding } from './views.js';
+import type { LoadCounts } from './load.js';
+import { request } from 'undici';
+
+/** Changes V2's fault knobs at run time through its admin endpoint (`PATCH /_admin/faults`; DELETE resets them). */
+async function setFaults(serviceUrl: string, knobs: Record<string, unknown> | null): Promise<void> {
+  const r = await request(`${serviceUrl}/_admin/faults`, knobs ? { method: 'PATCH', body: JSON.stringify(knobs), headers: { 'content-type': 'application/json' } } : { method: 'DELETE' });
+  const text = await r.body.text();
+  if (r.statusCode >= 300) throw new Error(`V2 refused the fault knobs ${JSON.stringify(knobs)}: ${r.statusCode} ${text}`);
+}
+
+export interface DemoOptions {
+  fast: boolean;
+  /** State store URL; default a file store in a temporary folder. */
+  state?: string;
+  liveView: boolean;
+  /** Folder for the report. */
+  out: string;
+  /** Human output (stdout, or stderr under --json). */
+  stream: NodeJS.WriteStream;
+  signal: AbortSignal;
+}
+
+export interface DemoSummary {
+  schemaVersion: 1;
+  ok: boolean;
+  interrupted: boolean;
+  fast: boolean;
+  durationMs: number;
+  pid: number;
+  state: string;
+  ports: Stack['ports'] | null;
+  rollout: { exitCode: number; completed: boolean; steps: number[]; routes: ScenarioResult['routes'] } | null;
+  badRelease: {
+    exitCode: number;
+    rolledBack: boolean;
+    rollback: RollbackView | null;
+    topFinding: TopFinding | null;
+    faults: { wrongBalanceShare: number; latencyMs: number };
+  } | null;
+  report: { html: string; json: string } | null;
+  load: LoadCounts | null;
+}
+
+const ALL_ROUTES = [...READ_ROUTES, WRITE_ROUTE];
+
+export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  const t0 = Date.now();
+  const timings = o.fast ? TIMINGS.fast : TIMINGS.normal;
+  const say = (s = '') => void o.stream.write(`${s}\n`);
+  const header = (title: string) => say(`\n== ${title} ${'='.repeat(Math.max(3, 70 - title.length))}`);
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-demo-'));
+  const stateUrl = o.state ?? `file://${join(dir, 'state.json')}`;
+  const summary: DemoSummary = {
+    schemaVersion: 1,
+    ok: false,
+    interrupted: false,
+    fast: o.fast,
+    durationMs: 0,
+    pid: process.pid,
+    state: stateUrl.replace(/\/\/[^@/]*@/, '//'),
+    ports: null,
+    rollout: null,
+    badRelease: null,
+    report: null,
+    load: null,
+  };
+  let stack: Stack | undefined;
+  let store: StateStore | undefined;
+  let load: ReturnType<Stack['startLoad']> | undefined;
+  try {
+    header('cutover demo: setting up');
+    say(`state store: ${summary.state}${o.state ? '' : ' (embedded file store in a temporary folder; --state redis://... for Redis)'}`);
+    stack = await startStack({ dir, stateUrl });
+    summary.ports = stack.ports;
+    const { proxy, services } = stack;
+    say(`legacy service   ${services.legacy.url}     V2 service ${services.v2.url}`);
+    say(`proxy            ${proxy.dataUrl} (data)   ${proxy.adminUrl} (admin)`);
+    say(`routes: ${READ_ROUTES.join(', ')} (mirrored, then canaried); ${WRITE_ROUTE} (POST: canaried, never mirrored)`);
+    store = openStateStore(stateUrl);
+    await resetRollout(store, ALL_ROUTES, 'cutover demo', 'demo start: every route on legacy');
+    load = stack.startLoad(timings.rps);
+    say(`load: ~${timings.rps} requests/s through the proxy: balances, transactions, statements, a few POSTs with Idempotency-Keys; callers demo-key-full and demo-key-readonly`);
+    if (o.signal.aborted) return summary;
+
+    header('scenario 1: a correct V2, ramped mirror -> 1 % -> 10 % -> 50 % -> 100 %');
+    say(`each step holds briefly and must pass its checks (every ${timings.interval}): errors <= 1 %, 429s <= 2 %, p95 <= ${LATENCY_P95_MAX_MS} ms, mismatches <= 0.1 %`);
+    const s1 = await runScenario({ name: 'scenario 1', planText: rolloutPlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal });
+    summary.rollout = { exitCode: s1.exitCode, completed: s1.completed, steps: s1.stepsStarted, routes: s1.routes };
+    if (o.signal.aborted) return summary;
+    say(s1.completed ? `result: V2 serves 100 % of ${ALL_ROUTES.join(', ')}; no check failed` : `result: the plan did not complete (exit ${s1.exitCode})`);
+
+    header('scenario 2: a V2 release with a wrong-balance bug, that also gets slow');
+    await resetRollout(store, ALL_ROUTES, 'cutover demo', 'scenario 2: new V2 release deployed, every route back on legacy');
+    const faults = { wrongBalanceShare: timings.wrongBalanceShare, latencyMs: timings.addedLatencyMs };
+    await setFaults(services.v2.url, { wrongBalanceShare: faults.wrongBalanceShare });
+    say(`injected through V2's fault knobs: ${faults.wrongBalanceShare * 100} % of accounts get a balance one cent too high`);
+    say('this plan records mismatches in its mirror step without gating on them (no mismatchRate threshold), so the demo can go on to the canary;');
+    say('a real plan would set mismatchRate: { max: 0.001 } and roll back right there');
+    let mirrorSnapshot: ReturnType<NonNullable<Stack['proxy']['verifier']>['snapshot']> | undefined;
+    const onEvent = (e: RunEvent) => {
+      if (e.type === 'step' && e.step >= 1 && !mirrorSnapshot) {
+        mirrorSnapshot = proxy.verifier?.snapshot();
+        setFaults(services.v2.url, { latencyMs: faults.latencyMs }).then(
+          () => void o.stream.write(`>> the canary starts and V2 slows down: +${faults.latencyMs} ms per request (fault knob latencyMs)\n`),
+          (err: Error) => void o.stream.write(`>> could not slow V2 down: ${err.message}\n`),
+        );
+      }
+    };
+    const s2 = await runScenario({ name: 'scenario 2', planText: badReleasePlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal, onEvent });
+    await setFaults(services.v2.url, null);
+    const snap = mirrorSnapshot ?? proxy.verifier?.snapshot();
+    const top = snap ? topFinding(snap) : null;
+    summary.badRelease = { exitCode: s2.exitCode, rolledBack: s2.rollback !== null, rollback: s2.rollback, topFinding: top, faults };
+    if (o.signal.aborted) return summary;
+
+    header("QA's view: what the mirror step found (every read pair diffed by the verifier)");
+    if (snap) for (const l of qaView(snap, top)) say(l);
+    header("on-call's view: the automatic rollback");
+    for (const l of onCallView(s2.rollback)) say(l);
+
+    await load.stop();
+    summary.load = load.counts();
+    header('report');
+    const outDir = resolve(o.out);
+    const common = { admin: proxy.adminUrl, state: stateUrl, config: stack.configFile, configExplicit: true, since: null, maxMismatchRate: null, failOnOpenFindings: false, token: stack.adminToken };
+    const { model, path } = await generateReport({ ...common, format: 'html', out: `${outDir}/` });
+    const jsonPath = path.replace(/\.html$/, '.json');
+    writeFileSync(jsonPath, render(model, 'json'));
+    summary.report = { html: path, json: jsonPath };
+    say(`HTML report: ${path}`);
+    say(`JSON report: ${jsonPath}`);
+    say(`load: ${summary.load.sent} requests sent, ${summary.load.answered} answered (legacy ${summary.load.byUpstream.legacy}, V2 ${summary.load.byUpstream.v2}), ${summary.load.failed} failed`);
+    summary.ok = s1.completed && s1.exitCode === 0 && s2.rollback !== null && top !== null;
+    return summary;
+  } finally {
+    summary.interrupted = o.signal.aborted;
+    if (summary.interrupted) say('\ninterrupted: stopping the load, the proxy and the services');
+    if (load && !summary.load) await load.stop().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    summary.durationMs = Date.now() - t0;
+    say(`\ndone in ${(summary.durationMs / 1000).toFixed(1)} s; everything the demo started is stopped`);
+  }
+}
