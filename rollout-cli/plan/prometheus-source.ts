@@ -1,10 +1,12 @@
 /**
  * The `prometheus` metrics source of the analysis: the same `MetricsWindow` as the proxies
  * source, read through PromQL from a Prometheus server that scrapes every proxy replica's
- * `/metrics`. Counters come from `increase(...[window])` summed over replicas (Prometheus
- * extrapolates to the window's edges, so counts can be fractional: they are rounded, and rates
- * are what stays exact); latency histograms are rebuilt from the `_bucket` series, each
- * Prometheus bucket's count spread evenly over its range (as histogram_quantile assumes).
+ * `/metrics`. Counters come from `increase(...[window])` summed over replicas, evaluated at the
+ * newest scrape. Prometheus extrapolates a counter to the window's start when its first sample
+ * in the window is not zero, so counts can be fractional: they are rounded, and rates (what the
+ * analysis judges) are what stays exact. Latency histograms are rebuilt from the `_bucket`
+ * series, each Prometheus bucket's count spread evenly over its range (as histogram_quantile
+ * assumes).
  *
  * `queries` in the plan can replace any of the default queries (to add a label selector such
  * as `job="cutover"`); `$window` stands for the range (`30s`).
@@ -213,7 +215,9 @@ export function prometheusSource(settings: PrometheusSourceSettings, fetchImpl: 
   return {
     kind: 'prometheus',
     async read(windowSeconds): Promise<MetricsWindow> {
-      const now = new Date();
+      // Evaluate at the newest scrape, not at "now": increase() then has nothing to extrapolate at the window's end.
+      const newest = await query(`max(timestamp(${queries.replicas}))`, new Date());
+      const now = newest.length && Number.isFinite(newest[0]!.value) ? new Date(newest[0]!.value * 1000) : new Date();
       const window = `${Math.max(1, Math.round(windowSeconds))}s`;
       const names = QUERY_NAMES;
       const results = await Promise.all(names.map((n) => query(queries[n].replaceAll('$window', window), now)));
