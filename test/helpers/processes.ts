@@ -40,7 +40,7 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-function track(child: ChildProcess): Spawned {
+export function track(child: ChildProcess): Spawned {
   started.add(child);
   let out = '';
   const listeners = new Set<() => void>();
