@@ -1,6 +1,6 @@
 /**
  * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
- * benchmark origins. Prints `listening PORT`.
+ * benchmark origins; `--verifier off` runs mirror mode without diffing. Prints `listening PORT`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ routes:
   {},
 );
 process.env.CUTOVER_LOG_LEVEL = 'warn';
-const proxy = await startProxy({ config });
+// --verifier off: copies and pairs, but no diffing (the pairs wait in the bounded queue).
+const proxy = await startProxy({ config, verifier: arg('verifier') === 'off' ? false : undefined });
 process.stdout.write(`listening ${new URL(proxy.dataUrl).port}\n`);
 process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));
