@@ -101,18 +101,16 @@ describe('mirror mode', () => {
   });
 
   it('sends the copy at the same time as the legacy call (V2 sees it before a slow legacy answers)', async () => {
-    const legacy = await startOrigin('legacy', { delayMs: 400 });
+    const legacy = await startOrigin('legacy', { delayMs: 1000 });
     const v2 = await startOrigin('v2');
     open.push(legacy, v2);
     const fx = await proxyFor(legacy, v2);
-    const t0 = Date.now();
-    const pending = rawRequest(fx.proxy.dataUrl, { path: '/accounts/A-3/balance' });
-    await waitFor(() => v2.seen.length === 1, 2000);
-    const v2SawAfter = Date.now() - t0;
-    const r = await pending;
+    const r = await rawRequest(fx.proxy.dataUrl, { path: '/accounts/A-3/balance' });
     expect(r.status).toBe(200);
-    expect(v2SawAfter).toBeLessThan(300);
-    expect(Math.abs(v2.seen[0].at - legacy.seen[0].at)).toBeLessThan(100);
+    await waitFor(() => v2.seen.length === 1, 2000);
+    // legacy answered 1 s after it got the request; V2 got its copy well before that
+    expect(v2.seen[0].at).toBeLessThan(legacy.seen[0].at + 500);
+    expect(v2.seen[0].at).toBeGreaterThanOrEqual(legacy.seen[0].at - 500);
   });
 
   it('never mirrors POST/PUT/PATCH/DELETE unless the route opts in', async () => {
@@ -183,11 +181,12 @@ describe('mirror mode', () => {
       v2 = await startOrigin('v2', behaviour);
       open.push(v2);
     }
-    const fx = await proxyFor(legacy, v2);
+    // A copy may take 1.5 s to give up on V2; a client that waited for it would take that long.
+    const fx = await proxyFor(legacy, v2, undefined, MIRROR().replace('mirror: { timeoutMs: 300 }', 'mirror: { timeoutMs: 1500 }'));
     const direct = await rawRequest(legacy.url, { path: '/accounts/A-9/balance' });
     const t0 = Date.now();
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => rawRequest(fx.proxy.dataUrl, { path: `/accounts/A-${i}/balance` })));
-    expect(Date.now() - t0).toBeLessThan(250);
+    expect(Date.now() - t0).toBeLessThan(1000);
     for (const a of answers) {
       expect(a.status).toBe(200);
       expect(JSON.parse(a.body.toString()).served).toBe('legacy');
@@ -196,7 +195,7 @@ describe('mirror mode', () => {
     await waitFor(() => {
       const n = fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow;
       return n.errors + n.timeouts === 10;
-    }, 3000);
+    }, 5000);
     const shadow = (await statsOf(fx)).shadow;
     expect(shadow.sent).toBe(10);
     if (behaviour === 'hang') expect(shadow.timeouts).toBe(10);
