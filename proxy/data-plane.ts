@@ -18,6 +18,7 @@ import { prepareRequestHeaders, stripHopByHop } from './headers.js';
 import type { Logger } from './log.js';
 import { traceFields } from './trace-ids.js';
 import type { Mirror, MirrorContext } from './mirror.js';
+import type { RequestRecorder } from './recorder.js';
 import { decide, isUnsafePath, type Decision, type RouteSpec, type RouteTable, type Side } from './route-table.js';
 import { LEGACY, V2, type ProxyStats } from './stats.js';
 
@@ -43,6 +44,8 @@ export interface DataPlaneDeps {
   stats: ProxyStats;
   mirror: Mirror;
   log: Logger;
+  /** Records a sampled share of requests for replay (config `record:`). */
+  recorder?: RequestRecorder;
 }
 
 interface UpstreamResponse {
@@ -117,7 +120,7 @@ export class LogRateLimiter {
 }
 
 export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstance> {
-  const { config, specs, tables, stats, mirror, log } = deps;
+  const { config, specs, tables, stats, mirror, log, recorder } = deps;
   const upstreamUrl: Record<Side, string> = { legacy: config.upstreams.legacy, v2: config.upstreams.v2 };
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const failureLog = new LogRateLimiter();
@@ -259,6 +262,7 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
       return reply.from(dest, opts);
     }
     request.cutoverBody = read.buffer;
+    if (recorder !== undefined && recorder.sampled()) recorder.record({ method: request.method, url: request.url, headers: request.headers, route: spec.name, body: read.buffer });
     request.cutoverMirror = mirror.begin(spec, request.method, request.url, request.cutoverAt, request.cutoverT0);
     const contentType = (request.headers['content-type'] as string | undefined) ?? 'application/octet-stream';
     return reply.from(dest, { ...opts, body: read.buffer, contentType });
@@ -274,6 +278,10 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
     const method = request.method;
     if (d.missingKey) stats.recordMissingKey(spec.index);
     if (channels.routed.hasSubscribers) channels.routed.publish({ route: spec.name, upstream: d.upstream, method, reason: d.reason });
+    // Recorded for replay: requests without a body here, buffered ones where they are read.
+    if (recorder !== undefined && contentLength(request) === 0 && recorder.sampled()) {
+      recorder.record({ method, url: request.url, headers: request.headers, route: spec.name });
+    }
     if (d.mirror && mirror.admit(spec, method)) {
       request.cutoverAt = Date.now();
       if (contentLength(request) !== 0) return proxyWithBodyCopy(request, reply, dest, spec);

@@ -23,6 +23,7 @@ import { BoundedPairQueue } from './pair-queue.js';
 import { VerifierPipeline } from '../verifier/pipeline.js';
 import { buildRouteTable, compileRouteSpecs } from './route-table.js';
 import { ProxyStats } from './stats.js';
+import { RequestRecorder } from './recorder.js';
 
 export { BoundedPairQueue } from './pair-queue.js';
 export { ProxyStats } from './stats.js';
@@ -112,6 +113,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
+  const recorder = config.record
+    ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redactHeaders: config.redact.headers })
+    : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
     ? new VerifierPipeline({ config, redisUrl: /^rediss?:\/\//.test(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
@@ -158,6 +162,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     await data?.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
     await mirror.close().catch(() => undefined);
+    await recorder?.close().catch(() => undefined);
     await pipeline?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     metrics.close();
@@ -167,7 +172,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 
   try {
-    data = await buildDataPlane({ config, specs, tables, stats, mirror, log });
+    data = await buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
@@ -197,7 +202,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       store,
       requireToken,
       sink,
-      health: () => ({ pairsDropped: mirror.pairsDropped, pairQueue: queue?.size ?? null, verifier: pipeline?.stats() ?? null }),
+      health: () => ({
+        pairsDropped: mirror.pairsDropped,
+        pairQueue: queue?.size ?? null,
+        verifier: pipeline?.stats() ?? null,
+        recorder: recorder ? { file: recorder.file, recorded: recorder.recorded, dropped: recorder.dropped, errors: recorder.errors } : null,
+      }),
     });
     await listen(admin, 'listen.admin', config.listen.admin);
     const adminUrl = urlOf(admin);
