@@ -1,12 +1,11 @@
 /**
  * Shared pieces of the observability tests: origins that answer what a test asks for, a config
- * file, a real proxy process (the `cutover proxy` CLI, or proxy-with-verifier.ts when diffs are
- * needed) with its stderr kept as parsed JSON lines, and a /metrics parser.
+ * file, a real proxy process (the `cutover proxy` CLI) with its stderr kept as parsed JSON lines,
+ * and a /metrics parser.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, spawnCutover, tempDir, waitForHttp, type Spawned } from '../helpers/processes.js';
+import { spawnCutover, tempDir, type Spawned } from '../helpers/processes.js';
 import { startOrigin, type Origin } from '../proxy/origins.js';
 
 export { startOrigin, type Origin };
@@ -62,47 +61,6 @@ export async function startCliProxy(config: string, env: NodeJS.ProcessEnv = {})
   const admin = await proc.waitForOutput(/admin plane listening on (\S+)/);
   await proc.waitForOutput(/ready: rollout state version/);
   return wrap(proc, data[1]!, admin[1]!, () => stderr);
-}
-
-/** proxy-with-verifier.ts as a child process. */
-export async function startVerifyingProxy(config: string, env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'observability', 'proxy-with-verifier.ts'), config], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const urls = await new Promise<{ dataUrl: string; adminUrl: string }>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`proxy-with-verifier did not start:\n${stderr}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const nl = stdout.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(t);
-        res(JSON.parse(stdout.slice(0, nl)));
-      }
-    });
-    child.once('exit', (code) => rej(new Error(`proxy-with-verifier exited ${code}:\n${stderr}`)));
-  });
-  await waitForHttp(`${urls.adminUrl}/readyz`, 10_000, 200);
-  const exited = new Promise<number | string>((r) => child.once('exit', (c, s) => r(c ?? s ?? -1)));
-  const proc: Spawned = {
-    child,
-    pid: child.pid!,
-    output: () => stdout + stderr,
-    exited,
-    waitForOutput: () => Promise.reject(new Error('not used')),
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const r = await exited;
-      clearTimeout(killer);
-      return r;
-    },
-  };
-  return wrap(proc, urls.dataUrl, urls.adminUrl, () => stderr);
 }
 
 function wrap(proc: Spawned, dataUrl: string, adminUrl: string, stderr: () => string): ProxyProcess {

@@ -1,9 +1,10 @@
 /**
- * Traces and logs of a real proxy process with the verifier behind it, tracing on through the
- * standard OTEL_* variables, exporting OTLP/HTTP JSON to a receiver this test runs: one trace
- * holds the request, legacy, V2-copy and diff spans; the traceparent each upstream received
- * names its call's span; the diff record and the report's examples carry the trace id. The
- * proxy's log lines (parsed as JSON) carry trace and span ids and none of the planted secrets.
+ * Traces and logs of a real `cutover proxy` process (its own verifier diffs the pairs), tracing
+ * on through the standard OTEL_* variables, exporting OTLP/HTTP JSON to a receiver this test
+ * runs: one trace holds the request, legacy, V2-copy and diff spans; the traceparent each
+ * upstream received names its call's span; the diff record and the report's examples carry the
+ * trace id. The proxy's log lines (parsed as JSON) carry trace and span ids and none of the
+ * planted secrets.
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runCutover, stopAll } from '../helpers/processes.js';
-import { startOrigin, startVerifyingProxy, tempDir, writeConfig, type Origin, type ProxyProcess } from './fixtures.js';
+import { startCliProxy, startOrigin, tempDir, writeConfig, type Origin, type ProxyProcess } from './fixtures.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -96,7 +97,7 @@ routes:
     compare: { decimal: [/balance] }
 `,
   );
-  proxy = await startVerifyingProxy(config, {
+  proxy = await startCliProxy(config, {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp}/v1/traces`,
