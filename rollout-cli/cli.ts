@@ -184,6 +184,7 @@ export function buildProgram(state: ExitState): Command {
     .option('--no-view', 'plain lines instead of the live view')
     .option('--json', 'print a JSON summary on stdout (the story goes to stderr)')
     .option('--out <dir>', 'folder for the HTML and JSON report', 'reports/out')
+    .option('--free-ports', 'let the system pick every port (default: 4001, 4002, 8080, 8081 when free)')
     .action(lazy(state, () => import('./commands/demo.js')));
 
   program

@@ -13,6 +13,7 @@ export interface DemoCliOptions {
   view?: boolean;
   json?: boolean;
   out?: string;
+  freePorts?: boolean;
 }
 
 export async function run(_args: string[], opts: DemoCliOptions): Promise<number> {
@@ -31,6 +32,7 @@ export async function run(_args: string[], opts: DemoCliOptions): Promise<number
       fast: !!opts.fast,
       state: opts.state,
       liveView: opts.view !== false && !opts.json && !!process.stdout.isTTY,
+      freePorts: !!opts.freePorts,
       out: opts.out ?? 'reports/out',
       stream,
       signal: stopper.signal,

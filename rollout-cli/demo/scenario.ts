@@ -35,13 +35,13 @@ export interface ScenarioOptions {
   onEvent?: (e: RunEvent) => void;
 }
 
-/** Every route back to legacy, not paused, not aborted, no plan: as after a fresh deploy of V2. */
-export async function resetRollout(store: StateStore, routes: readonly string[], by: string, reason: string): Promise<void> {
+/** The routes to `mode` (legacy by default), not paused, not aborted, no plan: as after a fresh deploy of V2. */
+export async function resetRollout(store: StateStore, routes: readonly string[], by: string, reason: string, mode: 'legacy' | 'mirror' = 'legacy'): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const cur = await store.read();
     const { version: _v, plan: _p, abortReason: _a, ...rest } = cur ?? ({ routes: {}, paused: false, aborted: false } as unknown as RolloutState);
     const next = { ...rest, routes: { ...(cur?.routes ?? {}) }, paused: false, aborted: false } as Omit<RolloutState, 'version'>;
-    for (const r of routes) next.routes[r] = { mode: 'legacy', weight: 0 };
+    for (const r of routes) next.routes[r] = { mode, weight: 0 };
     try {
       const written = await store.compareAndSet(cur?.version ?? 0, next, { by, action: 'resume', reason });
       await waitForApplied(store, written, 5000);

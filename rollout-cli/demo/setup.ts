@@ -10,6 +10,8 @@ export interface DemoTimings {
   minRequests: number;
   mirror: string;
   holds: { w1: string; w10: string; w50: string };
+  /** Load on legacy only before the first plan, so the first step is judged on a warm process, ms. */
+  warmUpMs: number;
   /** Latency V2 gets in the second scenario, ms. */
   addedLatencyMs: number;
   /** Share of accounts whose balance V2 gets wrong in the second scenario. */
@@ -17,13 +19,14 @@ export interface DemoTimings {
 }
 
 export const TIMINGS: Record<'normal' | 'fast', DemoTimings> = {
-  normal: { rps: 400, interval: '2s', minRequests: 3, mirror: '15s', holds: { w1: '8s', w10: '8s', w50: '8s' }, addedLatencyMs: 150, wrongBalanceShare: 0.05 },
-  fast: { rps: 400, interval: '1s', minRequests: 2, mirror: '4s', holds: { w1: '2s', w10: '2s', w50: '2s' }, addedLatencyMs: 150, wrongBalanceShare: 0.05 },
+  normal: { rps: 400, interval: '2s', minRequests: 3, mirror: '15s', holds: { w1: '8s', w10: '8s', w50: '8s' }, warmUpMs: 4000, addedLatencyMs: 800, wrongBalanceShare: 0.05 },
+  fast: { rps: 400, interval: '1s', minRequests: 2, mirror: '4s', holds: { w1: '2s', w10: '2s', w50: '2s' }, warmUpMs: 2500, addedLatencyMs: 800, wrongBalanceShare: 0.05 },
 };
 
 export const READ_ROUTES = ['balance', 'transactions', 'statement'] as const;
 export const WRITE_ROUTE = 'post-transaction';
-export const LATENCY_P95_MAX_MS = 60;
+/** V2's p95 may be at most this many times legacy's on the same window (both sides share one machine, so its load cancels out). */
+export const LATENCY_P95_MAX_RATIO = 3;
 
 export interface DemoEndpoints {
   legacyUrl: string;
@@ -93,7 +96,7 @@ function analysis(t: DemoTimings, withMismatch: boolean): string {
   thresholds:
     errorRate: { max: 0.01 }
     throttleRate: { max: 0.02 }
-    latencyP95Ms: { max: ${LATENCY_P95_MAX_MS} }
+    latencyP95Ms: { maxRatioToLegacy: ${LATENCY_P95_MAX_RATIO} }
 ${withMismatch ? '    mismatchRate: { max: 0.001 }\n' : ''}leaseTtl: 5s
 `;
 }

@@ -46,7 +46,8 @@ export async function portOrFree(port: number): Promise<number> {
   return (await tryListen(port)) ?? (await tryListen(0))!;
 }
 
-async function startDemoServices(): Promise<RunningServices> {
+async function startDemoServices(freePorts: boolean): Promise<RunningServices> {
+  if (freePorts) return startServices({ host: '127.0.0.1', legacyPort: 0, v2Port: 0 });
   try {
     return await startServices({ host: '127.0.0.1', legacyPort: DEFAULT_LEGACY_PORT, v2Port: DEFAULT_V2_PORT });
   } catch {
@@ -54,16 +55,18 @@ async function startDemoServices(): Promise<RunningServices> {
   }
 }
 
-export async function startStack(o: { dir: string; stateUrl: string }): Promise<Stack> {
+/** `freePorts`: ports the system picks, not the defaults (4001, 4002, 8080, 8081). */
+export async function startStack(o: { dir: string; stateUrl: string; freePorts?: boolean }): Promise<Stack> {
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     while (closers.length > 0) await closers.pop()!().catch(() => undefined);
   };
   try {
-    const services = await startDemoServices();
+    const services = await startDemoServices(!!o.freePorts);
     closers.push(() => services.close());
-    const data = await portOrFree(DEFAULT_DATA_PORT);
-    const admin = await portOrFree(data === DEFAULT_ADMIN_PORT ? 0 : DEFAULT_ADMIN_PORT);
+    const data = await portOrFree(o.freePorts ? 0 : DEFAULT_DATA_PORT);
+    let admin = await portOrFree(o.freePorts || data === DEFAULT_ADMIN_PORT ? 0 : DEFAULT_ADMIN_PORT);
+    while (admin === data) admin = await portOrFree(0);
     const adminToken = randomBytes(12).toString('hex');
     const configFile = join(o.dir, 'cutover.yaml');
     writeFileSync(
@@ -75,6 +78,9 @@ export async function startStack(o: { dir: string; stateUrl: string }): Promise<
     closers.push(() => proxy.close());
     await proxy.ready;
     const reads = Array.from({ length: READ_ACCOUNTS }, (_, i) => accountId(i + 1));
+    // Account histories are generated on first use; doing it now keeps that cost out of the
+    // first step's latency figures (the services and the proxy share this one thread).
+    for (const id of reads) services.ledger.balance(id);
     const posts = Array.from({ length: POST_ACCOUNTS }, (_, i) => {
       const id = accountId(READ_ACCOUNTS + i + 1);
       return { id, currency: services.ledger.account(id).currency };

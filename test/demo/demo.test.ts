@@ -1,0 +1,156 @@
+/**
+ * `cutover demo` as a user runs it: the CLI as a child process (`--fast --json`), end to end.
+ * Checks the summary and the JSON report (parsed), that nothing it started is left (child
+ * processes by PID, ports by binding them), and that SIGINT mid-demo stops everything.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { spawnCutover, stopAll, tempDir, type Spawned } from '../helpers/processes.js';
+import type { DemoSummary } from '../../rollout-cli/demo/run-demo.js';
+import type { ReportModel } from '../../reports/model.js';
+
+afterAll(async () => {
+  await stopAll();
+});
+
+/** PIDs of the process's children (every thread's), from /proc. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // the process is gone
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Descendants may take a moment to notice their parent is gone (tsx's esbuild helper when run from source). */
+async function noneAlive(pids: Iterable<number>, withinMs = 3000): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const left = [...pids].filter(alive);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => res(true)));
+  });
+}
+
+/** Samples the demo's descendants every 200 ms while it runs. */
+function watchDescendants(p: Spawned): { seen: Set<number>; stop(): void } {
+  const seen = new Set<number>();
+  const t = setInterval(() => {
+    const queue = [p.pid];
+    while (queue.length > 0) {
+      for (const c of childPids(queue.pop()!)) {
+        if (!seen.has(c)) queue.push(c);
+        seen.add(c);
+      }
+    }
+  }, 200);
+  return { seen, stop: () => clearInterval(t) };
+}
+
+function summaryOf(p: Spawned): DemoSummary {
+  const line = p
+    .output()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"schemaVersion"'));
+  expect(line, p.output()).toBeDefined();
+  return JSON.parse(line!) as DemoSummary;
+}
+
+describe('cutover demo', () => {
+  it('--fast: a correct V2 reaches 100 %, the bad release is found by the mirror and rolled back, a report is written, nothing is left running', async () => {
+    const out = tempDir('cutover-demo-test-');
+    const t0 = Date.now();
+    const p = spawnCutover(['demo', '--fast', '--json', '--free-ports', '--out', out]);
+    const watch = watchDescendants(p);
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 75_000))]);
+    watch.stop();
+    expect(code, p.output()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(75_000);
+    const s = summaryOf(p);
+    expect(s.ok).toBe(true);
+    expect(s.durationMs).toBeLessThan(60_000);
+
+    // scenario 1: completed, every route at 100 %
+    expect(s.rollout?.completed).toBe(true);
+    expect(s.rollout?.exitCode).toBe(0);
+    expect(s.rollout?.steps).toEqual([0, 1, 2, 3, 4]);
+    for (const r of ['balance', 'transactions', 'statement', 'post-transaction']) expect(s.rollout?.routes[r]).toEqual({ mode: 'canary', weight: 100 });
+
+    // scenario 2: rolled back on a canary step, the reason names the failing threshold with numbers
+    const b = s.badRelease!;
+    expect(b.rolledBack).toBe(true);
+    expect(b.exitCode).toBe(1);
+    expect(b.rollback!.reason).toMatch(/latencyP95Ms [\d.]+ is [\d.]+x legacy [\d.]+ > 3x on route \S+ at weight 10/);
+    expect(b.rollback!.failing.length).toBeGreaterThan(0);
+    expect(b.rollback!.failing.every((c) => c.check === 'latencyP95Ms' && c.rule === 'maxRatioToLegacy' && c.limit === 3 && c.value! > 3 * c.legacy!)).toBe(true);
+    expect(b.rollback!.applied).toBe(true);
+    // QA's view: the wrong balance is the top finding, with an example one minor unit apart
+    expect(b.topFinding?.route).toBe('balance');
+    expect(['/balance', '/available']).toContain(b.topFinding?.path);
+    expect(b.topFinding?.example?.url).toMatch(/^\/accounts\/A-\d{6}\/balance$/);
+
+    // the report: both files exist; the JSON one names the same top finding
+    expect(existsSync(s.report!.html)).toBe(true);
+    expect(readFileSync(s.report!.html, 'utf8')).toMatch(/^<!doctype html>/i);
+    const model = JSON.parse(readFileSync(s.report!.json, 'utf8')) as ReportModel;
+    const paths = model.routes.flatMap((r) => r.paths.map((f) => ({ route: r.name, path: f.path, count: f.openCount })));
+    const top = paths.sort((x, y) => y.count - x.count)[0]!;
+    expect(top.route).toBe('balance');
+    expect(['/balance', '/available']).toContain(top.path);
+    expect(model.timeline.events.some((e) => /rollback|abort/i.test(JSON.stringify(e)))).toBe(true);
+    expect(s.report!.html.startsWith(out)).toBe(true);
+
+    // nothing left: no descendant alive, every port free again
+    expect(await noneAlive(watch.seen)).toEqual([]);
+    for (const port of Object.values(s.ports!)) expect(await portFree(port), `port ${port}`).toBe(true);
+  }, 90_000);
+
+  it('SIGINT mid-demo stops everything it started: exit 1, ports free, no child left', async () => {
+    const out = tempDir('cutover-demo-int-');
+    const p = spawnCutover(['demo', '--fast', '--json', '--free-ports', '--out', out]);
+    const watch = watchDescendants(p);
+    const m = await p.waitForOutput(/proxy\s+http:\/\/127\.0\.0\.1:(\d+) \(data\)\s+http:\/\/127\.0\.0\.1:(\d+) \(admin\)/, 30_000);
+    const services = (await p.waitForOutput(/legacy service\s+http:\/\/127\.0\.0\.1:(\d+)\s+V2 service http:\/\/127\.0\.0\.1:(\d+)/, 1000)).slice(1).map(Number);
+    await p.waitForOutput(/step 2 of 5/, 40_000);
+    const t0 = Date.now();
+    p.child.kill('SIGINT');
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    watch.stop();
+    expect(code, p.output()).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const s = summaryOf(p);
+    expect(s.interrupted).toBe(true);
+    expect(s.ok).toBe(false);
+    expect(p.output()).toMatch(/interrupted: stopping/);
+    const ports = [Number(m[1]), Number(m[2]), ...services];
+    expect(Object.values(s.ports!).sort()).toEqual([...ports].sort());
+    for (const port of ports) expect(await portFree(port), `port ${port}`).toBe(true);
+    expect(await noneAlive(watch.seen)).toEqual([]);
+    expect(alive(p.pid)).toBe(false);
+  }, 70_000);
+});
