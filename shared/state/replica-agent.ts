@@ -8,7 +8,7 @@
  * heartbeat.
  *
  * Store unreachable: the replica keeps its last applied state, `storeUp` turns false and
- * `channels.stateStore` says so; it retries with backoff (100 ms doubling to 2 s) and catches up
+ * `channels.stateStore` says so; it retries with backoff (100 ms doubling to 1 s) and catches up
  * on return.
  *
  * Store back but empty (a Redis restarted without persistence, a deleted state file): the
@@ -30,7 +30,9 @@ export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type 
 
 export const DEFAULT_HEARTBEAT_MS = 1000;
 const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 2000;
+// At most 1 s between attempts while the store is down: a store back (even empty, then restored
+// by the first replica to notice) must be followed by every replica within 2 s.
+const BACKOFF_MAX_MS = 1000;
 
 export interface ReplicaAgentOptions {
   id: string;
