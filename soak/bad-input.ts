@@ -163,13 +163,14 @@ export async function badInputSweep(cluster: SoakCluster): Promise<BadInputCase[
     const s = await sideOf(toV2!, { 'x-cutover-upstream': 'legacy' });
     return { status: s.status, message: `served by ${s.upstream}`, ok: s.upstream === 'v2' };
   });
-  await record('headers', 'POST on a mirror route with x-cutover-upstream: v2 and x-cutover-shadow: 1', 'served by legacy; V2 sees no POST; no service sees x-cutover-shadow', async () => {
+  await record('headers', 'POST on a mirror route with x-cutover-upstream: v2 and x-cutover-shadow: 1', '201 from legacy; V2 sees no POST; no service sees x-cutover-shadow', async () => {
+    const acct = (await fetch(`${cluster.legacy.url}/accounts/A-002999/balance`).then((x) => x.json())) as { currency: string };
     const v2a = await serviceCounts(cluster.v2.url);
     const la = await serviceCounts(cluster.legacy.url);
     const r = await fetch(`${data}/transactions`, {
       method: 'POST',
       headers: { 'x-api-key': API_KEY, 'content-type': 'application/json', 'idempotency-key': `soak-header-trick-${Date.now()}`, 'x-cutover-upstream': 'v2', 'x-cutover-shadow': '1' },
-      body: JSON.stringify({ accountId: 'A-002999', type: 'credit', amount: '0.01', currency: 'XXX' }),
+      body: JSON.stringify({ accountId: 'A-002999', type: 'credit', amount: acct.currency === 'JPY' ? '1' : '0.01', currency: acct.currency }),
     });
     await r.arrayBuffer();
     await new Promise((res) => setTimeout(res, 300));
@@ -178,7 +179,7 @@ export async function badInputSweep(cluster: SoakCluster): Promise<BadInputCase[
     const up = r.headers.get('x-cutover-upstream');
     const v2Posts = (v2b?.posts ?? 0) - (v2a?.posts ?? 0);
     const shadowSeen = (lb?.shadowTotal ?? 0) - (la?.shadowTotal ?? 0) + ((v2b?.shadowTotal ?? 0) - (v2a?.shadowTotal ?? 0));
-    return { status: r.status, message: `served by ${up}; V2 POSTs +${v2Posts}; x-cutover-shadow seen +${shadowSeen}`, ok: up === 'legacy' && v2Posts === 0 && shadowSeen === 0 };
+    return { status: r.status, message: `served by ${up}; V2 POSTs +${v2Posts}; x-cutover-shadow seen +${shadowSeen}`, ok: r.status === 201 && up === 'legacy' && v2Posts === 0 && shadowSeen === 0 };
   });
   await record('headers', 'GET on a mirror route with x-cutover-shadow: 1', 'legacy and V2 copy both arrive without x-cutover-shadow', async () => {
     const la = await serviceCounts(cluster.legacy.url);

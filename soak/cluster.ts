@@ -37,7 +37,6 @@ listen: { data: 127.0.0.1:${o.dataPort}, admin: 127.0.0.1:${o.adminPort} }
 state: ${o.redisUrl}
 adminToken: ${ADMIN_TOKEN}
 replicaId: ${o.id}
-stats: { windowSeconds: 3600 }
 verifier: { noise: { replicaSample: 20 } }
 routes:
   - name: balance

@@ -58,20 +58,37 @@ export function zeroShadow(): ShadowCounts {
   return { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, pairsDropped: 0, diffs: { pairs: 0, match: 0, mismatch: 0, noise: 0, error: 0 } };
 }
 
-/** Shadow outcomes and verifier counts of one replica since it started (its whole stats window). */
+/** Sums a Prometheus text counter by one label, over every series of `name`. */
+export function sumCounterBy(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = new RegExp(`${label}="([^"]*)"`).exec(line);
+    const key = m ? m[1] : '';
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) out[key] = (out[key] ?? 0) + v;
+  }
+  return out;
+}
+
+/** Shadow outcomes and verifier counts of one replica since it started (its cumulative /metrics counters). */
 export async function shadowCounts(adminUrl: string): Promise<ShadowCounts | undefined> {
   try {
-    const [stats, health] = await Promise.all([getJson(`${adminUrl}/admin/stats`), getJson(`${adminUrl}/healthz`)]);
+    const r = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+    if (!r.ok) return undefined;
+    const text = await r.text();
+    const sh = sumCounterBy(text, 'cutover_shadow_total', 'outcome');
+    const df = sumCounterBy(text, 'cutover_diffs_total', 'result');
+    const pd = sumCounterBy(text, 'cutover_pairs_dropped_total', 'none');
     const out = zeroShadow();
-    for (const r of Object.values(stats.routes ?? {}) as any[]) {
-      out.sent += r.shadow.sent;
-      out.dropped += r.shadow.dropped;
-      out.timeouts += r.shadow.timeouts;
-      out.errors += r.shadow.errors;
-      out.skippedUnsafe += r.shadow.skippedUnsafe;
-      for (const k of Object.keys(out.diffs) as Array<keyof ShadowCounts['diffs']>) out.diffs[k] += r.diffs?.[k] ?? 0;
-    }
-    out.pairsDropped = Number(health.pairsDropped ?? 0);
+    out.sent = sh.sent ?? 0;
+    out.dropped = sh.dropped ?? 0;
+    out.timeouts = sh.timeout ?? 0;
+    out.errors = sh.error ?? 0;
+    out.skippedUnsafe = sh.skipped_unsafe ?? 0;
+    out.pairsDropped = pd[''] ?? 0;
+    for (const k of ['match', 'mismatch', 'noise', 'error'] as const) out.diffs[k] = df[k] ?? 0;
+    out.diffs.pairs = Object.values(df).reduce((a, b) => a + b, 0);
     return out;
   } catch {
     return undefined;

@@ -39,12 +39,12 @@ export function renderMarkdown(s: SoakSummary): string {
   L.push(`POSTs reaching V2 from mirror routes: ${s.postsToV2FromMirror}. POSTs applied twice: ${s.postsAppliedTwice}. Idempotency keys retried and honoured once: ${s.postsRetriedHonoured}.`);
   L.push(`Shadow copies: sent ${s.shadow.sent}, timed out ${s.shadow.timeouts}, failed ${s.shadow.errors}, dropped ${s.shadow.dropped}; pairs dropped before the verifier ${s.shadow.pairsDropped}; verified pairs ${s.shadow.diffs.pairs} (mismatch ${s.shadow.diffs.mismatch}, error ${s.shadow.diffs.error}).`, '');
   L.push('## Faults', '');
-  L.push('| # | fault | sent | ok | failed (by status) | mirror failed | canary failed | p50/p99 before | p50/p99 during | p50/p99 after | V2 POSTs | applied twice | shadow timeouts/errors/dropped | converged | checks |');
-  L.push('| - | - | - | - | - | - | - | - | - | - | - | - | - | - | - |');
+  L.push('| # | fault | sent | ok | failed (by status) | mirror failed | canary failed | p50/p99 before | p50/p99 during | p50/p99 after | mirror p99 before/during/after | V2 POSTs | applied twice | shadow timeouts/errors/dropped | converged | checks |');
+  L.push('| - | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - |');
   for (const f of s.faults) {
     const c = f.client;
     L.push(
-      `| ${f.id} | ${f.name} | ${c.all.sent} | ${c.all.succeeded} | ${failed(c.all)} | ${c.mirror.failed} | ${c.canary.failed} | ${ms(f.before.all.p50Ms)}/${ms(f.before.all.p99Ms)} | ${ms(f.during.all.p50Ms)}/${ms(f.during.all.p99Ms)} | ${ms(f.after.all.p50Ms)}/${ms(f.after.all.p99Ms)} | ${f.postsToV2FromMirror} | ${f.postsAppliedTwice} | ${f.shadow.timeouts}/${f.shadow.errors}/${f.shadow.dropped} | ${f.converged ? `yes${f.convergeMs !== null ? ` (${f.convergeMs} ms)` : ''}` : 'NO'} | ${f.checks.filter((x) => x.ok).length}/${f.checks.length} |`,
+      `| ${f.id} | ${f.name} | ${c.all.sent} | ${c.all.succeeded} | ${failed(c.all)} | ${c.mirror.failed} | ${c.canary.failed} | ${ms(f.before.all.p50Ms)}/${ms(f.before.all.p99Ms)} | ${ms(f.during.all.p50Ms)}/${ms(f.during.all.p99Ms)} | ${ms(f.after.all.p50Ms)}/${ms(f.after.all.p99Ms)} | ${ms(f.before.mirror.p99Ms)}/${ms(f.during.mirror.p99Ms)}/${ms(f.after.mirror.p99Ms)} | ${f.postsToV2FromMirror} | ${f.postsAppliedTwice} | ${f.shadow.timeouts}/${f.shadow.errors}/${f.shadow.dropped} | ${f.converged ? `yes${f.convergeMs !== null ? ` (${f.convergeMs} ms)` : ''}` : 'NO'} | ${f.checks.filter((x) => x.ok).length}/${f.checks.length} |`,
     );
   }
   L.push('', 'Latencies in ms (successful client requests). "failed" counts requests sent from the fault to the end of its after-window.', '');
