@@ -22,11 +22,14 @@ import { sinkIsFull } from './pair-queue.js';
 import type { RouteSpec } from './route-table.js';
 import type { ProxyStats, ShadowOutcome } from './stats.js';
 
+const EMPTY_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** One side's answer while it is being captured. */
 class Capture {
   status = 0;
-  headers: Record<string, string> = {};
-  chunks: Buffer[] = [];
+  headers: Record<string, string> = EMPTY_HEADERS;
+  // Allocated on the first chunk: most copies are not captured (the sink is full or absent).
+  chunks: Buffer[] | null = null;
   size = 0;
   truncated = false;
   latencyMs = 0;
@@ -35,12 +38,13 @@ class Capture {
   add(chunk: Buffer, max: number): void {
     if (this.truncated) return;
     const room = max - this.size;
+    const chunks = (this.chunks ??= []);
     if (chunk.length <= room) {
-      this.chunks.push(chunk);
+      chunks.push(chunk);
       this.size += chunk.length;
     } else {
       if (room > 0) {
-        this.chunks.push(chunk.subarray(0, room));
+        chunks.push(chunk.subarray(0, room));
         this.size += room;
       }
       this.truncated = true;
@@ -48,10 +52,11 @@ class Capture {
   }
 
   toJSON(): CapturedResponse {
+    const chunks = this.chunks ?? [];
     const out: CapturedResponse = {
       status: this.status,
-      headers: this.headers,
-      body: this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8'),
+      headers: this.headers === EMPTY_HEADERS ? {} : this.headers,
+      body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
       latencyMs: Math.round(this.latencyMs * 1000) / 1000,
     };
     if (this.truncated) out.truncated = true;
