@@ -11,7 +11,7 @@ import { generateReport, render } from '../../reports/generate.js';
 import { openStateStore, type StateStore } from '../../shared/state/index.js';
 import type { RunEvent } from '../plan/events.js';
 import { resetRollout, runScenario, type ScenarioResult } from './scenario.js';
-import { badReleasePlanText, READ_ROUTES, rolloutPlanText, TIMINGS, WRITE_ROUTE, LATENCY_P95_MAX_RATIO } from './setup.js';
+import { badReleasePlanText, READ_ROUTES, rolloutPlanText, TIMINGS, WRITE_ROUTE, LATENCY_P95_MAX_MS } from './setup.js';
 import { startStack, type Stack } from './stack.js';
 import { onCallView, qaView, topFinding, type RollbackView, type TopFinding } from './views.js';
 import type { LoadCounts } from './load.js';
@@ -118,7 +118,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     if (o.signal.aborted) return summary;
 
     header('scenario 1: a correct V2, ramped mirror -> 1 % -> 10 % -> 50 % -> 100 %');
-    say(`each step holds briefly and must pass its checks (every ${timings.interval}): errors <= 1 %, 429s <= 2 %, V2's p95 <= ${LATENCY_P95_MAX_RATIO}x legacy's, mismatches <= 0.1 %`);
+    say(`each step holds briefly and must pass its checks (every ${timings.interval}): errors <= 1 %, 429s <= 2 %, V2's p95 <= ${LATENCY_P95_MAX_MS} ms, mismatches <= 0.1 %`);
     const s1 = await runScenario({ name: 'scenario 1', planText: rolloutPlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal });
     summary.rollout = { exitCode: s1.exitCode, completed: s1.completed, steps: s1.stepsStarted, routes: s1.routes };
     if (o.signal.aborted) return summary;

@@ -19,14 +19,17 @@ export interface DemoTimings {
 }
 
 export const TIMINGS: Record<'normal' | 'fast', DemoTimings> = {
-  normal: { rps: 400, interval: '2s', minRequests: 3, mirror: '15s', holds: { w1: '8s', w10: '8s', w50: '8s' }, warmUpMs: 4000, addedLatencyMs: 800, wrongBalanceShare: 0.05 },
-  fast: { rps: 400, interval: '1s', minRequests: 2, mirror: '4s', holds: { w1: '2s', w10: '2s', w50: '2s' }, warmUpMs: 2500, addedLatencyMs: 800, wrongBalanceShare: 0.05 },
+  normal: { rps: 400, interval: '2s', minRequests: 3, mirror: '15s', holds: { w1: '8s', w10: '8s', w50: '8s' }, warmUpMs: 4000, addedLatencyMs: 1000, wrongBalanceShare: 0.05 },
+  fast: { rps: 400, interval: '1s', minRequests: 2, mirror: '4s', holds: { w1: '2s', w10: '2s', w50: '2s' }, warmUpMs: 2500, addedLatencyMs: 1000, wrongBalanceShare: 0.05 },
 };
 
 export const READ_ROUTES = ['balance', 'transactions', 'statement'] as const;
 export const WRITE_ROUTE = 'post-transaction';
-/** V2's p95 may be at most this many times legacy's on the same window (both sides share one machine, so its load cancels out). */
-export const LATENCY_P95_MAX_RATIO = 3;
+/**
+ * V2's p95 limit, ms. Lenient on purpose: the whole demo shares one process on a machine that
+ * may be busy, and a short window of a 1 % canary holds only a few V2 requests.
+ */
+export const LATENCY_P95_MAX_MS = 500;
 
 export interface DemoEndpoints {
   legacyUrl: string;
@@ -96,7 +99,7 @@ function analysis(t: DemoTimings, withMismatch: boolean): string {
   thresholds:
     errorRate: { max: 0.01 }
     throttleRate: { max: 0.02 }
-    latencyP95Ms: { maxRatioToLegacy: ${LATENCY_P95_MAX_RATIO} }
+    latencyP95Ms: { max: ${LATENCY_P95_MAX_MS} }
 ${withMismatch ? '    mismatchRate: { max: 0.001 }\n' : ''}leaseTtl: 5s
 `;
 }

@@ -67,9 +67,10 @@ export function onCallView(rb: RollbackView | null): string[] {
   if (!rb) return ['no rollback happened'];
   const lines = [`rolled back: ${rb.reason}`];
   for (const c of rb.failing) {
-    const limit = c.rule === 'maxRatioToLegacy' ? `${c.limit}x legacy` : `${c.limit ?? '?'}`;
-    const legacy = c.legacy !== undefined ? ` vs legacy ${round(c.legacy)}${c.legacy > 0 && c.value !== undefined ? ` (${round(c.value / c.legacy)}x)` : ''}` : '';
-    lines.push(`  failing threshold: ${c.check} ${c.rule ?? 'max'} ${limit} on route ${c.route}: V2 ${round(c.value)}${legacy}, ${c.v2Requests} V2 / ${c.legacyRequests} legacy requests`);
+    const unit = c.check.startsWith('latency') && c.check !== 'latencyJudgment' ? ' ms' : '';
+    const limit = c.rule === 'maxRatioToLegacy' ? `${c.limit}x legacy` : `${c.limit ?? '?'}${unit}`;
+    const legacy = c.legacy !== undefined ? ` vs legacy ${round(c.legacy)}${unit}${c.legacy > 0 && c.value !== undefined ? ` (${round(c.value / c.legacy)}x)` : ''}` : '';
+    lines.push(`  failing threshold: ${c.check} ${c.rule ?? 'max'} ${limit} on route ${c.route}: V2 ${round(c.value)}${unit}${legacy}, ${c.v2Requests} V2 / ${c.legacyRequests} legacy requests`);
   }
   lines.push(rb.applied ? `every proxy replica applied the rollback${rb.elapsedMs !== undefined ? ` in ${rb.elapsedMs} ms` : ''}: all traffic is back on legacy` : 'WARNING: not every replica confirmed the rollback');
   return lines;
