@@ -98,6 +98,8 @@ export function dropInvalidHeaderValues(headers: Headers): void {
 
 export const REDACTED = '[redacted]';
 
+const HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
+
 /**
  * Request headers kept with a mirrored pair: everything but hop-by-hop and forwarding fields,
  * credentials replaced by a marker.
@@ -106,8 +108,7 @@ export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<str
   const out: Record<string, string> = {};
   for (const key in headers) {
     const v = headers[key];
-    if (v === undefined || key === 'host' || key.startsWith('x-forwarded-') || key === 'content-length') continue;
-    if ((HOP_BY_HOP as readonly string[]).includes(key)) continue;
+    if (v === undefined || key === 'host' || key === 'content-length' || HOP_SET.has(key) || key.startsWith('x-forwarded-')) continue;
     out[key] = redact.has(key) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
@@ -120,7 +121,7 @@ export function capturedResponseHeaders(headers: Headers, redact: ReadonlySet<st
     const v = headers[key];
     if (v === undefined) continue;
     const k = key.toLowerCase();
-    if ((HOP_BY_HOP as readonly string[]).includes(k) || k === 'x-cutover-upstream') continue;
+    if (HOP_SET.has(k) || k === 'x-cutover-upstream') continue;
     out[k] = redact.has(k) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
