@@ -60,6 +60,7 @@ export function startLoad(o: LoadOptions): RunningLoad {
   let n = 0;
   let inFlight = 0;
   let lastKey = '';
+  let lastBody = '';
   const period = new Date().toISOString().slice(0, 7);
 
   const fire = () => {
@@ -97,7 +98,6 @@ export function startLoad(o: LoadOptions): RunningLoad {
       .catch(() => c.failed++)
       .finally(() => inFlight--);
   };
-  let lastBody = '';
 
   // Catch up with the schedule on every tick: timers fire late on a busy machine.
   const timer = setInterval(() => {
