@@ -22,8 +22,8 @@ export interface Durations {
   afterMs: number;
 }
 
-export const FULL: Durations = { warmupMs: 5000, beforeMs: 5000, faultMs: 10_000, afterMs: 5000 };
-export const QUICK: Durations = { warmupMs: 2000, beforeMs: 2000, faultMs: 2000, afterMs: 2000 };
+export const FULL: Durations = { warmupMs: 60_000, beforeMs: 5000, faultMs: 10_000, afterMs: 5000 };
+export const QUICK: Durations = { warmupMs: 3000, beforeMs: 2000, faultMs: 2000, afterMs: 2000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

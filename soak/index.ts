@@ -6,9 +6,10 @@
 import { ADMIN_TOKEN as _TOKEN, REPLICA_COUNT, SoakCluster } from './cluster.js';
 import { badInputSweep, type BadInputCase } from './bad-input.js';
 import { FAULTS, FULL, QUICK, FaultRunner, type FaultId } from './faults.js';
-import { CONVERGE_LIMIT_MS, RSS_GROWTH_LIMIT_MB, faultChecks, rssCheck, type Check, type FaultRecord, type RssRecord } from './invariants.js';
+import { CONVERGE_LIMIT_MS, RSS_GROWTH_LIMIT_MB, RSS_PEAK_LIMIT_MB, faultChecks, rssChecks, type Check, type FaultRecord, type RssRecord } from './invariants.js';
 import { LoadGenerator, type PostAccount } from './load.js';
-import { rssMb, serviceCounts } from './observe.js';
+import { serviceCounts } from './observe.js';
+import { RssSampler } from './rss.js';
 import { phaseFigures } from './phases.js';
 import { SUMMARY_SCHEMA_VERSION, type SoakSummary } from './summary.js';
 
@@ -61,8 +62,8 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
     load = new LoadGenerator(cluster.proxies.map((p) => p.dataUrl), rps, accounts);
     load.start();
     await sleep(d.warmupMs);
-    const baseline = new Map<string, { pid: number; mb: number | undefined; restarted: boolean }>();
-    for (const p of cluster.live()) baseline.set(p.label, { pid: p.pid, mb: rssMb(p.pid), restarted: false });
+    const sampler = new RssSampler(() => cluster.live());
+    sampler.start();
 
     const runner = new FaultRunner(cluster, load, d);
     const records: FaultRecord[] = [];
@@ -70,13 +71,11 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
       log(`fault ${id}: ${FAULTS.find((f) => f.id === id)!.what}`);
       const rec = await runner.run(id);
       records.push(rec);
-      // A restarted process gets a new baseline (its RSS now, after the after-window).
-      for (const p of cluster.live()) {
-        const b = baseline.get(p.label);
-        if (!b || b.pid !== p.pid) baseline.set(p.label, { pid: p.pid, mb: rssMb(p.pid), restarted: true });
-      }
       log(`fault ${id}: ${rec.checks.filter((c) => c.ok).length}/${rec.checks.length} checks hold`);
     }
+    // The end figure is taken under the same load as the baseline.
+    await sleep(3000);
+    sampler.stop();
     await load.stop();
     const samples = load.samples;
     // Recomputed now that every request sent in a window has its answer.
@@ -88,13 +87,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
       const { checks: _c, ...rest } = r;
       r.checks = faultChecks(rest);
     }
-    const rss: RssRecord[] = [];
-    for (const p of cluster.live()) {
-      const b = baseline.get(p.label);
-      const end = rssMb(p.pid);
-      const growth = b?.mb !== undefined && end !== undefined ? Math.round((end - b.mb) * 10) / 10 : undefined;
-      rss.push({ label: p.label, baselineMb: b?.mb, endMb: end, growthMb: growth, restarted: b?.restarted ?? false });
-    }
+    const rss: RssRecord[] = sampler.records();
     const v2 = await runner.v2.total();
     const legacy = await serviceCounts(cluster.legacy.url);
     const shadow = await runner.shadowSoFar();
@@ -108,7 +101,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
     invariants.push({ name: 'no POST applied twice over the whole run', ok: (legacy?.appliedMoreThanOnce ?? 1) + v2.appliedMoreThanOnce === 0, detail: `legacy ${legacy?.appliedMoreThanOnce ?? '?'}, v2 ${v2.appliedMoreThanOnce}` });
     invariants.push({ name: 'every POST the client saw succeed is in legacy\'s idempotency records', ok: legacyNewPostings >= postsOk, detail: `${postsOk} client successes, ${legacyNewPostings} records` });
     invariants.push({ name: 'no service received x-cutover-shadow (nothing unsafe mirrored, nothing forged passed)', ok: (legacy?.shadowTotal ?? 1) + v2.shadowTotal === 0, detail: `legacy ${legacy?.shadowTotal ?? '?'}, v2 ${v2.shadowTotal}` });
-    invariants.push(rssCheck(rss));
+    invariants.push(...rssChecks(rss, !opts.quick));
     if (badInput.length) {
       const bad = badInput.filter((c) => !c.ok);
       invariants.push({ name: 'bad-input sweep: every case refused as expected, state version unchanged', ok: bad.length === 0, detail: bad.length ? bad.map((c) => `${c.group}/${c.name}: ${c.status}`).join('; ') : `${badInput.length} cases` });
@@ -120,7 +113,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
       durationMs: Math.round(performance.now() - t0),
       rps,
       replicas: REPLICA_COUNT,
-      limits: { rssGrowthMb: RSS_GROWTH_LIMIT_MB, convergeMs: CONVERGE_LIMIT_MS },
+      limits: { rssGrowthMb: RSS_GROWTH_LIMIT_MB, rssPeakMb: RSS_PEAK_LIMIT_MB, convergeMs: CONVERGE_LIMIT_MS, warmupMs: d.warmupMs },
       totals,
       postsToV2FromMirror: v2.posts,
       postsAppliedTwice: (legacy?.appliedMoreThanOnce ?? 0) + v2.appliedMoreThanOnce,

@@ -15,7 +15,7 @@ export interface SoakSummary {
   durationMs: number;
   rps: number;
   replicas: number;
-  limits: { rssGrowthMb: number; convergeMs: number };
+  limits: { rssGrowthMb: number; rssPeakMb: number; convergeMs: number; warmupMs: number };
   totals: PhaseFigures;
   postsToV2FromMirror: number;
   postsAppliedTwice: number;
@@ -50,9 +50,10 @@ export function renderMarkdown(s: SoakSummary): string {
   L.push('', 'Latencies in ms (successful client requests). "failed" counts requests sent from the fault to the end of its after-window.', '');
   L.push('## Invariants', '');
   for (const c of s.invariants) L.push(`- ${c.ok ? 'ok' : '**FAILED**'}: ${c.name} — ${c.detail}`);
-  L.push('', `## RSS (limit: growth under ${s.limits.rssGrowthMb} MB per process)`, '');
-  L.push('| process | baseline MB | end MB | growth MB |', '| - | - | - | - |');
-  for (const r of s.rss) L.push(`| ${r.label}${r.restarted ? ' (restarted; baseline after restart)' : ''} | ${r.baselineMb ?? '-'} | ${r.endMb ?? '-'} | ${r.growthMb ?? '-'} |`);
+  L.push('', `## RSS (limits: peak under ${s.limits.rssPeakMb} MB for every process; growth under ${s.limits.rssGrowthMb} MB after a ${s.limits.warmupMs / 1000} s warm-up${s.variant === 'quick' ? ', judged in the full run only' : ''})`, '');
+  L.push('Sampled once a second; baseline = median of the first 3 samples after warm-up (or after a restart), end = median of the last 3, under load.', '');
+  L.push('| process | baseline MB | end MB | growth MB | peak MB |', '| - | - | - | - | - |');
+  for (const r of s.rss) L.push(`| ${r.label}${r.restarted ? ' (restarted; baseline after restart)' : ''} | ${r.baselineMb ?? '-'} | ${r.endMb ?? '-'} | ${r.growthMb ?? '-'} | ${r.peakMb ?? '-'} |`);
   L.push('', '## Bad-input sweep', '');
   L.push('| group | case | expected | got | message | version before/after | ok |', '| - | - | - | - | - | - | - |');
   for (const b of s.badInput) {
