@@ -11,7 +11,8 @@
  * request of the proxy process comes from /proc/PID/stat, and so does its core utilisation
  * during the run (well under 1.0 while saturated means something else took the core).
  * The headline ratio to bare is the median of per-round ratios (each setup against the bare
- * run of the same round), which cancels most of the drift of a shared machine.
+ * run of the same round), which cancels most of the drift of a shared machine. Before each run
+ * every proxy must be idle (a verifier still diffing its backlog would steal the core).
  *
  * Options: --rounds N (default 5), --duration S (default 6), --quick (3 rounds of 3 s),
  * --only a,b (setup names), --out FILE (default reports/bench/proxy.json).
@@ -124,6 +125,22 @@ async function measure(port: number, pid: number | null): Promise<RunResult> {
   };
 }
 
+/**
+ * Wait until every proxy process is idle again (its CPU ticks stop moving), so work left over
+ * from one run (a verifier still diffing its backlog) is not billed to the next. Bounded.
+ */
+async function settle(pids: number[], maxMs = 20_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = pids.map(cpuTicks);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = pids.map(cpuTicks);
+    const busy = now.some((t, i) => t - last[i] > 5); // more than 50 ms of CPU in 500 ms
+    last = now;
+    if (!busy) return;
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -178,6 +195,7 @@ async function main(): Promise<void> {
       for (const s of order) {
         const child = running.get(s.name) ?? null;
         const port = child?.port ?? legacy.port;
+        await settle([...running.values()].filter((c): c is Child => c !== null).map((c) => c.proc.pid!));
         const r = await measure(port, child?.proc.pid ?? null);
         results.get(s.name)!.push(r);
         process.stdout.write(
