@@ -150,7 +150,8 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       rt.client.end();
       rt.client = undefined;
     }
-    if (!rt.ending && m.reply !== undefined) {
+    // An unsampled request's span records nothing: no need to wait for the answer to end it.
+    if (!rt.ending && m.reply !== undefined && rt.span.isRecording()) {
       rt.ending = true;
       const raw = m.reply.raw;
       // The request span ends when the client has its answer (body included) or the connection went away.
