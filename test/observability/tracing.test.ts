@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runCutover, stopAll } from '../helpers/processes.js';
-import { startCliProxy, startOrigin, tempDir, writeConfig, type Origin, type ProxyProcess } from './fixtures.js';
+import { parseMetrics, scrape, startCliProxy, startOrigin, tempDir, value, writeConfig, type Origin, type ProxyProcess } from './fixtures.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -176,6 +176,20 @@ describe('traces of a mirrored request', () => {
     expect(server.parentSpanId ?? '').toBe('');
     const legacyCall = await until('its legacy span', () => spans.find((s) => s.spanId === parentId));
     expect(legacyCall.parentSpanId).toBe(server.spanId);
+  });
+
+  it('counts the mirror copies, their latency and their verdicts in /metrics', async () => {
+    const m = await until('two verdicts in /metrics', async () => {
+      const samples = parseMetrics(await scrape(proxy.adminUrl));
+      return value(samples, 'cutover_diffs_total', { route: 'balance', result: 'mismatch' }) === 2 ? samples : undefined;
+    });
+    expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'sent' })).toBe(2);
+    expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'dropped' })).toBe(0);
+    expect(value(m, 'cutover_shadow_duration_seconds_count', { route: 'balance' })).toBe(2);
+    expect(value(m, 'cutover_diffs_total', { route: 'balance', result: 'match' })).toBe(0);
+    expect(value(m, 'cutover_requests_total', { route: 'balance', upstream: 'legacy', code_class: '2xx' })).toBe(2);
+    expect(value(m, 'cutover_route_mode', { route: 'balance', mode: 'mirror' })).toBe(1);
+    expect(value(m, 'cutover_verifier_queue_depth')).toBe(0);
   });
 
   it('logs JSON lines with the trace and span ids of the request, and no planted credential', async () => {
