@@ -145,6 +145,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   });
   // Loaded only when asked for: with tracing off the SDK is never imported and no span code runs.
   const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: config.upstreams, env }) : undefined;
+  if (tracing) log.log('info', 'tracing on', { exporter: env.OTEL_TRACES_EXPORTER, sampler: env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on' });
   const stopRequestLog = typeof (log as Partial<ProxyLogger>).level === 'string' ? logRequests(log as ProxyLogger) : () => undefined;
 
   // The verifier publishes each finished pair; its result goes into this replica's stats window.
