@@ -9,7 +9,7 @@ import { ADMIN_TOKEN, CANARY_ROUTES, MIRROR_ROUTES, type SoakCluster } from './c
 import { faultChecks, type FaultRecord } from './invariants.js';
 import type { LoadGenerator } from './load.js';
 import {
-  converged, replicaState, rssMb, serviceCounts, shadowCounts, subShadow, zeroShadow, addShadow,
+  converged, proxyHeapMb, replicaState, rssMb, serviceCounts, shadowCounts, subShadow, zeroShadow, addShadow,
   type ReplicaView, type ServiceCounts, type ShadowCounts,
 } from './observe.js';
 import { phaseFigures } from './phases.js';
@@ -258,6 +258,9 @@ export class FaultRunner {
     const legacy = await serviceCounts(cluster.legacy.url);
     const rss: Record<string, number | undefined> = {};
     for (const p of cluster.live()) rss[p.label] = rssMb(p.pid);
+    const heap: Record<string, unknown> = {};
+    for (const p of cluster.proxies) heap[p.id] = p.proc ? await proxyHeapMb(p.adminUrl) : undefined;
+    extra.proxyHeapMb = heap;
     const samples = load.samples;
     const rec: Omit<FaultRecord, 'checks'> = {
       id,

@@ -51,11 +51,14 @@ export interface ShadowCounts {
   errors: number;
   skippedUnsafe: number;
   pairsDropped: number;
+  /** Pairs the verifier pipeline took in, and dropped (queue full, closed, worker error, sink file/Redis). */
+  verifierAccepted: number;
+  verifierDropped: number;
   diffs: { pairs: number; match: number; mismatch: number; noise: number; error: number };
 }
 
 export function zeroShadow(): ShadowCounts {
-  return { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, pairsDropped: 0, diffs: { pairs: 0, match: 0, mismatch: 0, noise: 0, error: 0 } };
+  return { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, pairsDropped: 0, verifierAccepted: 0, verifierDropped: 0, diffs: { pairs: 0, match: 0, mismatch: 0, noise: 0, error: 0 } };
 }
 
 /** Sums a Prometheus text counter by one label, over every series of `name`. */
@@ -74,7 +77,7 @@ export function sumCounterBy(text: string, name: string, label: string): Record<
 /** Shadow outcomes and verifier counts of one replica since it started (its cumulative /metrics counters). */
 export async function shadowCounts(adminUrl: string): Promise<ShadowCounts | undefined> {
   try {
-    const r = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+    const [r, health] = await Promise.all([fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) }), getJson(`${adminUrl}/healthz`)]);
     if (!r.ok) return undefined;
     const text = await r.text();
     const sh = sumCounterBy(text, 'cutover_shadow_total', 'outcome');
@@ -87,6 +90,9 @@ export async function shadowCounts(adminUrl: string): Promise<ShadowCounts | und
     out.errors = sh.error ?? 0;
     out.skippedUnsafe = sh.skipped_unsafe ?? 0;
     out.pairsDropped = pd[''] ?? 0;
+    const v = health.verifier as { accepted?: number; dropped?: Record<string, number> } | null;
+    out.verifierAccepted = v?.accepted ?? 0;
+    out.verifierDropped = Object.values(v?.dropped ?? {}).reduce((a, b) => a + b, 0);
     for (const k of ['match', 'mismatch', 'noise', 'error'] as const) out.diffs[k] = df[k] ?? 0;
     out.diffs.pairs = Object.values(df).reduce((a, b) => a + b, 0);
     return out;
@@ -105,13 +111,15 @@ export function addShadow(a: ShadowCounts, b: ShadowCounts): ShadowCounts {
     errors: a.errors + b.errors,
     skippedUnsafe: a.skippedUnsafe + b.skippedUnsafe,
     pairsDropped: a.pairsDropped + b.pairsDropped,
+    verifierAccepted: a.verifierAccepted + b.verifierAccepted,
+    verifierDropped: a.verifierDropped + b.verifierDropped,
     diffs: d,
   };
 }
 
 export function subShadow(a: ShadowCounts, b: ShadowCounts): ShadowCounts {
   const neg = JSON.parse(JSON.stringify(b)) as ShadowCounts;
-  for (const k of ['sent', 'dropped', 'timeouts', 'errors', 'skippedUnsafe', 'pairsDropped'] as const) neg[k] = -neg[k];
+  for (const k of ['sent', 'dropped', 'timeouts', 'errors', 'skippedUnsafe', 'pairsDropped', 'verifierAccepted', 'verifierDropped'] as const) neg[k] = -neg[k];
   for (const k of Object.keys(neg.diffs) as Array<keyof ShadowCounts['diffs']>) neg.diffs[k] = -neg.diffs[k];
   return addShadow(a, neg);
 }
@@ -144,6 +152,21 @@ export async function serviceCounts(url: string): Promise<ServiceCounts | undefi
       appliedByV2: post.appliedByV2,
       keysRequestedMoreThanOnce: (post.postings as Array<{ requests?: number }>).filter((x) => (x.requests ?? 1) > 1).length,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A proxy's V8 heap and external memory from its /metrics (prom-client default metrics), MB. */
+export async function proxyHeapMb(adminUrl: string): Promise<{ heapUsed: number; heapTotal: number; external: number } | undefined> {
+  try {
+    const r = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+    const text = await r.text();
+    const one = (name: string) => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text);
+      return m ? Math.round((Number(m[1]) / 1048576) * 10) / 10 : NaN;
+    };
+    return { heapUsed: one('nodejs_heap_size_used_bytes'), heapTotal: one('nodejs_heap_size_total_bytes'), external: one('nodejs_external_memory_bytes') };
   } catch {
     return undefined;
   }

@@ -37,7 +37,7 @@ export function renderMarkdown(s: SoakSummary): string {
   L.push(`${s.ok ? 'PASS' : 'FAIL'}: ${s.invariants.filter((c) => c.ok).length}/${s.invariants.length} invariants hold. Started ${s.startedAt}, ${Math.round(s.durationMs / 1000)} s, ${s.rps} req/s over ${s.replicas} proxy replicas.`, '');
   L.push(`Client requests: ${s.totals.all.sent} sent, ${s.totals.all.succeeded} succeeded, failed ${failed(s.totals.all)}; retried once on another replica: ${s.totals.all.retried}.`);
   L.push(`POSTs reaching V2 from mirror routes: ${s.postsToV2FromMirror}. POSTs applied twice: ${s.postsAppliedTwice}. Idempotency keys retried and honoured once: ${s.postsRetriedHonoured}.`);
-  L.push(`Shadow copies: sent ${s.shadow.sent}, timed out ${s.shadow.timeouts}, failed ${s.shadow.errors}, dropped ${s.shadow.dropped}; pairs dropped before the verifier ${s.shadow.pairsDropped}; verified pairs ${s.shadow.diffs.pairs} (mismatch ${s.shadow.diffs.mismatch}, error ${s.shadow.diffs.error}).`, '');
+  L.push(`Shadow copies: sent ${s.shadow.sent}, timed out ${s.shadow.timeouts}, failed ${s.shadow.errors}, dropped ${s.shadow.dropped}; pairs dropped before the verifier ${s.shadow.pairsDropped}; pairs the verifier took ${s.shadow.verifierAccepted} and dropped ${s.shadow.verifierDropped}; verified pairs ${s.shadow.diffs.pairs} (mismatch ${s.shadow.diffs.mismatch}, error ${s.shadow.diffs.error}).`, '');
   L.push('## Faults', '');
   L.push('| # | fault | sent | ok | failed (by status) | mirror failed | canary failed | p50/p99 before | p50/p99 during | p50/p99 after | mirror p99 before/during/after | V2 POSTs | applied twice | shadow timeouts/errors/dropped | converged | checks |');
   L.push('| - | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - |');
