@@ -122,11 +122,12 @@ const DIFF_FIELD: Record<string, keyof RouteStats['diffs'] | undefined> = { matc
 /** Build the stats snapshot from the query results (pure). */
 export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSeconds: number, now: Date): StatsSnapshot {
   const routes: Record<string, RouteStats> = {};
+  // Samples without a route label (a custom query without `by (route)`) are left out.
   const route = (name: string | undefined) => (name === undefined ? undefined : (routes[name] ??= emptyRouteStats()));
-  const side = (rs: RouteStats, up: string | undefined) => (up === 'legacy' || up === 'v2' ? rs.served[up] : undefined);
+  const side = (rs: RouteStats | undefined, up: string | undefined) => (rs !== undefined && (up === 'legacy' || up === 'v2') ? rs.served[up] : undefined);
 
   for (const s of r.requests) {
-    const c = side(route(s.metric.route)!, s.metric.upstream);
+    const c = side(route(s.metric.route), s.metric.upstream);
     if (!c) continue;
     const n = count(s.value);
     c.requests += n;
@@ -134,11 +135,11 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
     if (f) (c[f] as number) += n;
   }
   for (const s of r.throttled) {
-    const c = side(route(s.metric.route)!, s.metric.upstream);
+    const c = side(route(s.metric.route), s.metric.upstream);
     if (c) c.throttled += count(s.value);
   }
   for (const s of r.failures) {
-    const c = side(route(s.metric.route)!, s.metric.upstream);
+    const c = side(route(s.metric.route), s.metric.upstream);
     if (!c) continue;
     if (s.metric.kind === 'timeout') c.timeouts += count(s.value);
     else if (s.metric.kind === 'connect') c.connectErrors += count(s.value);
@@ -157,7 +158,8 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
   }
   for (const s of r.shadow) {
     const f = SHADOW_FIELD[s.metric.outcome ?? ''];
-    if (f) route(s.metric.route)!.shadow[f] += count(s.value);
+    const rs = route(s.metric.route);
+    if (f && rs) rs.shadow[f] += count(s.value);
   }
   const shadowLatency = new Map<string, Array<{ le: number; cumulative: number }>>();
   for (const s of r.shadowLatency) {
@@ -169,14 +171,12 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
   for (const [name, list] of shadowLatency) route(name)!.shadowLatency = histogramFromBuckets(list);
   for (const s of r.diffs) {
     const f = DIFF_FIELD[s.metric.result ?? ''];
-    if (!f) continue;
-    const rs = route(s.metric.route)!;
+    const rs = route(s.metric.route);
+    if (!f || !rs) continue;
     const n = count(s.value);
     rs.diffs[f] += n;
     rs.diffs.pairs += n;
   }
-  // Routes that never appeared as a label (no route label: a custom query without `by (route)`) are dropped.
-  delete routes.undefined;
   const versions = r.replicas.map((s) => s.value).filter((v) => Number.isFinite(v));
   return {
     schemaVersion: STATS_SCHEMA_VERSION,
