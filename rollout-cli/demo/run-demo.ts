@@ -98,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   let load: ReturnType<Stack['startLoad']> | undefined;
   try {
     header('cutover demo: setting up');
-    say(`state store: ${summary.state}${o.state ? '' : ' (embedded file store in a temporary folder; --state redis://... for Redis)'}`);
+    say(`state store: ${summary.state}${o.state ? ' (the demo drives the routes balance, transactions, statement and post-transaction in it: give it a store of its own)' : ' (embedded file store in a temporary folder; --state redis://... for Redis)'}`);
     stack = await startStack({ dir, stateUrl, freePorts: o.freePorts });
     summary.ports = stack.ports;
     const { proxy, services } = stack;
