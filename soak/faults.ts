@@ -257,7 +257,12 @@ export class FaultRunner {
     const v21 = await this.v2.total();
     const legacy = await serviceCounts(cluster.legacy.url);
     const rss: Record<string, number | undefined> = {};
-    for (const p of cluster.live()) rss[p.label] = rssMb(p.pid);
+    const pids: Record<string, number> = {};
+    for (const p of cluster.live()) {
+      rss[p.label] = rssMb(p.pid);
+      pids[p.label] = p.pid;
+    }
+    extra.pids = pids;
     const heap: Record<string, unknown> = {};
     for (const p of cluster.proxies) heap[p.id] = p.proc ? await proxyHeapMb(p.adminUrl) : undefined;
     extra.proxyHeapMb = heap;

@@ -88,6 +88,13 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakSummary> {
       r.checks = faultChecks(rest);
     }
     const rss: RssRecord[] = sampler.records();
+    const f2 = records.find((r) => r.id === 2);
+    const f2Pids = (f2?.extra.pids ?? {}) as Record<string, number>;
+    for (const r of rss) {
+      const at = f2?.rssMb[r.label];
+      // Only for the same process (not one restarted by a later fault).
+      if (at !== undefined && r.endMb !== undefined && f2Pids[r.label] === r.pid) r.sinceLargeBodiesMb = Math.round((r.endMb - at) * 10) / 10;
+    }
     const v2 = await runner.v2.total();
     const legacy = await serviceCounts(cluster.legacy.url);
     const shadow = await runner.shadowSoFar();

@@ -74,12 +74,18 @@ export function faultChecks(r: Omit<FaultRecord, 'checks'>): Check[] {
 
 export interface RssRecord {
   label: string;
+  pid?: number;
   baselineMb: number | undefined;
   endMb: number | undefined;
   growthMb: number | undefined;
   /** The process was restarted by a fault: the baseline is its RSS after the restart. */
   restarted: boolean;
   peakMb?: number;
+  /**
+   * Growth from the end of fault 2 (the 10 MB bodies) to the end of the run: tells a leak that
+   * keeps growing from a high-water mark the allocator keeps after large bodies.
+   */
+  sinceLargeBodiesMb?: number;
 }
 
 export const RSS_PEAK_LIMIT_MB = 300;

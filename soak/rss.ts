@@ -44,12 +44,12 @@ export class RssSampler {
     }
   }
 
-  records(): Array<RssRecord & { peakMb: number; samples: number }> {
+  records(): Array<RssRecord & { peakMb: number; samples: number; pid: number }> {
     return [...this.series.entries()].map(([label, s]) => {
       const baselineMb = median(s.samples.slice(0, WINDOW));
       const endMb = median(s.samples.slice(-WINDOW));
       const growthMb = baselineMb !== undefined && endMb !== undefined ? Math.round((endMb - baselineMb) * 10) / 10 : undefined;
-      return { label, baselineMb, endMb, growthMb, restarted: s.restarted, peakMb: s.peak, samples: s.samples.length };
+      return { label, pid: s.pid, baselineMb, endMb, growthMb, restarted: s.restarted, peakMb: s.peak, samples: s.samples.length };
     });
   }
 }

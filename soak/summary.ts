@@ -52,8 +52,9 @@ export function renderMarkdown(s: SoakSummary): string {
   for (const c of s.invariants) L.push(`- ${c.ok ? 'ok' : '**FAILED**'}: ${c.name} — ${c.detail}`);
   L.push('', `## RSS (limits: peak under ${s.limits.rssPeakMb} MB for every process; growth under ${s.limits.rssGrowthMb} MB after a ${s.limits.warmupMs / 1000} s warm-up${s.variant === 'quick' ? ', judged in the full run only' : ''})`, '');
   L.push('Sampled once a second; baseline = median of the first 3 samples after warm-up (or after a restart), end = median of the last 3, under load.', '');
-  L.push('| process | baseline MB | end MB | growth MB | peak MB |', '| - | - | - | - | - |');
-  for (const r of s.rss) L.push(`| ${r.label}${r.restarted ? ' (restarted; baseline after restart)' : ''} | ${r.baselineMb ?? '-'} | ${r.endMb ?? '-'} | ${r.growthMb ?? '-'} | ${r.peakMb ?? '-'} |`);
+  L.push('"since fault 2": growth from the end of the 10 MB-body fault to the end of the run (a leak keeps growing; an allocator high-water mark does not).', '');
+  L.push('| process | baseline MB | end MB | growth MB | peak MB | since fault 2 MB |', '| - | - | - | - | - | - |');
+  for (const r of s.rss) L.push(`| ${r.label}${r.restarted ? ' (restarted; baseline after restart)' : ''} | ${r.baselineMb ?? '-'} | ${r.endMb ?? '-'} | ${r.growthMb ?? '-'} | ${r.peakMb ?? '-'} | ${r.sinceLargeBodiesMb ?? '-'} |`);
   L.push('', '## Bad-input sweep', '');
   L.push('| group | case | expected | got | message | version before/after | ok |', '| - | - | - | - | - | - | - |');
   for (const b of s.badInput) {
