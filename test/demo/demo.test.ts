@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { spawnCutover, stopAll, tempDir, type Spawned } from '../helpers/processes.js';
+import { runCutover, spawnCutover, stopAll, tempDir, type Spawned } from '../helpers/processes.js';
 import type { DemoSummary } from '../../rollout-cli/demo/run-demo.js';
 import type { ReportModel } from '../../reports/model.js';
 
@@ -129,6 +129,29 @@ describe('cutover demo', () => {
     expect(await noneAlive(watch.seen)).toEqual([]);
     for (const port of Object.values(s.ports!)) expect(await portFree(port), `port ${port}`).toBe(true);
   }, 90_000);
+
+  it('SIGTERM during the warm-up stops everything it started: exit 1, ports free', async () => {
+    const out = tempDir('cutover-demo-term-');
+    const p = spawnCutover(['demo', '--fast', '--json', '--free-ports', '--out', out]);
+    await p.waitForOutput(/warming up/, 30_000);
+    p.child.kill('SIGTERM');
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    expect(code, p.output()).toBe(1);
+    const s = summaryOf(p);
+    expect(s.interrupted).toBe(true);
+    expect(s.rollout).toBeNull();
+    expect(s.report).toBeNull();
+    for (const port of Object.values(s.ports!)) expect(await portFree(port), `port ${port}`).toBe(true);
+  }, 50_000);
+
+  it('bad options exit 2 naming the option, before anything starts', async () => {
+    const d = await runCutover(['demo', '--state', 'postgres://x']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain('--state');
+    const b = await runCutover(['bench', '--only', 'proxy,warp']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('--only');
+  }, 30_000);
 
   it('SIGINT mid-demo stops everything it started: exit 1, ports free, no child left', async () => {
     const out = tempDir('cutover-demo-int-');
