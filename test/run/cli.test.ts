@@ -127,7 +127,8 @@ describe('cutover run (the CLI)', () => {
     expect(steps).toEqual([2]);
     const weights = (await store.history({ limit: 200 })).flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
     expect(weights).toEqual([10, 20, 30]);
-  });
+    // Five CLI processes and a 2 s lease expiry: on a loaded 2-core machine this needs more than the default.
+  }, 90_000);
 
   it('--dry-run changes nothing', async () => {
     const plan = writePlan('  - weight: 10');
