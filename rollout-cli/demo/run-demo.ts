@@ -132,12 +132,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     say('this plan records mismatches in its mirror step without gating on them (no mismatchRate threshold), so the demo can go on to the canary;');
     say('a real plan would set mismatchRate: { max: 0.001 } and roll back right there');
     let mirrorSnapshot: ReturnType<NonNullable<Stack['proxy']['verifier']>['snapshot']> | undefined;
-    const onEvent = (e: RunEvent) => {
+    const onEvent = (e: RunEvent, note: (message: string) => void) => {
       if (e.type === 'step' && e.step >= 1 && !mirrorSnapshot) {
         mirrorSnapshot = proxy.verifier?.snapshot();
         setFaults(services.v2.url, { latencyMs: faults.latencyMs }).then(
-          () => void o.stream.write(`>> the canary starts and V2 slows down: +${faults.latencyMs} ms per request (fault knob latencyMs)\n`),
-          (err: Error) => void o.stream.write(`>> could not slow V2 down: ${err.message}\n`),
+          () => note(`the canary starts and V2 slows down: +${faults.latencyMs} ms per request (V2's fault knob latencyMs)`),
+          (err: Error) => note(`could not slow V2 down: ${err.message}`),
         );
       }
     };

@@ -32,7 +32,8 @@ export interface ScenarioOptions {
   stream: NodeJS.WriteStream;
   liveView: boolean;
   signal: AbortSignal;
-  onEvent?: (e: RunEvent) => void;
+  /** Sees every event; `note` prints a line through the run's view (safe under the live block). */
+  onEvent?: (e: RunEvent, note: (message: string) => void) => void;
 }
 
 /** The routes to `mode` (legacy by default), not paused, not aborted, no plan: as after a fresh deploy of V2. */
@@ -66,7 +67,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       if (e.type === 'complete') result.completed = true;
       if (e.type === 'rollback') result.rollback = { reason: e.reason, applied: e.applied, elapsedMs: e.elapsedMs, failing: lastFailing };
       view.emit(e);
-      o.onEvent?.(e);
+      o.onEvent?.(e, (message) => view.emit({ type: 'warning', message }));
     },
     close: () => view.close(),
   };
