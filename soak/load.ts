@@ -42,7 +42,8 @@ function pick(n: number, from: number, span: number, prefix: string, width: numb
 export class LoadGenerator {
   readonly samples: Sample[] = [];
   readonly postKeys: string[] = [];
-  private pools: Pool[];
+  /** One pool per replica for mirror routes, one for canary routes: a canary request waiting on a hung V2 must not hold the connection a mirror request needs (that would be the client's queue, not the proxy). */
+  private pools: Record<RouteKind, Pool[]>;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
   private t0 = 0;
@@ -55,7 +56,8 @@ export class LoadGenerator {
     private readonly postAccounts: PostAccount[],
     private readonly timeoutMs = 15_000,
   ) {
-    this.pools = dataUrls.map((u) => new Pool(u, { connections: 32, pipelining: 1, keepAliveTimeout: 4000 }));
+    const make = () => dataUrls.map((u) => new Pool(u, { connections: 64, pipelining: 1, keepAliveTimeout: 4000 }));
+    this.pools = { mirror: make(), canary: make() };
   }
 
   /** ms since start() */
@@ -84,7 +86,7 @@ export class LoadGenerator {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
-    await Promise.all(this.pools.map((p) => p.close().catch(() => undefined)));
+    await Promise.all([...this.pools.mirror, ...this.pools.canary].map((p) => p.close().catch(() => undefined)));
   }
 
   private async one(n: number): Promise<void> {
@@ -125,11 +127,12 @@ export class LoadGenerator {
     }
     const t = this.now();
     const start = performance.now();
-    const first = this.rr++ % this.pools.length;
+    const pools = this.pools[kind];
+    const first = this.rr++ % pools.length;
     let retried = false;
     let sample: Sample = { t, route, kind, method, status: 0, latencyMs: 0, retried };
     for (let attempt = 0; attempt < 2; attempt++) {
-      const pool = this.pools[(first + attempt) % this.pools.length];
+      const pool = pools[(first + attempt) % pools.length];
       try {
         const res = await pool.request({ method: method as 'GET' | 'POST', path, headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
         await res.body.arrayBuffer();
