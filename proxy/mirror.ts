@@ -121,6 +121,9 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     const cap = this.cap;
     if (!this.replica) {
       this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(cap.latencyMs * 1000));
+      // In mirror mode these are V2's errors and throttles for the rollout analysis.
+      if (cap.status >= 500) this.mirror.stats.recordShadow(ctx.spec.index, 's5xx');
+      else if (cap.status === 429) this.mirror.stats.recordShadow(ctx.spec.index, 'throttled');
       if (channels.shadowDone.hasSubscribers) channels.shadowDone.publish({ route: ctx.spec.name, status: cap.status, durationMs: cap.latencyMs, mirror: ctx });
     }
     cap.latencyMs = performance.now() - ctx.t0;

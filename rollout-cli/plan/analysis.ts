@@ -79,7 +79,13 @@ export function sampleRoute(stats: RouteStats | undefined, mode: Mode): RouteSam
   const legacySide = { requests: legacy.requests, errors: errorCount(legacy), throttled: legacy.throttled, latency: legacy.latency };
   const v2 =
     mode === 'mirror'
-      ? { requests: s.shadow.sent, errors: s.shadow.errors + s.shadow.timeouts, throttled: undefined, latency: s.shadowLatency }
+      ? {
+          requests: s.shadow.sent,
+          errors: s.shadow.errors + s.shadow.timeouts + (s.shadow.s5xx ?? 0),
+          // Older proxies (and the prometheus source) do not count throttled copies: skip the check then.
+          throttled: s.shadow.throttled === undefined ? undefined : s.shadow.throttled,
+          latency: s.shadowLatency,
+        }
       : { requests: s.served.v2.requests, errors: errorCount(s.served.v2), throttled: s.served.v2.throttled, latency: s.served.v2.latency };
   return { v2, legacy: legacySide, pairs: s.diffs.pairs, mismatches: s.diffs.mismatch };
 }

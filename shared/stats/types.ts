@@ -27,7 +27,20 @@ export interface RouteStats {
   /** Requests served to clients by each upstream (mirror copies are not in here). */
   served: Record<UpstreamName, UpstreamCounters>;
   /** Shadow (mirror copy) outcomes. */
-  shadow: { sent: number; dropped: number; timeouts: number; errors: number; skippedUnsafe: number; skippedBody: number; sampledOut: number };
+  shadow: {
+    sent: number;
+    dropped: number;
+    timeouts: number;
+    /** Copies that got no answer (connect, reset, protocol). */
+    errors: number;
+    skippedUnsafe: number;
+    skippedBody: number;
+    sampledOut: number;
+    /** Copies V2 answered with a 5xx: an error of V2's, though the client never saw it. */
+    s5xx: number;
+    /** Copies V2 answered with a 429. */
+    throttled: number;
+  };
   /** Canary requests whose sticky key was missing (fell back to random). */
   missingStickyKey: number;
   /** Verifier counts for pairs finished in the window. */

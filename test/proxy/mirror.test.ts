@@ -202,6 +202,26 @@ describe('mirror mode', () => {
     else expect(shadow.errors).toBe(10);
   });
 
+  it('counts the 5xx and 429 answers V2 gives to copies (V2 errors and throttles in mirror mode), the client still getting legacy', async () => {
+    const legacy = await startOrigin('legacy');
+    const v2 = await startOrigin('v2');
+    open.push(legacy, v2);
+    let n = 0;
+    v2.respond = (_seen, res) => {
+      const status = n++ % 2 === 0 ? 503 : 429;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end('{"error":"no"}');
+    };
+    const fx = await proxyFor(legacy, v2);
+    for (let i = 0; i < 6; i++) expect((await rawRequest(fx.proxy.dataUrl, { path: `/accounts/A-${i}/balance` })).status).toBe(200);
+    await waitFor(() => {
+      const s = fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow;
+      return s.s5xx + s.throttled === 6;
+    }, 5000);
+    const shadow = (await statsOf(fx)).shadow;
+    expect(shadow).toMatchObject({ sent: 6, s5xx: 3, throttled: 3, errors: 0, timeouts: 0 });
+  });
+
   it('drops copies over the in-flight cap and counts them', async () => {
     const legacy = await startOrigin('legacy');
     const v2 = await startOrigin('v2', 'hang');

@@ -95,10 +95,15 @@ describe('throttleRate', () => {
     expect(failureReason(r.checks)).toBe('throttleRate 0.08 > 0.02 on route balance at weight 25');
   });
 
-  it('cannot be measured on mirrored copies and says so', () => {
-    const r = only({ shadow: { sent: 500 }, legacy: { requests: 500 } }, { route: 'balance', mode: 'mirror', weight: 0 }, { ...base, thresholds: { throttleRate: { max: 0.02 } } });
-    expect(r.checks).toEqual([]);
-    expect(r.skipped[0]).toMatch(/^throttleRate on route balance in mirror: mirrored copies carry no status classes/);
+  it('is measured on mirrored copies from the 429s V2 answered to them', () => {
+    const r = only({ shadow: { sent: 500, throttled: 25 }, legacy: { requests: 500 } }, { route: 'balance', mode: 'mirror', weight: 0 }, { ...base, thresholds: { throttleRate: { max: 0.02 } } });
+    expect(r.checks[0]).toMatchObject({ check: 'throttleRate', status: 'fail', value: 0.05 });
+    expect(r.checks[0].reason).toBe('throttleRate 0.05 > 0.02 on route balance in mirror');
+  });
+
+  it('counts a 5xx V2 answered to a mirrored copy as an error of V2, with timeouts and failed copies', () => {
+    const r = only({ shadow: { sent: 1000, s5xx: 30, timeouts: 10, errors: 10 }, legacy: { requests: 1000 } }, { route: 'balance', mode: 'mirror', weight: 0 }, { ...base, thresholds: { errorRate: { max: 0.01 } } });
+    expect(r.checks[0]).toMatchObject({ check: 'errorRate', status: 'fail', value: 0.05 });
   });
 });
 

@@ -99,7 +99,7 @@ describe('cutover run (the CLI)', () => {
   it('a second driver refuses and names the holder; the first is SIGKILLed and a new run resumes at its step', async () => {
     const plan = writePlan('  - weight: 10\n  - weight: 20\n    hold: 1h\n  - weight: 30');
     const first = spawnCutover(['run', plan, '--state', stateUrl, '--by', 'first-driver']);
-    await first.waitForOutput(/^step 2 of 3/m, 20_000);
+    await first.waitForOutput(/^step 2 of 3/m, 40_000);
 
     const second = await runCutover(['run', plan, '--state', stateUrl, '--by', 'second-driver']);
     expect(second.code).toBe(1);
@@ -116,12 +116,19 @@ describe('cutover run (the CLI)', () => {
     expect(early.code).toBe(1);
     await new Promise((r) => setTimeout(r, 2100));
     const third = spawnCutover(['run', plan, '--state', stateUrl, '--by', 'third-driver', '--json']);
-    await third.waitForOutput(/"type":"start"/, 20_000);
+    await third.waitForOutput(/"type":"start"/, 40_000);
     const start = parseEvents(third.output()).find((e) => e.type === 'start')!;
     expect(start.resumedAt).toBe(1);
-    // Promote the 1h hold so it finishes.
-    const cur = (await store.read())!;
-    await store.compareAndSet(cur.version, { ...cur, plan: { ...cur.plan!, detail: { ...cur.plan!.detail, promotedStep: 1 } } }, { by: 'human', action: 'promote' });
+    // Promote the 1h hold so it finishes (retrying if the driver writes in between, as `cutover promote` would be refused).
+    for (let attempt = 0; ; attempt++) {
+      const cur = (await store.read())!;
+      try {
+        await store.compareAndSet(cur.version, { ...cur, plan: { ...cur.plan!, detail: { ...cur.plan!.detail, promotedStep: 1 } } }, { by: 'human', action: 'promote' });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'CUTOVER_ERR_STATE_CONFLICT' || attempt > 20) throw err;
+      }
+    }
     expect(await third.exited).toBe(0);
     const steps = parseEvents(third.output()).filter((e) => e.type === 'step').map((e) => e.step);
     expect(steps).toEqual([2]);
