@@ -128,6 +128,12 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       setTraceIds(req, { trace_id: sc.traceId, span_id: sc.spanId });
       if (req.cutoverMirror !== null) byMirror.set(req.cutoverMirror, rt);
     }
+    delete m.headers.tracestate;
+    if (!rt.span.isRecording()) {
+      // Not sampled: nothing will be recorded, so no call span; the upstream gets the request's context (flags 00).
+      propagation.inject(rt.ctx, m.headers);
+      return;
+    }
     const client = tracer.startSpan(
       `${m.upstream} ${req.method}`,
       { kind: SpanKind.CLIENT, attributes: { 'cutover.upstream': m.upstream, 'cutover.route': m.route, 'server.address': hosts[m.upstream] ?? '' } },
@@ -136,7 +142,6 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
     rt.client = client;
     rt.span.setAttribute('cutover.upstream', m.upstream);
     // The upstream sees this call's span as its parent: traceparent (and tracestate) replaced.
-    delete m.headers.tracestate;
     propagation.inject(trace.setSpan(ROOT_CONTEXT, client), m.headers);
   };
 
@@ -167,6 +172,11 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
     if (m.outcome !== 'sent' || m.mirror === undefined || m.headers === undefined) return;
     const rt = byMirror.get(m.mirror);
     if (rt === undefined) return;
+    delete m.headers.tracestate;
+    if (!rt.span.isRecording()) {
+      propagation.inject(rt.ctx, m.headers);
+      return;
+    }
     const method = (m.mirror as { method?: string }).method ?? '';
     const span = tracer.startSpan(
       `v2 shadow ${method}`,
@@ -178,7 +188,6 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       rt.ctx,
     );
     shadowSpans.set(m.mirror, span);
-    delete m.headers.tracestate;
     propagation.inject(trace.setSpan(ROOT_CONTEXT, span), m.headers);
   };
 
