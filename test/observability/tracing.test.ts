@@ -30,6 +30,8 @@ const SERVER = 2;
 const CLIENT = 3;
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
+/** A caller's trace it did not sample (flags 00): nothing of it is exported. */
+const UNSAMPLED_TRACE = 'aaf92f3577b34da6a3ce929d0e0e4700';
 const SECRETS = ['Bearer PLANTED-AUTH-7f3a', 'PLANTED-KEY-91c2', 'PLANTED-COOKIE-5d8e', 'PLANTEDTOKEN4411'];
 
 let receiver: http.Server;
@@ -178,16 +180,29 @@ describe('traces of a mirrored request', () => {
     expect(legacyCall.parentSpanId).toBe(server.spanId);
   });
 
+  it('records nothing for a request its caller did not sample, and passes the unsampled context on', async () => {
+    const unsampled = UNSAMPLED_TRACE;
+    expect((await fetch(`${proxy.dataUrl}/accounts/A-3/balance`, { headers: { traceparent: `00-${unsampled}-${CLIENT_SPAN}-00` } })).status).toBe(200);
+    const tp = legacy.seen.at(-1)!.headers.traceparent as string;
+    expect(tp).toMatch(new RegExp(`^00-${unsampled}-[0-9a-f]{16}-00$`));
+    expect(v2.seen.at(-1)!.headers.traceparent).toMatch(new RegExp(`^00-${unsampled}-[0-9a-f]{16}-00$`));
+    // A sampled request sent after it is exported; the unsampled one never is.
+    const marker = 'bbf92f3577b34da6a3ce929d0e0e4700';
+    expect((await fetch(`${proxy.dataUrl}/accounts/A-4/balance`, { headers: { traceparent: `00-${marker}-${CLIENT_SPAN}-01` } })).status).toBe(200);
+    await until('the later sampled trace', async () => (spans.some((s) => s.traceId === marker && s.name === 'diff') ? true : undefined));
+    expect(spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+  });
+
   it('counts the mirror copies, their latency and their verdicts in /metrics', async () => {
-    const m = await until('two verdicts in /metrics', async () => {
+    const m = await until('four verdicts in /metrics', async () => {
       const samples = parseMetrics(await scrape(proxy.adminUrl));
-      return value(samples, 'cutover_diffs_total', { route: 'balance', result: 'mismatch' }) === 2 ? samples : undefined;
+      return value(samples, 'cutover_diffs_total', { route: 'balance', result: 'mismatch' }) === 4 ? samples : undefined;
     });
-    expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'sent' })).toBe(2);
+    expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'sent' })).toBe(4);
     expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'dropped' })).toBe(0);
-    expect(value(m, 'cutover_shadow_duration_seconds_count', { route: 'balance' })).toBe(2);
+    expect(value(m, 'cutover_shadow_duration_seconds_count', { route: 'balance' })).toBe(4);
     expect(value(m, 'cutover_diffs_total', { route: 'balance', result: 'match' })).toBe(0);
-    expect(value(m, 'cutover_requests_total', { route: 'balance', upstream: 'legacy', code_class: '2xx' })).toBe(2);
+    expect(value(m, 'cutover_requests_total', { route: 'balance', upstream: 'legacy', code_class: '2xx' })).toBe(4);
     expect(value(m, 'cutover_route_mode', { route: 'balance', mode: 'mirror' })).toBe(1);
     expect(value(m, 'cutover_verifier_queue_depth')).toBe(0);
   });
@@ -201,7 +216,8 @@ describe('traces of a mirrored request', () => {
     for (const line of lines) {
       expect(line.trace_id, JSON.stringify(line)).toMatch(/^[0-9a-f]{32}$/);
       expect(line.span_id, JSON.stringify(line)).toMatch(/^[0-9a-f]{16}$/);
-      // The span id logged is the request's span in that trace.
+      // The span id logged is the request's span in that trace (exported when sampled).
+      if (line.trace_id === UNSAMPLED_TRACE) continue;
       expect(traced.some((s) => s.traceId === line.trace_id && s.spanId === line.span_id), JSON.stringify(line)).toBe(true);
     }
     const first = lines.find((l) => l.trace_id === CLIENT_TRACE)!;
