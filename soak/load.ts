@@ -25,6 +25,9 @@ export interface Sample {
   retried: boolean;
   /** Who served it (x-cutover-upstream). */
   upstream?: string;
+  /** For a proxy error answer: its error code and message (`upstream v2 ... (ECONNRESET)`). */
+  errorCode?: string;
+  errorMessage?: string;
 }
 
 export interface PostAccount {
@@ -135,9 +138,20 @@ export class LoadGenerator {
       const pool = pools[(first + attempt) % pools.length];
       try {
         const res = await pool.request({ method: method as 'GET' | 'POST', path, headers, body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
-        await res.body.arrayBuffer();
+        const buf = await res.body.arrayBuffer();
         const up = res.headers['x-cutover-upstream'];
         sample = { t, route, kind, method, status: res.statusCode, latencyMs: performance.now() - start, retried, upstream: typeof up === 'string' ? up : undefined };
+        if (res.statusCode >= 500 && buf.byteLength < 4096) {
+          try {
+            const e = JSON.parse(Buffer.from(buf).toString('utf8')).error as { code?: string; message?: string } | undefined;
+            if (e?.code?.startsWith('CUTOVER_ERR_UPSTREAM')) {
+              sample.errorCode = e.code;
+              sample.errorMessage = e.message;
+            }
+          } catch {
+            /* not a proxy error body */
+          }
+        }
         break;
       } catch (err) {
         const code = (err as { code?: string }).code ?? (err as Error).name;

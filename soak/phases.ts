@@ -39,7 +39,7 @@ export function figures(samples: readonly Sample[]): WindowFigures {
       succeeded++;
       lat.push(s.latencyMs);
     } else {
-      const k = s.status ? String(s.status) : (s.error ?? 'error');
+      const k = s.status ? (s.errorCode ? `${s.status} ${s.errorCode}` : String(s.status)) : (s.error ?? 'error');
       failedBy[k] = (failedBy[k] ?? 0) + 1;
     }
   }
