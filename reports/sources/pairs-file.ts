@@ -9,6 +9,7 @@
 import type { CutoverConfig } from '../../shared/config.js';
 import { InputError } from '../../shared/errors.js';
 import type { MirroredPair } from '../../shared/pairs.js';
+import { mulberry32 } from '../../shared/prng.js';
 import type { Waiver } from '../../shared/state/types.js';
 import { VerdictBook } from '../../verifier/book.js';
 import { toPair } from '../../verifier/input.js';
@@ -33,18 +34,6 @@ export interface PairsFileOptions {
   since?: string | null;
   waivers?: readonly Waiver[];
   now?: () => number;
-}
-
-/** A small seeded generator, so the examples picked by reservoir sampling are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every pair of the file, checked by the verifier's own line reader; errors name `--pairs` and the line. */
@@ -75,7 +64,8 @@ export async function verifyPairsFile(file: string, opts: PairsFileOptions = {})
     maxPaths: config?.verifier.maxPaths,
     noise: config ? { relative: config.verifier.noise.relative, absolute: config.verifier.noise.absolute } : undefined,
     recent: 1,
-    random: seeded(0x5eed),
+    // seeded, so the examples picked by reservoir sampling are the same on every run
+    random: mulberry32(0x5eed),
     clock,
     now: () => new Date(clock()),
   });

@@ -1,20 +1,10 @@
 /**
- * Small seeded PRNG (mulberry32) and a 32-bit integer mixer, so the same seed gives the same
- * data in every process. Not for anything secret.
+ * The seeded PRNG (mulberry32, from shared/prng.ts) and a 32-bit integer mixer, so the same
+ * seed gives the same data in every process. Not for anything secret.
  */
-export type Rng = () => number;
+import type { Rng } from '../../shared/prng.js';
 
-/** mulberry32: a uniform float in [0, 1) per call, from a 32-bit state. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng } from '../../shared/prng.js';
 
 /** Mixes integers into one 32-bit seed (murmur3 finalizer over each part). */
 export function mixSeed(...parts: number[]): number {
