@@ -74,7 +74,7 @@ function markStale(replicas: ReplicaInfo[], staleMs: number): ReplicaView[] {
 }
 
 /** cutover.yaml when there is one: an explicit --config must exist; the default one is optional. Loaded lazily (zod, yaml). */
-async function loadOptionalConfig(file: string | undefined): Promise<Readonly<CutoverConfig> | undefined> {
+export async function loadOptionalConfig(file: string | undefined): Promise<Readonly<CutoverConfig> | undefined> {
   const path = file ?? 'cutover.yaml';
   if (!existsSync(path)) {
     if (file === undefined || file === 'cutover.yaml') return undefined;

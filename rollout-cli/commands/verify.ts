@@ -6,8 +6,7 @@
  * pair has an open finding or could not be compared (an upstream did not answer: the check is
  * incomplete); 2 for bad usage or a bad input line (named; nothing is sent or written then).
  */
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { loadConfig, type CutoverConfig } from '../../shared/config.js';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { openStateStore } from '../../shared/state/index.js';
 import type { Waiver } from '../../shared/state/types.js';
 import { replayRequestsFile, verifyPairsFile } from '../../verifier/offline.js';
@@ -16,15 +15,7 @@ import { renderSummary } from '../../verifier/summary.js';
 import type { AggregateSnapshot, Verdict } from '../../verifier/types.js';
 import { usageError } from '../errors.js';
 import { printJson } from '../output.js';
-
-function loadOptionalConfig(file: string | undefined): Readonly<CutoverConfig> | undefined {
-  const path = file ?? 'cutover.yaml';
-  if (!existsSync(path)) {
-    if (file === undefined || file === 'cutover.yaml') return undefined;
-    throw usageError('--config', `${path} does not exist`);
-  }
-  return loadConfig(path);
-}
+import { loadOptionalConfig } from '../target.js';
 
 function httpUrl(v: unknown, field: string): string {
   if (typeof v !== 'string' || v === '') throw usageError(field, 'is required with --replay (a base URL like http://127.0.0.1:4001)');
@@ -69,7 +60,7 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   const legacy = replayFile ? httpUrl(opts.legacy, '--legacy') : undefined;
   const v2 = replayFile ? httpUrl(opts.v2, '--v2') : undefined;
   const conc = concurrency(opts.concurrency);
-  const config = loadOptionalConfig(opts.config);
+  const config = await loadOptionalConfig(opts.config);
   const waivers = await waiversFrom(opts.state);
 
   const mismatchCount = { n: 0 };

@@ -4,9 +4,8 @@
  * cutover.yaml) or a proxy's admin API (`--admin`); every change is a compare-and-set with a
  * history entry (action `waiver`).
  */
-import { existsSync } from 'node:fs';
 import { CutoverError } from '../../shared/errors.js';
-import { DEFAULT_STATE_URL, loadConfig, type CutoverConfig } from '../../shared/config.js';
+import { DEFAULT_STATE_URL, type CutoverConfig } from '../../shared/config.js';
 import { initialStateFromConfig, openStateStore } from '../../shared/state/index.js';
 import type { RolloutState, Waiver } from '../../shared/state/types.js';
 import { waiverConflict } from '../../verifier/errors.js';
@@ -14,7 +13,7 @@ import { addWaiver, listWaivers, removeWaiver } from '../../verifier/waiver-stor
 import { addWaiverTo, buildWaiver, isActive, removeWaiverFrom, type WaiverChange, type WaiverInput } from '../../verifier/waivers.js';
 import { usageError } from '../errors.js';
 import { painter, printJson, table } from '../output.js';
-import { defaultBy } from '../target.js';
+import { defaultBy, loadOptionalConfig } from '../target.js';
 
 const ADMIN_ERR = 'CUTOVER_ERR_ADMIN';
 
@@ -24,15 +23,6 @@ interface Backend {
   add(input: WaiverInput & { author: string }): Promise<Waiver>;
   remove(id: string, by: string, reason: string | undefined): Promise<Waiver>;
   close(): Promise<void>;
-}
-
-function loadOptionalConfig(file: string | undefined): Readonly<CutoverConfig> | undefined {
-  const path = file ?? 'cutover.yaml';
-  if (!existsSync(path)) {
-    if (file === undefined || file === 'cutover.yaml') return undefined;
-    throw usageError('--config', `${path} does not exist`);
-  }
-  return loadConfig(path);
 }
 
 function storeBackend(url: string, config: Readonly<CutoverConfig> | undefined): Backend {
@@ -108,9 +98,9 @@ function adminBackend(base: string, token: string | undefined): Backend {
   };
 }
 
-function backendFor(opts: Record<string, any>): Backend {
+async function backendFor(opts: Record<string, any>): Promise<Backend> {
   if (opts.state && opts.admin) throw usageError('--state', 'give either --state or --admin, not both');
-  const config = loadOptionalConfig(opts.config);
+  const config = await loadOptionalConfig(opts.config);
   if (opts.admin) {
     if (!/^https?:\/\/[^\s/]+/.test(opts.admin)) throw usageError('--admin', `${opts.admin} is not an http:// URL (for example http://127.0.0.1:8081)`);
     return adminBackend(String(opts.admin).replace(/\/+$/, ''), opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken);
@@ -130,7 +120,7 @@ export async function run(args: string[], opts: Record<string, any>): Promise<nu
   // Check the input before touching the store.
   if (action === 'add') buildWaiver({ route: opts.route, path: opts.path, kind: opts.kind, reason: opts.reason, author: by, expires: opts.expires });
   if (action === 'remove' && !id) throw usageError('id', 'is required: cutover waive remove <id> (ids from `cutover waive list`)');
-  const backend = backendFor(opts);
+  const backend = await backendFor(opts);
   const p = painter();
   try {
     if (action === 'add') {
