@@ -18,6 +18,7 @@ import {
   propagation,
   trace,
   type Context,
+  type ContextManager,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -31,10 +32,26 @@ export const MAX_PENDING_DIFFS = 10_000;
 
 let sdk: NodeSDK | undefined;
 
+const NO_CONTEXT_MANAGER: ContextManager = {
+  active: () => ROOT_CONTEXT,
+  with: (_ctx, fn, thisArg, ...args) => fn.call(thisArg, ...args),
+  bind: (_ctx, target) => target,
+  enable() {
+    return this;
+  },
+  disable() {
+    return this;
+  },
+};
+
 /** One SDK per process (the OpenTelemetry API keeps one global provider); started on first use. */
 function startSdk(env: NodeJS.ProcessEnv): void {
   if (sdk) return;
   sdk = new NodeSDK({
+    // The proxy passes span contexts explicitly and installs no instrumentation: the default
+    // AsyncLocalStorage context manager would only make every async operation of the process
+    // carry a context (it turns on at the first export), so the no-op one is kept.
+    contextManager: NO_CONTEXT_MANAGER,
     // Only traces: no OTLP metrics or logs unless the host application sets them up itself.
     metricReaders: [],
     logRecordProcessors: [],
