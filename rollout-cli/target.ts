@@ -147,8 +147,54 @@ class StoreTarget implements Target {
 
 // ---------------------------------------------------------------------------------------------
 
-interface ErrorBody {
+export interface AdminErrorBody {
   error?: { code?: string; message?: string; currentVersion?: number };
+}
+
+/**
+ * One request to a proxy's admin API: JSON in and out, the bearer token when there is one.
+ * Returns the status and the parsed body (undefined when empty or not JSON); throws
+ * CUTOVER_ERR_ADMIN (exit 1) when the proxy cannot be reached. Callers judge the status.
+ */
+export async function adminRequest(
+  base: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<{ ok: boolean; status: number; body: unknown }> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new CutoverError(CLI_ERR_ADMIN, `the admin API at ${base} is unreachable (${cause}); check --admin and that the proxy runs`, {
+      exitCode: 1,
+      cause: err,
+    });
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { ok: res.ok, status: res.status, body: parsed };
+}
+
+/** A refused admin token (401/403): exit 2, with a hint where the token comes from. */
+export function adminAuthError(code: string | undefined, message: string, status: number): CutoverError {
+  return new CutoverError(code ?? CLI_ERR_ADMIN, `${message} (pass the admin token with --token or $CUTOVER_ADMIN_TOKEN)`, { exitCode: 2, status });
 }
 
 class AdminTarget implements Target {
@@ -162,42 +208,16 @@ class AdminTarget implements Target {
   }
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CutoverError(CLI_ERR_ADMIN, `the admin API at ${this.base} is unreachable (${cause}); check --admin and that the proxy runs`, {
-        exitCode: 1,
-        cause: err,
-      });
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (res.ok) return parsed as T;
-    const e = (parsed as ErrorBody | undefined)?.error;
+    const res = await adminRequest(this.base, this.token, method, path, body, timeoutMs);
+    if (res.ok) return res.body as T;
+    const e = (res.body as AdminErrorBody | undefined)?.error;
     const message = e?.message ?? `HTTP ${res.status} from ${this.base}${path}`;
     if (res.status === 409 && e?.code === 'CUTOVER_ERR_STATE_CONFLICT' && typeof e.currentVersion === 'number') {
       const err = new StateConflictError(-1, e.currentVersion);
       Object.defineProperty(err, 'message', { value: message });
       throw err;
     }
-    if (res.status === 401 || res.status === 403) {
-      throw new CutoverError(e?.code ?? CLI_ERR_ADMIN, `${message} (pass the admin token with --token or $CUTOVER_ADMIN_TOKEN)`, { exitCode: 2, status: res.status });
-    }
+    if (res.status === 401 || res.status === 403) throw adminAuthError(e?.code, message, res.status);
     if (res.status === 400) {
       const colon = message.indexOf(': ');
       throw new InputError(e?.code ?? CLI_ERR_ADMIN, colon > 0 ? message.slice(0, colon) : '', colon > 0 ? message.slice(colon + 2) : message);

@@ -13,9 +13,7 @@ import { addWaiver, listWaivers, removeWaiver } from '../../verifier/waiver-stor
 import { addWaiverTo, buildWaiver, isActive, removeWaiverFrom, type WaiverChange, type WaiverInput } from '../../verifier/waivers.js';
 import { usageError } from '../errors.js';
 import { painter, printJson, table } from '../output.js';
-import { defaultBy, loadOptionalConfig } from '../target.js';
-
-const ADMIN_ERR = 'CUTOVER_ERR_ADMIN';
+import { adminAuthError, adminRequest, CLI_ERR_ADMIN, defaultBy, loadOptionalConfig, type AdminErrorBody } from '../target.js';
 
 interface Backend {
   where: string;
@@ -39,36 +37,18 @@ function storeBackend(url: string, config: Readonly<CutoverConfig> | undefined):
 
 function adminBackend(base: string, token: string | undefined): Backend {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    let res: Response;
-    try {
-      res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CutoverError(ADMIN_ERR, `the admin API at ${base} is unreachable (${cause}); check --admin and that the proxy runs`, { exitCode: 1, cause: err });
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (res.ok || res.status === 409) return { status: res.status, body: parsed as T };
-    const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const res = await adminRequest(base, token, method, path, body);
+    if (res.ok || res.status === 409) return { status: res.status, body: res.body as T };
+    const e = (res.body as AdminErrorBody | undefined)?.error;
     const message = e?.message ?? `HTTP ${res.status} from ${base}${path}`;
-    if (res.status === 401 || res.status === 403) {
-      throw new CutoverError(e?.code ?? ADMIN_ERR, `${message} (pass the admin token with --token or $CUTOVER_ADMIN_TOKEN)`, { exitCode: 2, status: res.status });
-    }
-    throw new CutoverError(e?.code ?? ADMIN_ERR, message, { exitCode: res.status === 400 ? 2 : 1, status: res.status });
+    if (res.status === 401 || res.status === 403) throw adminAuthError(e?.code, message, res.status);
+    throw new CutoverError(e?.code ?? CLI_ERR_ADMIN, message, { exitCode: res.status === 400 ? 2 : 1, status: res.status });
   };
   const read = async (): Promise<RolloutState | undefined> => (await call<{ state: RolloutState | null }>('GET', '/admin/state')).body?.state ?? undefined;
   const update = async (by: string, reason: string, change: (s: RolloutState) => WaiverChange): Promise<void> => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       const cur = await read();
-      if (!cur) throw new CutoverError(ADMIN_ERR, `the proxy at ${base} has no rollout state yet; wait for it to start, or use --state`, { exitCode: 1 });
+      if (!cur) throw new CutoverError(CLI_ERR_ADMIN, `the proxy at ${base} has no rollout state yet; wait for it to start, or use --state`, { exitCode: 1 });
       const { next } = change(cur);
       const r = await call('PUT', '/admin/state', { expectedVersion: cur.version, state: next, meta: { by, action: 'waiver', reason } });
       if (r.status !== 409) return;
