@@ -108,25 +108,31 @@ const reads = `[${READ_ROUTES.join(', ')}]`;
 const all = `[${[...READ_ROUTES, WRITE_ROUTE].join(', ')}]`;
 
 /**
- * Scenario 1: mirror the reads, then 1 %, 10 %, 50 %, 100 %. Postings join the canary at
- * 50 % (a few a second give too few samples to judge at 1 %).
+ * The ramp both scenarios share: mirror the reads, canary the reads alone at each of
+ * `readOnlyWeights`, then postings join at 50 % (a few a second give too few samples to judge
+ * at 1 %), then 100 %.
  */
-export function rolloutPlanText(t: DemoTimings): string {
-  return `# scenario 1: a correct V2
+function rampPlanText(title: string, t: DemoTimings, readOnlyWeights: readonly (1 | 10)[], gateMismatch: boolean): string {
+  const readOnlySteps = readOnlyWeights
+    .map((w) => `  - weight: ${w}
+    routes: ${reads}
+    hold: ${t.holds[`w${w}`]}
+`)
+    .join('');
+  return `# ${title}
 routes: ${all}
 steps:
   - mirror: ${t.mirror}
     routes: ${reads}
-  - weight: 1
-    routes: ${reads}
-    hold: ${t.holds.w1}
-  - weight: 10
-    routes: ${reads}
-    hold: ${t.holds.w10}
-  - weight: 50
+${readOnlySteps}  - weight: 50
     hold: ${t.holds.w50}
   - weight: 100
-${analysis(t, true)}`;
+${analysis(t, gateMismatch)}`;
+}
+
+/** Scenario 1: mirror the reads, then 1 %, 10 %, 50 %, 100 %. */
+export function rolloutPlanText(t: DemoTimings): string {
+  return rampPlanText('scenario 1: a correct V2', t, [1, 10], true);
 }
 
 /**
@@ -135,16 +141,5 @@ ${analysis(t, true)}`;
  * demo can show the canary's automatic rollback too.
  */
 export function badReleasePlanText(t: DemoTimings): string {
-  return `# scenario 2: a V2 with a wrong-balance bug that also gets slow
-routes: ${all}
-steps:
-  - mirror: ${t.mirror}
-    routes: ${reads}
-  - weight: 10
-    routes: ${reads}
-    hold: ${t.holds.w10}
-  - weight: 50
-    hold: ${t.holds.w50}
-  - weight: 100
-${analysis(t, false)}`;
+  return rampPlanText('scenario 2: a V2 with a wrong-balance bug that also gets slow', t, [10], false);
 }
