@@ -3,7 +3,7 @@
  * puts a steady load on it, injects the faults one at a time, and returns the summary with
  * every invariant checked. `soak/main.ts` is the `npm run soak` shell around it.
  */
-import { ADMIN_TOKEN as _TOKEN, REPLICA_COUNT, SoakCluster } from './cluster.js';
+import { REPLICA_COUNT, SoakCluster } from './cluster.js';
 import { badInputSweep, type BadInputCase } from './bad-input.js';
 import { FAULTS, FULL, QUICK, FaultRunner, type FaultId } from './faults.js';
 import { CONVERGE_LIMIT_MS, RSS_GROWTH_LIMIT_MB, RSS_PEAK_LIMIT_MB, faultChecks, rssChecks, type Check, type FaultRecord, type RssRecord } from './invariants.js';
@@ -15,7 +15,6 @@ import { SUMMARY_SCHEMA_VERSION, type SoakSummary } from './summary.js';
 
 export { writeSummary, renderMarkdown, type SoakSummary } from './summary.js';
 export { FAULTS, type FaultId } from './faults.js';
-void _TOKEN;
 
 export interface SoakOptions {
   quick?: boolean;
