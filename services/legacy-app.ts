@@ -31,7 +31,8 @@ export interface ServiceApp {
   counters: RequestCounters;
 }
 
-const cfg = (endpoint: RouteConfig['endpoint']) => ({ config: { endpoint } satisfies RouteConfig });
+/** Route options that tag a route with its endpoint name (counters, faults, API-key scopes); V2 uses it too. */
+export const endpointRoute = (endpoint: RouteConfig['endpoint']) => ({ config: { endpoint } satisfies RouteConfig });
 
 export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
   const ledger = opts.ledger ?? new Ledger(opts.seed ?? 42);
@@ -46,13 +47,13 @@ export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
   });
   const queryDelayMs = opts.hierarchyQueryDelayMs ?? DEFAULT_QUERY_DELAY_MS;
 
-  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', cfg('balance'), async (req) =>
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', endpointRoute('balance'), async (req) =>
     view.legacyBalance(balanceView(ledger, req.params.accountId, Date.now()), req.id),
   );
 
   app.get<{ Params: { accountId: string }; Querystring: Record<string, unknown> }>(
     '/accounts/:accountId/transactions',
-    cfg('transactions'),
+    endpointRoute('transactions'),
     async (req) => {
       const limit = parseLimit(req.query.limit);
       const cursor = parseCursor(req.query.cursor);
@@ -61,27 +62,27 @@ export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
     },
   );
 
-  app.post('/transactions', cfg('post-transaction'), async (req, reply) => {
+  app.post('/transactions', endpointRoute('post-transaction'), async (req, reply) => {
     const input = parsePosting(ledger, req.body, req.headers['idempotency-key']);
     const { created, txn } = ledger.post('legacy', input);
     reply.code(created ? 201 : 200);
     return view.legacyPosting(txn, req.id);
   });
 
-  app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', cfg('statement'), async (req) =>
+  app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', endpointRoute('statement'), async (req) =>
     view.legacyStatement(ledger.statement(req.params.accountId, req.params.period), Date.now(), req.id),
   );
 
-  app.get<{ Params: { memberId: string } }>('/members/:memberId', cfg('member'), async (req) =>
+  app.get<{ Params: { memberId: string } }>('/members/:memberId', endpointRoute('member'), async (req) =>
     view.legacyMember(memberOf(ledger, req.params.memberId), req.id),
   );
 
-  app.get<{ Params: { walletId: string } }>('/wallets/:walletId', cfg('wallet'), async (req) => {
+  app.get<{ Params: { walletId: string } }>('/wallets/:walletId', endpointRoute('wallet'), async (req) => {
     const w = walletOf(ledger, req.params.walletId);
     return view.legacyWallet(w, walletBalances(ledger, w), req.id);
   });
 
-  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req) => {
+  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', endpointRoute('hierarchy-balance'), async (req) => {
     const withAccounts = parseDetail(req.query.detail);
     const def = hierarchyOf(ledger, req.params.hierarchyId);
     const total = await aggregateFull(ledger, def, { queryDelayMs, withAccounts });

@@ -16,7 +16,7 @@ import { ApiKeyRegistry, type KeySource } from './platform/api-keys.js';
 import { HierarchyCache } from './platform/hierarchy-cache.js';
 import { RateLimiter } from './platform/rate-limiter.js';
 import { createRedis, waitReady } from './platform/redis.js';
-import type { ServiceApp, ServiceAppOptions } from './legacy-app.js';
+import { endpointRoute, type ServiceApp, type ServiceAppOptions } from './legacy-app.js';
 import * as view from './views/v2.js';
 
 export interface V2AppOptions extends ServiceAppOptions {
@@ -38,8 +38,6 @@ export interface V2ServiceApp extends ServiceApp {
   cache: HierarchyCache;
   redis?: Redis;
 }
-
-const cfg = (endpoint: RouteConfig['endpoint']) => ({ config: { endpoint } satisfies RouteConfig });
 
 export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
   const ledger = opts.ledger ?? new Ledger(opts.seed ?? 42);
@@ -115,7 +113,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     return payload;
   });
 
-  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', cfg('balance'), async (req) => {
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', endpointRoute('balance'), async (req) => {
     const v = balanceView(ledger, req.params.accountId, Date.now());
     if (accountInShare(v.accountId, faults.get('balance', 'wrongBalanceShare'))) {
       v.balanceMinor += 1;
@@ -126,7 +124,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
 
   app.get<{ Params: { accountId: string }; Querystring: Record<string, unknown> }>(
     '/accounts/:accountId/transactions',
-    cfg('transactions'),
+    endpointRoute('transactions'),
     async (req) => {
       const limit = parseLimit(req.query.limit);
       const cursor = parseCursor(req.query.cursor);
@@ -135,7 +133,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     },
   );
 
-  app.post('/transactions', cfg('post-transaction'), async (req, reply) => {
+  app.post('/transactions', endpointRoute('post-transaction'), async (req, reply) => {
     const input = parsePosting(ledger, req.body, req.headers['idempotency-key']);
     const times = Math.random() < faults.get('post-transaction', 'doubleApplyRate') ? 2 : 1;
     const { created, txn } = ledger.post('v2', input, times);
@@ -143,20 +141,20 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     return view.v2Posting(txn, req.id);
   });
 
-  app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', cfg('statement'), async (req) =>
+  app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', endpointRoute('statement'), async (req) =>
     view.v2Statement(ledger.statement(req.params.accountId, req.params.period), Date.now(), req.id),
   );
 
-  app.get<{ Params: { memberId: string } }>('/members/:memberId', cfg('member'), async (req) =>
+  app.get<{ Params: { memberId: string } }>('/members/:memberId', endpointRoute('member'), async (req) =>
     view.v2Member(memberOf(ledger, req.params.memberId), req.id),
   );
 
-  app.get<{ Params: { walletId: string } }>('/wallets/:walletId', cfg('wallet'), async (req) => {
+  app.get<{ Params: { walletId: string } }>('/wallets/:walletId', endpointRoute('wallet'), async (req) => {
     const w = walletOf(ledger, req.params.walletId);
     return view.v2Wallet(w, walletBalances(ledger, w), req.id);
   });
 
-  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', cfg('hierarchy-balance'), async (req, reply) => {
+  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', endpointRoute('hierarchy-balance'), async (req, reply) => {
     const withAccounts = parseDetail(req.query.detail);
     const def = hierarchyOf(ledger, req.params.hierarchyId);
     if (withAccounts) {
