@@ -94,6 +94,11 @@ function publishShadow(route: string, outcome: string, durationMs?: number, mirr
 /** Receives one copy's answer: V2's, or the legacy replica's (which counts in no V2 stats). */
 class CopyHandler implements Dispatcher.DispatchHandler {
   private readonly cap: Capture;
+  /** Body bytes seen, captured or not. */
+  private bytes = 0;
+  /** True once we stopped reading a copy's body that is over the route's maxBodyBytes. */
+  private cut = false;
+  private finished = false;
 
   constructor(
     private readonly mirror: Mirror,
@@ -105,18 +110,37 @@ class CopyHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(): void {}
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     const cap = this.cap;
     cap.status = statusCode;
     cap.latencyMs = performance.now() - this.ctx.t0;
     if (this.ctx.capture) cap.headers = capturedResponseHeaders(headers, this.mirror.redact);
+    const declared = Number(headers['content-length']);
+    if (declared > this.ctx.spec.config.maxBodyBytes) this.stopReading(c);
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.ctx.capture) this.cap.add(chunk, this.ctx.spec.config.maxBodyBytes);
+  /**
+   * A copy's body past maxBodyBytes is never diffed ("too large"), and reading, say, 10 MB
+   * answers would take the event loop away from the clients: stop reading and drop the
+   * connection. The copy still counts as answered, with the status it had.
+   */
+  private stopReading(c: Dispatcher.DispatchController): void {
+    if (this.cut) return;
+    this.cut = true;
+    this.cap.truncated = true;
+    c.abort(new Error('copy body over maxBodyBytes'));
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const max = this.ctx.spec.config.maxBodyBytes;
+    if (this.ctx.capture) this.cap.add(chunk, max);
+    this.bytes += chunk.length;
+    if (this.bytes > max) this.stopReading(c);
   }
 
   onResponseEnd(): void {
+    if (this.finished) return;
+    this.finished = true;
     const ctx = this.ctx;
     const cap = this.cap;
     if (!this.replica) {
@@ -131,6 +155,9 @@ class CopyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.cut) return this.onResponseEnd();
+    if (this.finished) return;
+    this.finished = true;
     const ctx = this.ctx;
     const f = classifyUpstreamError(err);
     const cap = this.cap;
