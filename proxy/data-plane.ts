@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { SAFE_METHODS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import { badPathError, classifyUpstreamError, upstreamErrorBody, type UpstreamFailure } from './errors.js';
-import { prepareRequestHeaders, stripHopByHop } from './headers.js';
+import { endToEndResponseHeaders, prepareRequestHeaders } from './headers.js';
 import type { Logger } from './log.js';
 import { traceFields } from './trace-ids.js';
 import type { Mirror, MirrorContext } from './mirror.js';
@@ -177,9 +177,7 @@ export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstan
         return headers;
       },
       rewriteHeaders(headers: Record<string, string | string[] | undefined>) {
-        stripHopByHop(headers);
-        headers['x-cutover-upstream'] = side;
-        return headers;
+        return endToEndResponseHeaders(headers, side);
       },
       onResponse(request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse) {
         if (reply.sent) {

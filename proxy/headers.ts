@@ -8,6 +8,7 @@ import { PROXY_OWNED_HEADERS } from './route-table.js';
 
 /** Fields that describe one connection, never forwarded (plus those named in `Connection`). */
 export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade'] as const;
+const HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 type Headers = Record<string, string | string[] | number | undefined>;
 
@@ -27,6 +28,23 @@ export function stripHopByHop(headers: Headers): void {
     }
   }
   for (let i = 0; i < HOP_BY_HOP.length; i++) if (headers[HOP_BY_HOP[i]] !== undefined) delete headers[HOP_BY_HOP[i]];
+}
+
+/**
+ * The end-to-end fields of an upstream response as a new object (hop-by-hop ones and those the
+ * Connection header names left out), plus `x-cutover-upstream`. Building a fresh object is
+ * cheaper than deleting from undici's (deletes turn it into a slow dictionary).
+ */
+export function endToEndResponseHeaders(headers: Headers, upstream: string): Headers {
+  const listed = connectionListed(headers);
+  const extra = listed !== undefined && !/^\s*(keep-alive|close)\s*$/i.test(listed) ? listed.toLowerCase().split(',').map((n) => n.trim()) : null;
+  const out: Headers = {};
+  for (const key in headers) {
+    if (HOP_SET.has(key) || (extra !== null && extra.includes(key))) continue;
+    out[key] = headers[key];
+  }
+  out['x-cutover-upstream'] = upstream;
+  return out;
 }
 
 // Trace and span ids come from a pool of random bytes refilled in blocks, not one syscall each.
@@ -97,8 +115,6 @@ export function dropInvalidHeaderValues(headers: Headers): void {
 }
 
 export const REDACTED = '[redacted]';
-
-const HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 /**
  * Request headers kept with a mirrored pair: everything but hop-by-hop and forwarding fields,

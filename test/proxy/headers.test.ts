@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capturedRequestHeaders, isValidTraceparent, newTraceparent, prepareRequestHeaders, stripHopByHop, traceIdOf } from '../../proxy/headers.js';
+import { capturedRequestHeaders, endToEndResponseHeaders, isValidTraceparent, newTraceparent, prepareRequestHeaders, stripHopByHop, traceIdOf } from '../../proxy/headers.js';
 import { BoundedPairQueue } from '../../proxy/pair-queue.js';
 import type { MirroredPair } from '../../shared/pairs.js';
 
@@ -17,6 +17,16 @@ describe('hop-by-hop headers', () => {
     };
     stripHopByHop(h);
     expect(h).toEqual({ accept: 'application/json' });
+  });
+});
+
+describe('endToEndResponseHeaders', () => {
+  it('copies the end-to-end fields, leaves out hop-by-hop and Connection-named ones, says who served', () => {
+    const upstream = { 'content-type': 'application/json', 'content-length': '12', connection: 'keep-alive', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked' };
+    expect(endToEndResponseHeaders(upstream, 'v2')).toEqual({ 'content-type': 'application/json', 'content-length': '12', 'x-cutover-upstream': 'v2' });
+    expect(endToEndResponseHeaders({ connection: 'close, X-Hop', 'x-hop': '1', 'set-cookie': ['a=1', 'b=2'] }, 'legacy')).toEqual({ 'set-cookie': ['a=1', 'b=2'], 'x-cutover-upstream': 'legacy' });
+    // an upstream cannot pick the label
+    expect(endToEndResponseHeaders({ 'x-cutover-upstream': 'v2' }, 'legacy')['x-cutover-upstream']).toBe('legacy');
   });
 });
 
