@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyUpstreamError } from '../../proxy/errors.js';
 import { LogRateLimiter } from '../../proxy/data-plane.js';
-import { rawRequest, refusingUrl, startOrigin, startTestProxy, type ProxyFixture } from './origins.js';
+import { rawRequest, refusingUrl, startOrigin, startTestProxy, waitFor, type ProxyFixture } from './origins.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -123,5 +123,22 @@ describe('LogRateLimiter', () => {
     t = 1000;
     expect(l.admit('a')).toBe(2);
     expect(l.admit('a')).toBe(-1);
+  });
+});
+
+describe('close()', () => {
+  it('drains for at most drainTimeoutMs, then cuts a request that is still hanging', async () => {
+    const legacy = await startOrigin('legacy', 'hang');
+    open.push(legacy);
+    const fx = await startTestProxy({ legacy: legacy.url, v2: legacy.url }, V2_ROUTE(), { opts: { drainTimeoutMs: 300 } });
+    const pending = rawRequest(fx.proxy.dataUrl, { path: '/statements/1' }).then(
+      (r) => r.status,
+      (err: Error) => err.message,
+    );
+    await waitFor(() => legacy.seen.length === 1);
+    const t0 = Date.now();
+    await fx.close();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(await pending).toMatch(/socket hang up|ECONNRESET/);
   });
 });
