@@ -132,6 +132,8 @@ export const configSchema = z
     verifier: z
       .strictObject({
         queueSize: z.number().int().positive().default(10_000),
+        /** Bytes of bodies the verifier may hold waiting or being diffed (pairs carry up to maxBodyBytes a side). */
+        queueBytes: z.number().int().positive().default(64 * 1_048_576),
         workers: z.number().int().min(0).default(1),
         diffDir: z.string().optional(),
         diffFileMaxBytes: z.number().int().positive().default(50 * 1_048_576),
@@ -148,6 +150,7 @@ export const configSchema = z
       })
       .default({
         queueSize: 10_000,
+        queueBytes: 64 * 1_048_576,
         workers: 1,
         diffFileMaxBytes: 50 * 1_048_576,
         diffFileMaxFiles: 5,

@@ -34,6 +34,8 @@ export interface PipelineOptions {
   workers?: number;
   /** Pairs waiting or being diffed, at most. */
   queueSize?: number;
+  /** Body bytes (all sides) of the pairs waiting or being diffed, at most. */
+  queueBytes?: number;
   batchSize?: number;
   /** Batches in flight per worker. */
   batchesPerWorker?: number;
@@ -53,6 +55,13 @@ export interface PipelineOptions {
   finish?: FinishOptions;
   source?: string;
   onVerdict?: (v: Verdict) => void;
+}
+
+/** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate). */
+function pairBytes(p: MirroredPair): number {
+  // Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here.
+  const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
+  return len(p.legacy) + len(p.v2) + len(p.replica);
 }
 
 /** A fixed ring of pairs. */
@@ -100,6 +109,9 @@ export class VerifierPipeline implements PairSink {
   private readonly redis: RedisVerdictStream | undefined;
   private readonly onVerdict: ((v: Verdict) => void) | undefined;
   private inFlightPairs = 0;
+  /** Body bytes of the pairs in the ring and in flight. */
+  private heldBytes = 0;
+  private readonly queueBytes: number;
   private inFlightBatches = 0;
   private scheduled = false;
   private flushNow = false;
@@ -121,6 +133,7 @@ export class VerifierPipeline implements PairSink {
     const vcfg = opts.config?.verifier;
     const workers = opts.workers ?? vcfg?.workers ?? 1;
     this.queueSize = opts.queueSize ?? vcfg?.queueSize ?? 10_000;
+    this.queueBytes = opts.queueBytes ?? vcfg?.queueBytes ?? 64 * 1_048_576;
     this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_SIZE);
     this.maxBatchDelayMs = Math.max(0, opts.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS);
     this.ring = new PairRing(this.queueSize);
@@ -174,10 +187,12 @@ export class VerifierPipeline implements PairSink {
       this.counters.closed++;
       return false;
     }
-    if (this.ring.size + this.inFlightPairs >= this.queueSize) {
+    const bytes = pairBytes(pair);
+    if (this.ring.size + this.inFlightPairs >= this.queueSize || this.heldBytes + bytes > this.queueBytes) {
       this.counters.queueFull++;
       return false;
     }
+    this.heldBytes += bytes;
     this.ring.push(pair);
     this.counters.accepted++;
     this.schedule();
@@ -186,7 +201,7 @@ export class VerifierPipeline implements PairSink {
 
   /** Whether `offer` would take a pair now. */
   hasRoom(): boolean {
-    return !this.closed && this.ring.size + this.inFlightPairs < this.queueSize;
+    return !this.closed && this.ring.size + this.inFlightPairs < this.queueSize && this.heldBytes < this.queueBytes;
   }
 
   setWaivers(waivers: readonly Waiver[] | undefined): void {
@@ -210,6 +225,7 @@ export class VerifierPipeline implements PairSink {
       results: { ...c.results },
       queued: this.ring.size,
       inFlight: this.inFlightPairs,
+      heldBytes: this.heldBytes,
       mainThreadMs: { total: c.mainTotalMs, maxBlock: c.mainMaxMs },
       dropped: {
         queueFull: c.queueFull,
@@ -266,6 +282,7 @@ export class VerifierPipeline implements PairSink {
           this.counters.workerError += batch.length;
           verdicts = batch.map((p) => errorVerdict(p, `verifier: ${(err as Error).message}`, this.redactor));
         }
+        this.release(batch);
         for (const v of verdicts) this.book_(v);
       }
       if (this.ring.size > 0) this.schedule();
@@ -303,9 +320,14 @@ export class VerifierPipeline implements PairSink {
   private done(batch: MirroredPair[], verdicts: Verdict[]): void {
     this.inFlightBatches--;
     this.inFlightPairs -= batch.length;
+    this.release(batch);
     for (const v of verdicts) this.book_(v);
     if (this.ring.size > 0) this.pumpNow();
     else if (this.inFlightBatches === 0) this.notifyIdle();
+  }
+
+  private release(batch: MirroredPair[]): void {
+    for (const p of batch) this.heldBytes -= pairBytes(p);
   }
 
   private book_(v: Verdict): void {

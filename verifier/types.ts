@@ -214,6 +214,8 @@ export interface PipelineStats {
   results: Record<VerdictResult, number>;
   queued: number;
   inFlight: number;
+  /** Body bytes of the pairs waiting or in flight (bounded by verifier.queueBytes). */
+  heldBytes: number;
   /** Time the pipeline's own code ran on the calling (proxy's) thread: in total, and its longest single stretch. */
   mainThreadMs: { total: number; maxBlock: number };
   dropped: {

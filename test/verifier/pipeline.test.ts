@@ -66,6 +66,18 @@ describe('the pipeline as a PairSink', () => {
     expect(p.stats()).toMatchObject({ offered: 100, accepted: 10, dropped: { queueFull: 90 } });
   });
 
+  it('is bounded in bytes too: large bodies are refused once the byte budget is held, and room comes back as pairs finish', async () => {
+    const p = pipeline({ workers: 0, queueBytes: 100_000, config });
+    const big = (i: number) => makePair({ body: { balance: '1.00', pad: 'x'.repeat(30_000) } }, { body: { balance: '1.00', pad: 'x'.repeat(30_000) } }, { id: `b${i}`, route: 'balance' });
+    const results = [0, 1, 2, 3].map((i) => p.offer(big(i)));
+    expect(results).toEqual([true, false, false, false]);
+    expect(p.stats()).toMatchObject({ accepted: 1, dropped: { queueFull: 3 } });
+    expect(p.stats().heldBytes).toBeGreaterThan(60_000);
+    await p.drain();
+    expect(p.stats().heldBytes).toBe(0);
+    expect(p.offer(big(4))).toBe(true);
+  });
+
   it('counts pairs offered after close', async () => {
     const p = pipeline({ workers: 0 });
     await p.close();
