@@ -30,6 +30,8 @@ export const CUTOVER_METRIC_NAMES = [
   'cutover_upstream_failures_total',
   'cutover_shadow_total',
   'cutover_shadow_duration_seconds',
+  'cutover_shadow_answers_total',
+  'cutover_shadow_throttled_total',
   'cutover_diffs_total',
   'cutover_verifier_queue_depth',
   'cutover_route_weight',
@@ -142,6 +144,8 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const durations = new Histograms(nR * nU);
   const shadow = new Float64Array(nR * nS);
   const shadowDurations = new Histograms(nR);
+  const shadowAnswers = new Float64Array(nR * nC);
+  const shadowThrottled = new Float64Array(nR);
   const diffs = new Float64Array(nR * nD);
   const shadowIndex = new Map<string, number>(SHADOW_OUTCOMES.map((o, i) => [o, i]));
   const diffIndex = new Map<string, number>(DIFF_RESULTS.map((o, i) => [o, i]));
@@ -173,7 +177,10 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
     const m = msg as { route: string; status: number; durationMs: number };
     const r = routeIndex.get(m.route);
     // Only answered copies: timeouts and errors are counted in cutover_shadow_total.
-    if (r !== undefined && m.status > 0) shadowDurations.observe(r, m.durationMs / 1000);
+    if (r === undefined || m.status <= 0) return;
+    shadowDurations.observe(r, m.durationMs / 1000);
+    shadowAnswers[r * nC + (m.status >= 100 && m.status < 600 ? Math.floor(m.status / 100) - 1 : 4)]++;
+    if (m.status === 429) shadowThrottled[r]++;
   };
   const onDiff = (msg: unknown) => {
     const m = msg as { route: string; result: string };
@@ -252,6 +259,10 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
       for (let r = 0; r < nR; r++) shadowDurations.push(out, 'cutover_shadow_duration_seconds', r, { route: routes[r] });
       return out;
     }),
+    custom('cutover_shadow_answers_total', "V2's answers to mirror copies by status class (the client never sees them).", 'counter', perRoute(shadowAnswers, 'code_class', CODE_CLASSES)),
+    custom('cutover_shadow_throttled_total', "V2's 429 answers to mirror copies (also in cutover_shadow_answers_total code_class 4xx).", 'counter', () =>
+      routes.map((route, r) => ({ value: shadowThrottled[r], labels: { route } })),
+    ),
     custom('cutover_diffs_total', 'Verified mirror pairs by result.', 'counter', perRoute(diffs, 'result', DIFF_RESULTS)),
     custom('cutover_verifier_queue_depth', 'Mirror pairs waiting for the verifier or being diffed.', 'gauge', () => [{ value: opts.verifierQueueDepth?.() ?? 0 }]),
     custom('cutover_route_weight', 'Share of a route served by V2 (percent, 0..100): the canary weight, 100 in mode v2, 0 otherwise.', 'gauge', () => {

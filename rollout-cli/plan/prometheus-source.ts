@@ -24,6 +24,8 @@ export const DEFAULT_PROMQL = {
   latency: 'sum by (route, upstream, le) (increase(cutover_request_duration_seconds_bucket[$window]))',
   shadow: 'sum by (route, outcome) (increase(cutover_shadow_total[$window]))',
   shadowLatency: 'sum by (route, le) (increase(cutover_shadow_duration_seconds_bucket[$window]))',
+  shadowAnswers: 'sum by (route, code_class) (increase(cutover_shadow_answers_total[$window]))',
+  shadowThrottled: 'sum by (route) (increase(cutover_shadow_throttled_total[$window]))',
   diffs: 'sum by (route, result) (increase(cutover_diffs_total[$window]))',
   replicas: 'cutover_state_version',
 } as const;
@@ -169,6 +171,15 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
     shadowLatency.set(s.metric.route, list);
   }
   for (const [name, list] of shadowLatency) route(name)!.shadowLatency = histogramFromBuckets(list);
+  // V2's 5xx and 429 answers to copies: its errors and throttles in a mirror step.
+  for (const s of r.shadowAnswers) {
+    const rs = route(s.metric.route);
+    if (rs && s.metric.code_class === '5xx') rs.shadow.s5xx += count(s.value);
+  }
+  for (const s of r.shadowThrottled) {
+    const rs = route(s.metric.route);
+    if (rs) rs.shadow.throttled += count(s.value);
+  }
   for (const s of r.diffs) {
     const f = DIFF_FIELD[s.metric.result ?? ''];
     const rs = route(s.metric.route);

@@ -56,6 +56,11 @@ describe('prometheus source: stats from samples', () => {
       { metric: { route: 'statement', outcome: 'skipped_unsafe' }, value: 3 },
       { metric: { route: 'statement', outcome: 'teleported' }, value: 3 },
     ];
+    r.shadowAnswers = [
+      { metric: { route: 'statement', code_class: '2xx' }, value: 35 },
+      { metric: { route: 'statement', code_class: '5xx' }, value: 4.4 },
+    ];
+    r.shadowThrottled = [{ metric: { route: 'statement' }, value: 1 }];
     r.diffs = [
       { metric: { route: 'statement', result: 'match' }, value: 37 },
       { metric: { route: 'statement', result: 'mismatch' }, value: 2.4 },
@@ -71,7 +76,7 @@ describe('prometheus source: stats from samples', () => {
     expect([v2.requests, v2.s2xx, v2.s5xx, v2.timeouts, v2.connectErrors]).toEqual([100, 90, 10, 4, 1]);
     const legacy = s.routes.balance!.served.legacy;
     expect([legacy.requests, legacy.s4xx, legacy.throttled]).toEqual([3, 3, 2]);
-    expect(s.routes.statement!.shadow).toMatchObject({ sent: 40, skippedUnsafe: 3 });
+    expect(s.routes.statement!.shadow).toMatchObject({ sent: 40, skippedUnsafe: 3, s5xx: 4, throttled: 1 });
     expect(s.routes.statement!.diffs).toEqual({ pairs: 39, match: 37, mismatch: 2, waived: 0, noise: 0, error: 0 });
     expect(s.appliedVersion).toBe(6);
     expect(s.replicaId).toBe('a:8081,b:8081');

@@ -201,6 +201,8 @@ describe('traces of a mirrored request', () => {
     expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'sent' })).toBe(4);
     expect(value(m, 'cutover_shadow_total', { route: 'balance', outcome: 'dropped' })).toBe(0);
     expect(value(m, 'cutover_shadow_duration_seconds_count', { route: 'balance' })).toBe(4);
+    expect(value(m, 'cutover_shadow_answers_total', { route: 'balance', code_class: '2xx' })).toBe(4);
+    expect(value(m, 'cutover_shadow_answers_total', { route: 'balance', code_class: '5xx' })).toBe(0);
     expect(value(m, 'cutover_diffs_total', { route: 'balance', result: 'match' })).toBe(0);
     expect(value(m, 'cutover_requests_total', { route: 'balance', upstream: 'legacy', code_class: '2xx' })).toBe(4);
     expect(value(m, 'cutover_route_mode', { route: 'balance', mode: 'mirror' })).toBe(1);
