@@ -82,7 +82,7 @@ export function sampleRoute(stats: RouteStats | undefined, mode: Mode): RouteSam
       ? {
           requests: s.shadow.sent,
           errors: s.shadow.errors + s.shadow.timeouts + (s.shadow.s5xx ?? 0),
-          // Older proxies (and the prometheus source) do not count throttled copies: skip the check then.
+          // Older proxies do not count throttled copies: skip the check then.
           throttled: s.shadow.throttled === undefined ? undefined : s.shadow.throttled,
           latency: s.shadowLatency,
         }
