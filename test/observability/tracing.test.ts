@@ -84,7 +84,9 @@ beforeAll(async () => {
     res.end(JSON.stringify({ accountId: 'A-1', balance, currency: 'EUR' }));
   };
   legacy.respond = answer('100.25');
-  v2.respond = answer('100.26');
+  const v2Answer = answer('100.26');
+  // /broken/... paths: V2 drops the connection (an upstream failure the proxy logs).
+  v2.respond = (seen, res) => (seen.url.startsWith('/broken/') ? res.socket?.destroy() : v2Answer(seen, res));
   dir = tempDir('cutover-obs-trace-');
   const config = writeConfig(
     dir,
@@ -97,6 +99,9 @@ routes:
     match: { method: GET, path: /accounts/:accountId/balance }
     mode: mirror
     compare: { decimal: [/balance] }
+  - name: broken
+    match: { method: GET, path: /broken/:id }
+    mode: v2
 `,
   );
   proxy = await startCliProxy(config, {
@@ -229,6 +234,14 @@ describe('traces of a mirrored request', () => {
     expect(headers['x-api-key']).toBe('[REDACTED]');
     expect(headers.cookie).toBe('[REDACTED]');
     expect(first.url).toBe('/accounts/A-1/balance?token=[REDACTED]');
+    // An upstream failure's warning carries the request's ids too.
+    const failed = await fetch(`${proxy.dataUrl}/broken/1`, { headers: { authorization: SECRETS[0]! } });
+    expect(failed.status).toBe(502);
+    const warn = await until('the upstream failure line', () => proxy.logLines().find((l) => l.msg === 'upstream failed'));
+    expect(warn).toMatchObject({ level: 'warn', route: 'broken', upstream: 'v2', kind: 'reset' });
+    expect(warn.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(warn.span_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(v2.seen.at(-1)!.headers.traceparent).toContain(warn.trace_id as string);
     const all = proxy.logLines();
     expect(all.length).toBeGreaterThan(2);
     expect(proxy.otherLines()).toEqual([]);
