@@ -93,21 +93,24 @@ describe('?detail=accounts', () => {
 
 describe('V2 hierarchy cache', () => {
   it('serves hits, refreshes in the background in the last third of its ttl, and expires after it', async () => {
-    const v2 = createV2App({ cacheTtlMs: 600, requireApiKey: false });
+    // A 2 s ttl and waits timed from the first answer, so a loaded machine's delays (a few hundred ms) do not move a step into the next phase.
+    const v2 = createV2App({ cacheTtlMs: 2000, requireApiKey: false });
     await v2.app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(v2.app.server.address() as AddressInfo).port}/hierarchies/H-0001/balance`;
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
     try {
       const states: string[] = [];
       const get = async () => states.push((await getJson(url)).headers.get('x-cache')!);
       await get(); // computed
+      const t0 = Date.now();
       await get(); // young entry
-      await sleep(450);
-      await get(); // past 400 ms of 600: served, and recomputed in the background
-      await sleep(100);
+      await sleepUntil(t0 + 1550);
+      await get(); // in the last third (1333..2000 ms): served, and recomputed in the background
+      const t1 = Date.now();
+      await sleepUntil(t1 + 300);
       const computed = v2.cache.counts.computed;
-      await sleep(700);
-      await get(); // nobody asked for 700 ms: expired
+      await sleepUntil(t1 + 2700);
+      await get(); // nobody asked for longer than the ttl: expired
       expect(states).toEqual(['miss', 'hit', 'refresh', 'miss']);
       expect(computed).toBe(2);
     } finally {
