@@ -14,12 +14,13 @@
  * Options: --rounds N (default 3), --duration S (default 5), --quick (3 rounds of 3 s),
  * --out FILE (default reports/bench/nginx.json), --nginx PATH (default: nginx on PATH or /usr/sbin/nginx).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, pinned, startScript } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -46,22 +47,6 @@ function findNginx(explicit?: string): string | null {
   return candidates.find((c) => existsSync(c)) ?? null;
 }
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const PIN = hasTaskset();
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -74,28 +59,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function pinned(core: number, cmd: string, args: string[]): ChildProcess {
-  return PIN ? spawn('taskset', ['-c', String(core), cmd, ...args], { cwd: ROOT }) : spawn(cmd, args, { cwd: ROOT });
-}
-
-/** A TS script of benchmarks/ under tsx; resolves with the port it prints (`listening PORT`). */
-function startScript(script: string, args: string[], core: number): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = pinned(core, process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args]);
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`${script} did not start: ${out}`)), 30_000);
-    proc.stderr!.on('data', (d) => (out += d));
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => rej(new Error(`${script} exited ${code}: ${out}`)));
-  });
-}
 
 /** The nginx config: three servers (proxy, split_clients canary, mirror) in front of the origins. */
 function nginxConfig(o: { prefix: string; legacy: number; v2: number; proxy: number; canary: number; mirror: number; runAsRoot: boolean }): string {
@@ -151,11 +114,10 @@ http {
 `;
 }
 
+/** nginx's worker may be gone by the time it is read: count it as 0 then. */
 function ticks(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
+    return cpuTicks(pid);
   } catch {
     return 0;
   }
@@ -175,7 +137,7 @@ function family(pid: number): number[] {
   return out;
 }
 
-const REQUESTS = Array.from({ length: 64 }, (_, i) => ({ method: 'GET' as const, path: `/accounts/ACC-${String(i * 7919).padStart(6, '0')}/balance` }));
+const REQUESTS = BALANCE_REQUESTS;
 
 interface RunResult {
   rps: number;

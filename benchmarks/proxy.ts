@@ -17,10 +17,11 @@
  * Options: --rounds N (default 5), --duration S (default 6), --quick (3 rounds of 3 s),
  * --only a,b (setup names), --out FILE (default reports/bench/proxy.json).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, startScript, type Started as Child } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -36,60 +37,10 @@ const WARMUP = 1;
 const CONNECTIONS = 50;
 const OUT = resolve(ROOT, opt('out', 'reports/bench/proxy.json'));
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const PIN = hasTaskset();
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  /** Body size, printed by the origin. */
-  bytes?: number;
-}
 
-/** Start a TS script with tsx, pinned to `core` when taskset exists; resolves with the port it prints. */
-function startScript(script: string, args: string[], core: number): Promise<Child> {
-  const nodeArgs = ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args];
-  const proc = PIN ? spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], { cwd: ROOT }) : spawn(process.execPath, nodeArgs, { cwd: ROOT });
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`${script} did not start: ${out}`)), 30_000);
-    proc.stderr!.on('data', (d) => (out += d));
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)(?: (\d+))?\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ proc, port: Number(m[1]), bytes: m[2] ? Number(m[2]) : undefined });
-      }
-    });
-    proc.on('exit', (code) => rej(new Error(`${script} exited ${code}: ${out}`)));
-  });
-}
 
-/** The node process's own PID (taskset execs node in place, so it is the same PID). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command).
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-// 64 accounts so the canary's sticky key varies; every setup gets the same paths.
-const REQUESTS = Array.from({ length: 64 }, (_, i) => ({ method: 'GET' as const, path: `/accounts/ACC-${String(i * 7919).padStart(6, '0')}/balance` }));
+const REQUESTS = BALANCE_REQUESTS;
 
 interface RunResult {
   rps: number;

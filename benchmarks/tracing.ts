@@ -9,11 +9,12 @@
  * Options: --rounds N (default 3), --duration S (default 10), --quick (3 rounds of 4 s),
  * --out FILE (default reports/bench/tracing.json).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, startScript, type Started as Child } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -28,54 +29,10 @@ const WARMUP = quick ? 1 : 2;
 const CONNECTIONS = 50;
 const OUT = resolve(ROOT, opt('out', 'reports/bench/tracing.json'));
 
-const PIN = (() => {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-}
 
-function startScript(script: string, args: string[], core: number, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const nodeArgs = ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args];
-  const opts = { cwd: ROOT, env: { ...process.env, ...env } };
-  const proc = PIN ? spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], opts) : spawn(process.execPath, nodeArgs, opts);
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`${script} did not start: ${out}`)), 30_000);
-    proc.stderr!.on('data', (d) => (out += d));
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => rej(new Error(`${script} exited ${code}: ${out}`)));
-  });
-}
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-const REQUESTS = Array.from({ length: 64 }, (_, i) => ({ method: 'GET' as const, path: `/accounts/ACC-${String(i * 7919).padStart(6, '0')}/balance` }));
+const REQUESTS = BALANCE_REQUESTS;
 
 interface RunResult {
   rps: number;
