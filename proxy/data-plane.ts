@@ -1,36 +1,30 @@
 /**
- * The data plane: Fastify 5 + @fastify/http-proxy (undici keep-alive pools per upstream), the
- * upstream picked per request from the current route table.
+ * The data plane: a node:http server that forwards each request through an undici keep-alive
+ * Pool per upstream, the upstream picked per request from the current route table.
  *
- * Per request: route (getUpstream) -> proxy to the chosen side with that route's preallocated
- * reply options -> count the answer in the stats window, publish the boundary events. Mirror
- * routes also send the V2 copy (from rewriteRequestHeaders, i.e. in the same tick as the legacy
- * call) and tee legacy's body into the pair capture.
+ * Per request: route (`decide`) -> forward to the chosen side, the response streamed back chunk
+ * by chunk as undici hands it over (no intermediate stream objects) -> count the answer in the
+ * stats window, publish the boundary events. Mirror routes also send the V2 copy (just before
+ * the legacy call, in the same tick) and capture legacy's body from the chunks the client is sent.
+ *
+ * Why not Fastify + @fastify/http-proxy here: a request through them costs more CPU than the
+ * whole budget for routing one (see the README's Performance section); the admin plane, where
+ * speed does not matter, stays on Fastify.
  */
+import http, { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import fastifyHttpProxy from '@fastify/http-proxy';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { PassThrough, type Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
 import { SAFE_METHODS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import { badPathError, classifyUpstreamError, upstreamErrorBody, type UpstreamFailure } from './errors.js';
-import { endToEndResponseHeaders, prepareRequestHeaders } from './headers.js';
+import { endToEndRawHeaders, forwardedRequestHeaders, withoutInvalidHeaderValues } from './headers.js';
 import type { Logger } from './log.js';
-import { traceFields } from './trace-ids.js';
 import type { Mirror, MirrorContext } from './mirror.js';
 import type { RequestRecorder } from './recorder.js';
-import { decide, isUnsafePath, type Decision, type RouteSpec, type RouteTable, type Side } from './route-table.js';
+import { decide, isUnsafePath, type RouteSpec, type RouteTable, type Side } from './route-table.js';
 import { LEGACY, V2, type ProxyStats } from './stats.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    cutoverDecision: Decision | null;
-    cutoverT0: number;
-    cutoverAt: number;
-    cutoverMirror: MirrorContext | null;
-    cutoverBody: Buffer | null;
-  }
-}
+import { traceFields } from './trace-ids.js';
 
 /** The one mutable reference: replaced whole (one assignment) when a state is applied. */
 export interface TableHolder {
@@ -48,45 +42,15 @@ export interface DataPlaneDeps {
   recorder?: RequestRecorder;
 }
 
-interface UpstreamResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  stream: Readable;
-}
-
-// Stands in for a decision when the path was refused; the handler answers 400.
-const REFUSED = Object.freeze({}) as Decision;
-
-type ReplyFromOptions = Record<string, unknown>;
-
-function contentLength(req: FastifyRequest): number {
-  const cl = req.headers['content-length'];
-  if (cl !== undefined) return Number(cl);
-  return req.headers['transfer-encoding'] !== undefined ? -1 : 0;
-}
-
-/** Read a request body up to `limit` bytes. Returns the bytes, or the unread rest as a stream when it is larger. */
-async function bufferBody(body: unknown, limit: number): Promise<{ buffer: Buffer } | { tooLarge: Readable }> {
-  if (body === undefined || body === null) return { buffer: Buffer.alloc(0) };
-  if (typeof body === 'string') return { buffer: Buffer.from(body) };
-  if (Buffer.isBuffer(body)) return { buffer: body };
-  const stream = body as Readable;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = chunk as Buffer;
-    chunks.push(b);
-    size += b.length;
-    if (size > limit) {
-      // Too large to copy: give legacy what was read followed by the rest, untouched.
-      const { PassThrough } = await import('node:stream');
-      const rest = new PassThrough();
-      for (const c of chunks) rest.write(c);
-      stream.pipe(rest);
-      return { tooLarge: rest };
-    }
-  }
-  return { buffer: Buffer.concat(chunks, size) };
+export interface DataPlane {
+  readonly server: Server;
+  /**
+   * Stop accepting connections and let in-flight requests finish: requests that arrive on open
+   * connections meanwhile get 503, answers carry `connection: close`, idle connections are
+   * closed. Resolves once every connection is gone (the caller bounds the wait with
+   * `server.closeAllConnections()`).
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -119,184 +83,357 @@ export class LogRateLimiter {
   }
 }
 
-export async function buildDataPlane(deps: DataPlaneDeps): Promise<FastifyInstance> {
-  const { config, specs, tables, stats, mirror, log, recorder } = deps;
-  const upstreamUrl: Record<Side, string> = { legacy: config.upstreams.legacy, v2: config.upstreams.v2 };
-  const allSpecs = [...specs.routes, specs.defaultRoute];
-  const failureLog = new LogRateLimiter();
+/** What every exchange of one data plane shares. */
+interface Plane {
+  readonly deps: DataPlaneDeps;
+  readonly pools: Record<Side, Pool>;
+  readonly hosts: Record<Side, string>;
+  readonly failureLog: LogRateLimiter;
+  closing: boolean;
+}
 
-  const app = Fastify({
-    logger: false,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    // The proxy passes bodies through as streams; limits on copies are the mirror's.
-    bodyLimit: 1024 * 1024 * 1024,
-  });
-  app.decorateRequest('cutoverDecision', null);
-  app.decorateRequest('cutoverT0', 0);
-  app.decorateRequest('cutoverAt', 0);
-  app.decorateRequest('cutoverMirror', null);
-  app.decorateRequest('cutoverBody', null);
+const JSON_TYPE = 'application/json; charset=utf-8';
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    if (req.cutoverDecision === REFUSED) {
-      // http-proxy's own traversal check may refuse the path before our handler does.
-      const bad = badPathError(req.url);
-      return reply.code(400).send({ error: { code: bad.code, message: bad.message } });
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: string[] | null, closing: boolean): void {
+  const text = JSON.stringify(body);
+  const headers = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text))];
+  if (extra !== null) headers.push(...extra);
+  if (closing) headers.push('connection', 'close');
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+/** Bytes the client declared it will send: -1 when chunked (unknown), 0 when none. */
+function declaredBodyLength(headers: IncomingHttpHeaders): number {
+  const cl = headers['content-length'];
+  if (cl !== undefined) return Number(cl);
+  return headers['transfer-encoding'] !== undefined ? -1 : 0;
+}
+
+/** Read a request body up to `limit` bytes. Returns the bytes, or the unread rest as a stream when it is larger. */
+async function bufferBody(stream: Readable, limit: number): Promise<{ buffer: Buffer } | { tooLarge: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = chunk as Buffer;
+    chunks.push(b);
+    size += b.length;
+    if (size > limit) {
+      // Too large to copy: give the upstream what was read followed by the rest, untouched.
+      const rest = new PassThrough();
+      for (const c of chunks) rest.write(c);
+      stream.pipe(rest);
+      return { tooLarge: rest };
     }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) log.log('error', 'data plane request failed', { err });
-    return reply.code(status).send({ error: { code: err.code ?? 'CUTOVER_ERR_PROXY', message: err.message } });
-  });
+  }
+  return { buffer: Buffer.concat(chunks, size) };
+}
 
-  function sendFailure(reply: FastifyReply, side: Side, f: UpstreamFailure): void {
-    void reply.code(f.status).header('content-type', 'application/json; charset=utf-8').header('x-cutover-upstream', side).send(upstreamErrorBody(side, f));
+function onClientClose(this: ServerResponse & { cutoverExchange?: Exchange }): void {
+  this.cutoverExchange?.clientClosed();
+}
+
+/**
+ * One client request on its way through the proxy, and undici's handler for the upstream call
+ * (undici's raw handler interface: response headers arrive as raw buffers and body chunks are
+ * written straight to the client, which is the cheapest path undici offers). Event subscribers
+ * (tracing, request logs) receive this object as `request`: they read method, url, headers
+ * (as the client sent them), t0 and mirror.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** performance.now() when this upstream call started (reset on a fallback to legacy). */
+  t0: number;
+  mirror: MirrorContext | null = null;
+  side: Side = 'legacy';
+  forwarded: Record<string, string | string[]> | null = null;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  /** Response headers are out: failures from here on can only cut the body short. */
+  private responded = false;
+  private done = false;
+  private clientGone = false;
+
+  constructor(
+    private readonly plane: Plane,
+    readonly res: ServerResponse,
+    readonly spec: RouteSpec,
+    req: IncomingMessage,
+    t0: number,
+    /** The body to send: none, the client's stream, or a buffered copy (mirror routes). */
+    private body: Buffer | Readable | null,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.headers = req.headers;
+    this.t0 = t0;
   }
 
-  /** reply-from options for one route and side, built once at start. */
-  function optionsFor(spec: RouteSpec, side: Side): ReplyFromOptions {
+  /** Send the request to `side` (the route's timeout bounds both the headers and each body gap). */
+  dispatch(side: Side): void {
+    const plane = this.plane;
+    this.side = side;
+    const headers = this.forwarded!;
+    headers.host = plane.hosts[side];
+    if (channels.upstreamRequest.hasSubscribers) {
+      // Tracing replaces traceparent with its own client span (same trace id or a new one).
+      channels.upstreamRequest.publish({ request: this, route: this.spec.name, upstream: side, headers });
+    }
+    const m = this.mirror;
+    if (m !== null && side === 'legacy') plane.deps.mirror.send(m, headers, headers.traceparent as string, Buffer.isBuffer(this.body) ? this.body : null);
+    const timeout = this.spec.config.timeoutMs;
+    try {
+      plane.pools[side].dispatch(
+        { path: this.url, method: this.method as Dispatcher.HttpMethod, headers, body: this.body, headersTimeout: timeout, bodyTimeout: timeout },
+        this,
+      );
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  clientClosed(): void {
+    if (this.done) return;
+    this.clientGone = true;
+    this.abortUpstream?.(new Error('client closed the connection'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.clientGone) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    const plane = this.plane;
+    const res = this.res;
+    const side = this.side;
+    const micros = (performance.now() - this.t0) * 1000;
+    plane.deps.stats.recordServed(this.spec.index, side === 'legacy' ? LEGACY : V2, status, micros);
+    if (channels.upstreamResponded.hasSubscribers) {
+      channels.upstreamResponded.publish({ route: this.spec.name, upstream: side, status, durationMs: micros / 1000, request: this, response: res });
+    }
+    let headers = endToEndRawHeaders(raw, side);
+    if (plane.closing) headers.push('connection', 'close');
+    try {
+      res.writeHead(status, statusText || undefined, headers);
+    } catch {
+      // Upstream garbage a Node server refuses to send (a control character in a value, a bad
+      // reason phrase) must not take the answer down: send what is valid.
+      headers = withoutInvalidHeaderValues(headers);
+      res.writeHead(status, headers);
+    }
+    this.responded = true;
+    this.resume = resume;
+    if (this.mirror !== null) plane.deps.mirror.legacyResponse(this.mirror, status, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.mirror !== null) this.plane.deps.mirror.legacyData(this.mirror, chunk);
+    if (this.res.write(chunk)) return true;
+    // The client reads slower than the upstream sends: pause undici until it drains.
+    this.res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.end();
+    if (this.mirror !== null) this.plane.deps.mirror.legacyEnd(this.mirror);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    const plane = this.plane;
+    const { stats, mirror, log } = plane.deps;
+    const spec = this.spec;
+    const m = this.mirror;
+    if (this.clientGone) {
+      // Nobody is waiting for this answer; not the upstream's failure.
+      if (m !== null) (this.responded ? mirror.legacyEnd(m, 'client closed') : mirror.legacyFailed(m, 'client closed'));
+      return;
+    }
+    const side = this.side;
     const sideIndex = side === 'legacy' ? LEGACY : V2;
-    const url = upstreamUrl[side];
-    const routeName = spec.name;
-    const index = spec.index;
-    const opts: ReplyFromOptions = {
-      getUpstream: () => url,
-      timeout: spec.config.timeoutMs,
-      // No retries: a retried request would be counted and timed wrongly, and 503s are answers.
-      retryDelay: () => null,
-      rewriteRequestHeaders(request: FastifyRequest, headers: Record<string, string | string[] | undefined>) {
-        const raw = request.raw;
-        let tp = prepareRequestHeaders(headers, raw.socket.remoteAddress, raw.headers.host);
-        if (channels.upstreamRequest.hasSubscribers) {
-          // Tracing replaces traceparent with its own client span (same trace id or a new one).
-          channels.upstreamRequest.publish({ request, route: routeName, upstream: side, headers });
-          tp = headers.traceparent as string;
-        }
-        const m = request.cutoverMirror;
-        if (m !== null && side === 'legacy') mirror.send(m, headers, tp, request.cutoverBody);
-        return headers;
-      },
-      rewriteHeaders(headers: Record<string, string | string[] | undefined>) {
-        return endToEndResponseHeaders(headers, side);
-      },
-      onResponse(request: FastifyRequest, reply: FastifyReply, res: UpstreamResponse) {
-        if (reply.sent) {
-          // reply-from already answered (an upstream status Node cannot send): drop the body.
-          res.stream.destroy();
-          return;
-        }
-        const status = res.statusCode;
-        const micros = (performance.now() - request.cutoverT0) * 1000;
-        stats.recordServed(index, sideIndex, status, micros);
-        if (channels.upstreamResponded.hasSubscribers) {
-          channels.upstreamResponded.publish({ route: routeName, upstream: side, status, durationMs: micros / 1000, request, reply });
-        }
-        void reply.send(res.stream);
-        const m = request.cutoverMirror;
-        if (m !== null) mirror.legacyResponse(m, status, res.headers, res.stream);
-      },
-      onError(reply: FastifyReply, { error }: { error: Error }) {
-        const request = reply.request;
-        const f = classifyUpstreamError(error);
-        stats.recordFailure(index, sideIndex, f.kind);
-        if (channels.upstreamResponded.hasSubscribers) {
-          const durationMs = performance.now() - request.cutoverT0;
-          channels.upstreamResponded.publish({ route: routeName, upstream: side, status: f.status, durationMs, error: f.kind, request, reply });
-        }
-        const suppressed = failureLog.admit(`${index}:${side}:${f.kind}`);
-        if (suppressed >= 0) {
-          log.log('warn', 'upstream failed', { route: routeName, upstream: side, method: request.method, url: request.url, kind: f.kind, status: f.status, err: error, suppressedSinceLast: suppressed, ...traceFields(request) });
-        }
-        if (reply.sent) return;
-        const method = request.method;
-        if (side === 'v2' && f.notConnected && spec.config.fallbackToLegacy && SAFE_METHODS.has(method)) {
-          if (channels.routed.hasSubscribers) channels.routed.publish({ route: routeName, upstream: 'legacy', method, reason: 'fallback' });
-          request.cutoverT0 = performance.now();
-          void reply.from(undefined, fromOptions[index].legacy);
-          return;
-        }
-        const m = request.cutoverMirror;
-        if (m !== null) mirror.legacyFailed(m, f.kind);
-        sendFailure(reply, side, f);
-      },
-    };
-    return opts;
-  }
-
-  const fromOptions = allSpecs.map((spec) => ({ legacy: optionsFor(spec, 'legacy'), v2: optionsFor(spec, 'v2') }));
-
-  /** Routing happens here: http-proxy asks for the upstream of each request. */
-  function getUpstream(request: FastifyRequest): string {
-    const raw = request.raw;
-    const url = raw.url ?? '/';
-    request.cutoverT0 = performance.now();
-    if (isUnsafePath(url, url.indexOf('?') === -1 ? url.length : url.indexOf('?'))) {
-      request.cutoverDecision = REFUSED;
-      return upstreamUrl.legacy;
+    const f = classifyUpstreamError(err);
+    const suppressed = plane.failureLog.admit(`${spec.index}:${side}:${f.kind}`);
+    if (suppressed >= 0) {
+      log.log('warn', this.responded ? 'upstream failed mid-body' : 'upstream failed', {
+        route: spec.name,
+        upstream: side,
+        method: this.method,
+        url: this.url,
+        kind: f.kind,
+        status: f.status,
+        err,
+        suppressedSinceLast: suppressed,
+        ...traceFields(this),
+      });
     }
-    const d = decide(tables.current, raw.method ?? 'GET', url, raw.headers);
-    request.cutoverDecision = d;
-    return upstreamUrl[d.upstream];
+    if (this.responded) {
+      // Status and headers are out (and counted as served): all that is left is to cut the body
+      // short, as upstream did, so the client sees a broken answer rather than a short one.
+      this.res.destroy();
+      if (m !== null) mirror.legacyEnd(m, f.kind);
+      return;
+    }
+    stats.recordFailure(spec.index, sideIndex, f.kind);
+    if (channels.upstreamResponded.hasSubscribers) {
+      const durationMs = performance.now() - this.t0;
+      channels.upstreamResponded.publish({ route: spec.name, upstream: side, status: f.status, durationMs, error: f.kind, request: this, response: this.res });
+    }
+    if (side === 'v2' && f.notConnected && spec.config.fallbackToLegacy && SAFE_METHODS.has(this.method) && !isConsumedStream(this.body)) {
+      // V2 never saw the request: legacy serves it. The failure above still counts against V2.
+      if (channels.routed.hasSubscribers) channels.routed.publish({ route: spec.name, upstream: 'legacy', method: this.method, reason: 'fallback' });
+      this.done = false;
+      this.abortUpstream = null;
+      this.t0 = performance.now();
+      this.dispatch('legacy');
+      return;
+    }
+    if (m !== null) mirror.legacyFailed(m, f.kind);
+    this.sendFailure(side, f);
   }
 
-  async function proxyWithBodyCopy(request: FastifyRequest, reply: FastifyReply, dest: string, spec: RouteSpec): Promise<unknown> {
+  private sendFailure(side: Side, f: UpstreamFailure): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    sendJson(this.res, f.status, upstreamErrorBody(side, f), ['x-cutover-upstream', side], this.plane.closing);
+  }
+
+  onUpgrade(): void {
+    // Upgrades are hop-by-hop and never forwarded: the header is stripped before dispatch.
+  }
+}
+
+/** A client body stream undici has started reading cannot be sent a second time. */
+function isConsumedStream(body: Buffer | Readable | null): boolean {
+  return body !== null && !Buffer.isBuffer(body) && (body.readableDidRead || body.readableEnded);
+}
+
+export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
+  const { config, tables, stats, mirror, log, recorder } = deps;
+  const pools: Record<Side, Pool> = {
+    legacy: new Pool(new URL(config.upstreams.legacy).origin, { connections: 128, pipelining: 1, keepAliveTimeout: 10_000 }),
+    v2: new Pool(new URL(config.upstreams.v2).origin, { connections: 128, pipelining: 1, keepAliveTimeout: 10_000 }),
+  };
+  const plane: Plane = {
+    deps,
+    pools,
+    hosts: { legacy: new URL(config.upstreams.legacy).host, v2: new URL(config.upstreams.v2).host },
+    failureLog: new LogRateLimiter(),
+    closing: false,
+  };
+
+  function begin(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, t0: number, body: Buffer | Readable | null): Exchange {
+    const ex = new Exchange(plane, res, spec, req, t0, body);
+    (res as ServerResponse & { cutoverExchange?: Exchange }).cutoverExchange = ex;
+    res.once('close', onClientClose);
+    ex.forwarded = forwardedRequestHeaders(req.headers, req.socket.remoteAddress, '');
+    return ex;
+  }
+
+  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, t0: number, at: number): Promise<void> {
     const limit = spec.config.mirror.maxRequestBodyBytes;
-    const declared = contentLength(request);
-    const opts = fromOptions[spec.index].legacy;
-    if (declared > limit) {
+    const method = req.method ?? 'GET';
+    if (declaredBodyLength(req.headers) > limit) {
       mirror.release(spec);
-      return reply.from(dest, opts);
+      begin(req, res, spec, t0, req).dispatch('legacy');
+      return;
     }
     let read: Awaited<ReturnType<typeof bufferBody>>;
     try {
-      read = await bufferBody(request.body, limit);
+      read = await bufferBody(req, limit);
     } catch (err) {
+      // The client went away mid-body: nothing to forward or copy.
       mirror.release(spec);
-      throw err;
+      log.log('warn', 'client request body failed', { method, url: req.url, err });
+      if (!res.headersSent && !res.destroyed) res.destroy();
+      return;
     }
     if ('tooLarge' in read) {
       mirror.release(spec);
-      request.body = read.tooLarge;
-      return reply.from(dest, opts);
+      begin(req, res, spec, t0, read.tooLarge).dispatch('legacy');
+      return;
     }
-    request.cutoverBody = read.buffer;
-    if (recorder !== undefined && recorder.sampled()) recorder.record({ method: request.method, url: request.url, headers: request.headers, route: spec.name, body: read.buffer });
-    request.cutoverMirror = mirror.begin(spec, request.method, request.url, request.cutoverAt, request.cutoverT0);
-    const contentType = (request.headers['content-type'] as string | undefined) ?? 'application/octet-stream';
-    return reply.from(dest, { ...opts, body: read.buffer, contentType });
+    if (recorder !== undefined && recorder.sampled()) recorder.record({ method, url: req.url ?? '/', headers: req.headers, route: spec.name, body: read.buffer });
+    const ex = begin(req, res, spec, t0, read.buffer);
+    ex.mirror = mirror.begin(spec, method, ex.url, at, t0);
+    // The buffered body goes out with a length, whatever framing the client used.
+    delete ex.forwarded!['transfer-encoding'];
+    ex.forwarded!['content-length'] = String(read.buffer.length);
+    ex.dispatch('legacy');
   }
 
-  function handler(request: FastifyRequest, reply: FastifyReply, dest: string): unknown {
-    const d = request.cutoverDecision;
-    if (d === null || d === REFUSED) {
-      const err = badPathError(request.url);
-      return reply.code(400).send({ error: { code: err.code, message: err.message } });
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
+    if (plane.closing) {
+      sendJson(res, 503, { error: { code: 'CUTOVER_ERR_CLOSING', message: 'the proxy is shutting down; retry on another replica' } }, null, true);
+      return;
     }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (isUnsafePath(url, q === -1 ? url.length : q)) {
+      const bad = badPathError(url);
+      sendJson(res, 400, { error: { code: bad.code, message: bad.message } }, null, false);
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const d = decide(tables.current, method, url, req.headers);
     const spec = d.route.spec;
-    const method = request.method;
     if (d.missingKey) stats.recordMissingKey(spec.index);
     if (channels.routed.hasSubscribers) channels.routed.publish({ route: spec.name, upstream: d.upstream, method, reason: d.reason });
+    const declared = declaredBodyLength(req.headers);
     // Recorded for replay: requests without a body here, buffered ones where they are read.
-    if (recorder !== undefined && contentLength(request) === 0 && recorder.sampled()) {
-      recorder.record({ method, url: request.url, headers: request.headers, route: spec.name });
-    }
+    if (recorder !== undefined && declared === 0 && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name });
     if (d.mirror && mirror.admit(spec, method)) {
-      request.cutoverAt = Date.now();
-      if (contentLength(request) !== 0) return proxyWithBodyCopy(request, reply, dest, spec);
-      request.cutoverMirror = mirror.begin(spec, method, request.url, request.cutoverAt, request.cutoverT0);
+      const at = Date.now();
+      if (declared !== 0) {
+        forwardWithBodyCopy(req, res, spec, t0, at).catch((err: unknown) => fail(res, err));
+        return;
+      }
+      const ex = begin(req, res, spec, t0, null);
+      ex.mirror = mirror.begin(spec, method, url, at, t0);
+      ex.dispatch('legacy');
+      return;
     }
-    return reply.from(dest, fromOptions[spec.index][d.upstream]);
+    begin(req, res, spec, t0, declared === 0 ? null : req).dispatch(d.upstream);
   }
 
-  await app.register(fastifyHttpProxy, {
-    upstream: '',
-    // Keep-alive pools per upstream origin (undici Agent), no per-request logging.
-    undici: { connections: 128, pipelining: 1, keepAliveTimeout: 10_000 },
-    disableRequestLogging: true,
-    // Paths carry account ids: a small URL cache would mostly miss and pay for keys and eviction.
-    disableCache: true,
-    replyOptions: { getUpstream },
-    handler,
-  } as never);
-  return app;
+  function fail(res: ServerResponse, err: unknown): void {
+    log.log('error', 'data plane request failed', { err });
+    if (res.headersSent) res.destroy();
+    else sendJson(res, 500, { error: { code: 'CUTOVER_ERR_PROXY', message: (err as Error)?.message ?? String(err) } }, null, plane.closing);
+  }
+
+  const server = http.createServer({ keepAliveTimeout: 72_000 }, (req, res) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    close() {
+      closed ??= (async () => {
+        plane.closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Connections that finish their last request while we drain are closed as they go idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        try {
+          await stopped;
+        } finally {
+          clearInterval(sweep);
+        }
+        await Promise.all([pools.legacy.close(), pools.v2.close()]).catch(() => undefined);
+      })();
+      return closed;
+    },
+  };
 }

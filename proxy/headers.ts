@@ -1,6 +1,6 @@
 /**
  * Header rules for proxied requests and responses: hop-by-hop fields (RFC 9110 §7.6.1),
- * x-forwarded-*, W3C traceparent, the proxy-owned x-cutover-* fields, and redaction of
+ * x-forwarded-*, W3C traceparent, the proxy-owned fields (x-cutover-upstream, x-cutover-shadow), and redaction of
  * credentials in captured pairs.
  */
 import { randomFillSync } from 'node:crypto';
@@ -9,6 +9,7 @@ import { PROXY_OWNED_HEADERS } from './route-table.js';
 /** Fields that describe one connection, never forwarded (plus those named in `Connection`). */
 export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade'] as const;
 const HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
+const PROXY_OWNED: ReadonlySet<string> = new Set(PROXY_OWNED_HEADERS);
 
 type Headers = Record<string, string | string[] | number | undefined>;
 
@@ -17,33 +18,45 @@ function connectionListed(headers: Headers): string | undefined {
   return typeof c === 'string' ? c : Array.isArray(c) ? c.join(',') : undefined;
 }
 
-/** Remove hop-by-hop fields in place, including every field the Connection header names. */
-export function stripHopByHop(headers: Headers): void {
-  const listed = connectionListed(headers);
-  // Almost every upstream says just "keep-alive" or "close": nothing else to look up.
-  if (listed !== undefined && !/^\s*(keep-alive|close)\s*$/i.test(listed)) {
-    for (const raw of listed.split(',')) {
-      const name = raw.trim().toLowerCase();
-      if (name && headers[name] !== undefined) delete headers[name];
-    }
-  }
-  for (let i = 0; i < HOP_BY_HOP.length; i++) if (headers[HOP_BY_HOP[i]] !== undefined) delete headers[HOP_BY_HOP[i]];
+/** Names the Connection header lists beyond "keep-alive" / "close", lower-cased; null when none. */
+function extraConnectionNames(listed: string | undefined): string[] | null {
+  // Almost every peer says just "keep-alive" or "close": nothing else to look up.
+  if (listed === undefined || /^\s*(keep-alive|close)\s*$/i.test(listed)) return null;
+  const names = listed
+    .toLowerCase()
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  return names.length > 0 ? names : null;
 }
 
 /**
- * The end-to-end fields of an upstream response as a new object (hop-by-hop ones and those the
- * Connection header names left out), plus `x-cutover-upstream`. Building a fresh object is
- * cheaper than deleting from undici's (deletes turn it into a slow dictionary).
+ * The end-to-end fields of an upstream response, from undici's raw [name, value, ...] buffers,
+ * as the flat [name, value, ...] list `res.writeHead` takes: hop-by-hop ones and those the
+ * Connection header names left out, any upstream-sent x-cutover-upstream replaced by ours.
+ * Names keep their case; values are passed on byte for byte (latin1).
  */
-export function endToEndResponseHeaders(headers: Headers, upstream: string): Headers {
-  const listed = connectionListed(headers);
-  const extra = listed !== undefined && !/^\s*(keep-alive|close)\s*$/i.test(listed) ? listed.toLowerCase().split(',').map((n) => n.trim()) : null;
-  const out: Headers = {};
-  for (const key in headers) {
-    if (HOP_SET.has(key) || (extra !== null && extra.includes(key))) continue;
-    out[key] = headers[key];
+export function endToEndRawHeaders(raw: ReadonlyArray<Buffer | string>, upstream: string): string[] {
+  const out: string[] = [];
+  let extra: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    if (HOP_SET.has(lower)) {
+      if (lower === 'connection') extra = extraConnectionNames(value);
+      continue;
+    }
+    if (lower === 'x-cutover-upstream') continue;
+    out.push(name, value);
   }
-  out['x-cutover-upstream'] = upstream;
+  if (extra !== null) {
+    const kept: string[] = [];
+    for (let i = 0; i < out.length; i += 2) if (!extra.includes(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+    kept.push('x-cutover-upstream', upstream);
+    return kept;
+  }
+  out.push('x-cutover-upstream', upstream);
   return out;
 }
 
@@ -76,42 +89,47 @@ export function traceIdOf(traceparent: string): string {
 }
 
 /**
- * Prepare the headers of a request about to be proxied (the copy @fastify/reply-from made):
- * strip hop-by-hop and proxy-owned fields, set x-forwarded-*, keep or create traceparent.
- * Returns the traceparent sent.
+ * The headers to send upstream for a client's request, as a new object (the client's stays as
+ * it came, for tracing and logs): hop-by-hop fields, those the Connection header names,
+ * proxy-owned fields (x-cutover-upstream, x-cutover-shadow) and `expect` (the proxy already answered it) left out; `host`
+ * set to the upstream's; x-forwarded-for/-proto/-host set; a valid traceparent kept, else a new
+ * one (and tracestate dropped). The traceparent sent is `result.traceparent`.
  */
-export function prepareRequestHeaders(headers: Headers, clientIp: string | undefined, originalHost: string | undefined): string {
-  stripHopByHop(headers);
-  for (let i = 0; i < PROXY_OWNED_HEADERS.length; i++) {
-    if (headers[PROXY_OWNED_HEADERS[i]] !== undefined) delete headers[PROXY_OWNED_HEADERS[i]];
+export function forwardedRequestHeaders(
+  incoming: Readonly<Record<string, string | string[] | undefined>>,
+  clientIp: string | undefined,
+  upstreamHost: string,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const extra = incoming.connection === undefined ? null : extraConnectionNames(connectionListed(incoming as Headers));
+  for (const key in incoming) {
+    const v = incoming[key];
+    if (v === undefined || HOP_SET.has(key) || key === 'host' || key === 'expect' || PROXY_OWNED.has(key)) continue;
+    if (extra !== null && extra.includes(key)) continue;
+    out[key] = v;
   }
+  out.host = upstreamHost;
   if (clientIp) {
-    const prior = headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = typeof prior === 'string' && prior !== '' ? `${prior}, ${clientIp}` : clientIp;
+    const prior = out['x-forwarded-for'];
+    out['x-forwarded-for'] = typeof prior === 'string' && prior !== '' ? `${prior}, ${clientIp}` : clientIp;
   }
-  if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
-  if (headers['x-forwarded-host'] === undefined && originalHost) headers['x-forwarded-host'] = originalHost;
-  let tp = headers.traceparent;
-  if (!isValidTraceparent(tp)) {
-    tp = newTraceparent();
-    headers.traceparent = tp;
-    if (headers.tracestate !== undefined) delete headers.tracestate;
+  if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
+  const originalHost = incoming.host;
+  if (out['x-forwarded-host'] === undefined && typeof originalHost === 'string' && originalHost !== '') out['x-forwarded-host'] = originalHost;
+  if (!isValidTraceparent(out.traceparent)) {
+    out.traceparent = newTraceparent();
+    if (out.tracestate !== undefined) delete out.tracestate;
   }
-  return tp as string;
+  return out;
 }
 
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** Drop response header values a Node server would refuse to send (upstream garbage must not crash the reply). */
-export function dropInvalidHeaderValues(headers: Headers): void {
-  for (const key in headers) {
-    const v = headers[key];
-    if (typeof v === 'string') {
-      if (INVALID_VALUE.test(v)) delete headers[key];
-    } else if (Array.isArray(v)) {
-      if (v.some((x) => typeof x !== 'string' || INVALID_VALUE.test(x))) delete headers[key];
-    }
-  }
+/** A flat [name, value, ...] list without the pairs whose value a Node server would refuse to send. */
+export function withoutInvalidHeaderValues(flat: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!INVALID_VALUE.test(flat[i + 1])) out.push(flat[i], flat[i + 1]);
+  return out;
 }
 
 export const REDACTED = '[redacted]';
@@ -130,15 +148,20 @@ export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<str
   return out;
 }
 
-/** Response headers kept with a pair (lower-cased names; set-cookie and friends redacted; not the proxy's own). */
-export function capturedResponseHeaders(headers: Headers, redact: ReadonlySet<string>): Record<string, string> {
+/**
+ * Response headers kept with a pair (lower-cased names; set-cookie and friends redacted; not
+ * the proxy's own), from a headers object or a flat [name, value, ...] list.
+ */
+export function capturedResponseHeaders(headers: Headers | readonly string[], redact: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key in headers) {
-    const v = headers[key];
-    if (v === undefined) continue;
+  const keep = (key: string, v: string | string[] | number | undefined) => {
+    if (v === undefined) return;
     const k = key.toLowerCase();
-    if (HOP_SET.has(k) || k === 'x-cutover-upstream') continue;
-    out[k] = redact.has(k) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
-  }
+    if (HOP_SET.has(k) || k === 'x-cutover-upstream') return;
+    const value = redact.has(k) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
+    out[k] = out[k] === undefined || redact.has(k) ? value : `${out[k]}, ${value}`;
+  };
+  if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) keep(headers[i], headers[i + 1]);
+  else for (const key in headers as Headers) keep(key, (headers as Headers)[key]);
   return out;
 }

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
@@ -12,7 +13,7 @@ import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireToken, resolveAdminToken } from './auth.js';
-import { buildDataPlane, type TableHolder } from './data-plane.js';
+import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
 import { createProxyLogger, logRequests, logStateChange, type ProxyLogger } from './logging.js';
@@ -77,19 +78,31 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-function urlOf(app: FastifyInstance): string {
+function urlOf(app: { server: Server }): string {
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return `http://${host}:${addr.port}`;
 }
 
-async function listen(app: FastifyInstance, field: string, value: string): Promise<void> {
+async function listen(app: FastifyInstance | DataPlane, field: string, value: string): Promise<void> {
   const { host, port } = parseHostPort(value);
   try {
-    await app.listen({ host, port });
+    if ('listen' in app) await app.listen({ host, port });
+    else await listenServer(app.server, host, port);
   } catch (err) {
     throw listenError(field, value, err);
   }
+}
+
+function listenServer(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 function allLegacy(routeNames: readonly string[]): RolloutState {
@@ -156,7 +169,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   channels.diffRecorded.subscribe(onDiff);
 
   let agent: ReplicaAgent | undefined;
-  let data: FastifyInstance | undefined;
+  let data: DataPlane | undefined;
   let admin: FastifyInstance | undefined;
   const cleanup = async () => {
     await agent?.stop({ deregister: true }).catch(() => undefined);
@@ -173,7 +186,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 
   try {
-    data = await buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
+    data = buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.

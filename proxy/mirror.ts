@@ -7,11 +7,10 @@
  *
  * When a pair sink can take it, both answers are captured (bodies up to the route's
  * maxBodyBytes, marked truncated beyond) and handed over as one MirroredPair. Legacy's body
- * is captured by listening to the same stream the client is being sent (a tee), so the client
- * never waits for the capture.
+ * is captured chunk by chunk as the data plane writes it to the client, so the client never
+ * waits for the capture.
  */
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { SAFE_METHODS } from '../shared/config.js';
 import { channels } from '../shared/events.js';
@@ -297,30 +296,27 @@ export class Mirror {
     }
   }
 
-  /** Tee legacy's body into the capture while the client is sent the same stream. */
-  legacyResponse(ctx: MirrorContext, status: number, headers: Record<string, unknown>, stream: Readable): void {
+  /**
+   * Legacy's answer started (`headers` as sent to the client, flat). Its body follows through
+   * `legacyData` as the client is sent each chunk, then `legacyEnd`.
+   */
+  legacyResponse(ctx: MirrorContext, status: number, headers: readonly string[]): void {
     const cap = ctx.legacy;
     cap.status = status;
     cap.latencyMs = performance.now() - ctx.t0;
-    if (!ctx.capture) {
-      this.legacyDone(ctx);
-      return;
-    }
-    cap.headers = capturedResponseHeaders(headers as Record<string, string>, this.redact);
-    const max = ctx.spec.config.maxBodyBytes;
-    let ended = false;
-    stream.on('data', (chunk: Buffer) => cap.add(chunk, max));
-    stream.once('end', () => {
-      ended = true;
-      cap.latencyMs = performance.now() - ctx.t0;
-      this.legacyDone(ctx);
-    });
-    stream.once('close', () => {
-      if (ended) return;
-      cap.error = 'reset';
-      cap.latencyMs = performance.now() - ctx.t0;
-      this.legacyDone(ctx);
-    });
+    if (ctx.capture) cap.headers = capturedResponseHeaders(headers, this.redact);
+  }
+
+  legacyData(ctx: MirrorContext, chunk: Buffer): void {
+    if (ctx.capture) ctx.legacy.add(chunk, ctx.spec.config.maxBodyBytes);
+  }
+
+  /** Legacy's body is complete, or was cut off (`error`: why). */
+  legacyEnd(ctx: MirrorContext, error?: string): void {
+    const cap = ctx.legacy;
+    cap.latencyMs = performance.now() - ctx.t0;
+    if (error !== undefined) cap.error = error;
+    this.legacyDone(ctx);
   }
 
   /** Legacy did not answer; the pair still records what V2 said. */

@@ -77,12 +77,15 @@ interface RequestLike {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
-  cutoverT0: number;
-  cutoverMirror: object | null;
+  /** performance.now() when the upstream call started. */
+  t0: number;
+  mirror: object | null;
 }
 
-interface ReplyLike {
-  raw: { statusCode: number; once(event: 'close', fn: () => void): unknown };
+/** The client's response (a node:http ServerResponse). */
+interface ResponseLike {
+  statusCode: number;
+  once(event: 'close', fn: () => void): unknown;
 }
 
 /** A request's spans while it is in flight. */
@@ -134,7 +137,7 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
         `${req.method} ${m.route}`,
         {
           kind: SpanKind.SERVER,
-          startTime: origin + req.cutoverT0,
+          startTime: origin + req.t0,
           attributes: { 'http.request.method': req.method, 'url.path': pathOnly(req.url), 'cutover.route': m.route },
         },
         parent,
@@ -143,7 +146,7 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       byRequest.set(req, rt);
       const sc = span.spanContext();
       setTraceIds(req, { trace_id: sc.traceId, span_id: sc.spanId });
-      if (req.cutoverMirror !== null) byMirror.set(req.cutoverMirror, rt);
+      if (req.mirror !== null) byMirror.set(req.mirror, rt);
     }
     delete m.headers.tracestate;
     if (!rt.span.isRecording()) {
@@ -163,7 +166,7 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
   };
 
   const onUpstreamResponded = (msg: unknown) => {
-    const m = msg as { status: number; error?: string; request?: RequestLike; reply?: ReplyLike };
+    const m = msg as { status: number; error?: string; request?: RequestLike; response?: ResponseLike };
     if (m.request === undefined) return;
     const rt = byRequest.get(m.request);
     if (rt === undefined) return;
@@ -173,9 +176,9 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       rt.client = undefined;
     }
     // An unsampled request's span records nothing: no need to wait for the answer to end it.
-    if (!rt.ending && m.reply !== undefined && rt.span.isRecording()) {
+    if (!rt.ending && m.response !== undefined && rt.span.isRecording()) {
       rt.ending = true;
-      const raw = m.reply.raw;
+      const raw = m.response;
       // The request span ends when the client has its answer (body included) or the connection went away.
       raw.once('close', () => {
         setStatus(rt.span, raw.statusCode, undefined);
