@@ -4,15 +4,13 @@
  *
  * Text with no run of 16+ digit-or-dot characters cannot hold a number with more than 15
  * significant digits, and every such number survives a double exactly: that text goes straight
- * to `JSON.parse`. Otherwise a pre-pass rewrites each number literal that does not survive a
- * double into a marked string (`"\u0000#<literal>"`); the rest of the verifier reads those with
+ * to `JSON.parse`. Otherwise a scan (strings skipped) looks for number literals that do not
+ * survive a double; when there are any, each is rewritten into a marked string (`"\u0000#<literal>"`); the rest of the verifier reads those with
  * `exactNumberText()` and never through a float.
  */
 import { compareDecimal, parseDecimal } from '../shared/decimal.js';
 
 export const EXACT_NUMBER_MARK = '\u0000#';
-
-const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 export interface ParsedJson {
   value: unknown;
@@ -52,16 +50,60 @@ function survivesDouble(literal: string): boolean {
   return back !== undefined && compareDecimal(d, back) === 0;
 }
 
+function isNumberChar(c: number): boolean {
+  // digits, '.', 'e', 'E', '+', '-'
+  return (c >= 48 && c <= 57) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
+}
+
+/**
+ * [start, end) offsets of the number literals (outside strings) that a double would change,
+ * or null when there are none. Tolerant of invalid JSON: JSON.parse reports that afterwards.
+ * Long digit runs inside strings (ids, references) are skipped at the speed of indexOf.
+ */
+function longNumberLiterals(text: string): number[] | null {
+  let out: number[] | null = null;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = text.indexOf('"', i + 1);
+      // A quote preceded by an odd number of backslashes is escaped: keep looking.
+      while (j !== -1) {
+        let k = j - 1;
+        while (text.charCodeAt(k) === 92 /* \ */) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      if (j === -1) return out;
+      i = j + 1;
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      const start = i;
+      i++;
+      while (i < n && isNumberChar(text.charCodeAt(i))) i++;
+      if (i - start >= 16 && !survivesDouble(text.slice(start, i))) (out ??= []).push(start, i);
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
 /** Throws SyntaxError like JSON.parse. */
 export function parseJsonExact(text: string): ParsedJson {
   if (!mayHoldLongNumber(text)) return { value: JSON.parse(text), exactNumbers: false };
-  let marked = false;
-  const rewritten = text.replace(STRING_OR_NUMBER, (m) => {
-    if (m.charCodeAt(0) === 34 /* " */ || m.length < 16 || survivesDouble(m)) return m;
-    marked = true;
-    return `"\\u0000#${m}"`;
-  });
-  return { value: JSON.parse(rewritten), exactNumbers: marked };
+  const spans = longNumberLiterals(text);
+  if (spans === null) return { value: JSON.parse(text), exactNumbers: false };
+  let rewritten = '';
+  let from = 0;
+  for (let s = 0; s < spans.length; s += 2) {
+    rewritten += `${text.slice(from, spans[s])}"\\u0000#${text.slice(spans[s], spans[s + 1])}"`;
+    from = spans[s + 1];
+  }
+  rewritten += text.slice(from);
+  return { value: JSON.parse(rewritten), exactNumbers: true };
 }
 
 export function isExactNumber(v: unknown): boolean {

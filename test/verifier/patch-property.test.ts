@@ -104,6 +104,44 @@ describe('exact numbers', () => {
   });
 });
 
+/** The first implementation (one regex over strings and numbers), kept as the reference. */
+function parseJsonExactByRegex(text: string): unknown {
+  const re = /"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+  const rewritten = text.replace(re, (m) => {
+    if (m.charCodeAt(0) === 34 || m.length < 16) return m;
+    // it survives a double when the double means the same decimal
+    const d = parseDecimal(m);
+    const back = Number.isFinite(Number(m)) ? parseDecimal(Number(m)) : undefined;
+    const same = d !== undefined && back !== undefined && compareDecimal(d, back) === 0;
+    return same ? m : `"\\u0000#${m}"`;
+  });
+  return JSON.parse(rewritten);
+}
+
+describe('parseJsonExact skips strings', () => {
+  it('keeps exactly the number literals a double would change, whatever digits, quotes and escapes the strings hold', () => {
+    const longNumber = fc
+      .tuple(fc.constantFrom('', '-'), fc.stringMatching(/^[1-9][0-9]{5,20}$/), fc.option(fc.stringMatching(/^[0-9]{1,20}$/)), fc.option(fc.constantFrom('e5', 'E-3', 'e+2')))
+      .map(([sign, int, frac, exp]) => `${sign}${int}${frac ? `.${frac}` : ''}${exp ?? ''}`);
+    const str = fc
+      .array(fc.constantFrom('1', '0', '9', '.', 'a', '\\"', '\\\\', ' ', '12345678901234567890'), { maxLength: 12 })
+      .map((a) => `"${a.join('')}"`);
+    const value = fc.oneof(longNumber, str, fc.constantFrom('1.5', 'true', 'null', '0'));
+    const doc = fc.array(fc.tuple(str, value), { maxLength: 8 }).map((kv) => `{${kv.map(([k, v], i) => `${k.slice(0, -1)}${i}":${v}`).join(',')}}`);
+    fc.assert(
+      fc.property(doc, (text) => {
+        expect(parseJsonExact(text).value).toEqual(parseJsonExactByRegex(text));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reports exactNumbers only when a literal was kept as text', () => {
+    expect(parseJsonExact('{"id":"req-0000000000000000","n":1.25}')).toEqual({ value: { id: 'req-0000000000000000', n: 1.25 }, exactNumbers: false });
+    expect(parseJsonExact('{"s":"a\\\\","n":12345678901234567}').exactNumbers).toBe(true);
+  });
+});
+
 describe('the long-number prefilter', () => {
   it('agrees with the plain regex it replaces', () => {
     const chars = fc.constantFrom('1', '2', '0', '.', 'a', '"', ' ', ',', '9');
