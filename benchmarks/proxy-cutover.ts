@@ -1,12 +1,17 @@
 /**
  * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
  * benchmark origins; `--verifier off` runs mirror mode without diffing. Prints `listening PORT`.
+ * Runs the built JavaScript in dist/ (what ships, worker threads included), not the sources
+ * through tsx: `npm run bench*` build first.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfigText } from '../shared/config.js';
-import { startProxy } from '../proxy/index.js';
+
+const DIST = new URL('../dist/', import.meta.url);
+if (!existsSync(new URL('proxy/index.js', DIST))) throw new Error('dist/ is missing: run `npm run build` first');
+const { parseConfigText } = (await import(new URL('shared/config.js', DIST).href)) as typeof import('../shared/config.js');
+const { startProxy } = (await import(new URL('proxy/index.js', DIST).href)) as typeof import('../proxy/index.js');
 
 const arg = (name: string) => process.argv[process.argv.indexOf(`--${name}`) + 1];
 const mode = arg('mode');

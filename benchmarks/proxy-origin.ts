@@ -1,6 +1,10 @@
 /**
  * Benchmark origin: a small node:http server answering every request with a ~600-byte JSON
- * balance. Prints `listening PORT` once bound. `--name` goes into the body (legacy/v2).
+ * balance. Prints `listening PORT BYTES` once bound. `--name` picks the body:
+ * - `legacy`: the balance as legacy writes it;
+ * - `v2`: the same facts written the way a rewrite does (keys in another order, so the bodies
+ *   are not byte-identical and every pair has to be parsed and compared to find they agree);
+ * - `v2-wrong`: as v2, with `available` one cent off (every pair a mismatch: the worst case).
  */
 import http from 'node:http';
 
@@ -18,11 +22,14 @@ const balance = {
     { id: 'H-2', amount: '154.45', reason: 'pending transfer', createdAt: '2026-11-22T18:01:02.000Z' },
   ],
   flags: { frozen: false, dormant: false, kycVerified: true },
-  served: name,
   links: { self: '/accounts/ACC-000123/balance', transactions: '/accounts/ACC-000123/transactions?limit=50' },
   requestId: 'req-0000000000000000',
 };
-const body = Buffer.from(JSON.stringify(balance));
+function rewritten(b: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(b).reverse());
+}
+const shaped = name === 'legacy' ? balance : name === 'v2-wrong' ? rewritten({ ...balance, available: '14980.13' }) : rewritten(balance);
+const body = Buffer.from(JSON.stringify(shaped));
 
 const server = http.createServer((req, res) => {
   req.resume();

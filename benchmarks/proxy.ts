@@ -4,8 +4,10 @@
  *
  * Setups: direct to the origin, bare Fastify + @fastify/http-proxy, the same plus a bare
  * fire-and-forget undici copy to V2 (the floor any mirror pays), cutover in legacy, canary 10 %
- * (sticky by the accountId path param) and mirror 100 % (V2 = a second origin), mirror both as
- * shipped (every pair diffed by the verifier, in this process) and with the verifier off.
+ * (sticky by the accountId path param) and mirror 100 % (V2 = a second origin that writes the
+ * same balance with its keys in another order), mirror both as shipped (every pair diffed by the
+ * verifier, in this process), against a V2 that is one cent off in every answer (every pair a
+ * mismatch), and with the verifier off. The cutover setups run the built dist/.
  * 50 connections, rounds in alternating order, medians with min-max. Where `taskset` exists the
  * proxies run on core 0, the origins and the load generator (this process) on core 1. CPU per
  * request of the proxy process comes from /proc/PID/stat, and so does its core utilisation
@@ -110,10 +112,12 @@ async function main(): Promise<void> {
   try {
     const legacy = await startScript('proxy-origin.ts', ['--name', 'legacy'], 1);
     const v2 = await startScript('proxy-origin.ts', ['--name', 'v2'], 1);
-    children.push(legacy.proc, v2.proc);
+    const v2Wrong = await startScript('proxy-origin.ts', ['--name', 'v2-wrong'], 1);
+    children.push(legacy.proc, v2.proc, v2Wrong.proc);
     bodyBytes = legacy.bytes;
     const legacyUrl = `http://127.0.0.1:${legacy.port}`;
     const v2Url = `http://127.0.0.1:${v2.port}`;
+    const v2WrongUrl = `http://127.0.0.1:${v2Wrong.port}`;
     const setups: Array<{ name: string; start: () => Promise<Child | null> }> = [
       { name: 'direct', start: async () => null },
       { name: 'bare-http-proxy', start: () => startScript('proxy-bare.ts', ['--upstream', legacyUrl], 0) },
@@ -123,6 +127,12 @@ async function main(): Promise<void> {
         name: `cutover-${mode}`,
         start: () => startScript('proxy-cutover.ts', ['--mode', mode, '--legacy', legacyUrl, '--v2', v2Url], 0),
       })),
+      // The worst case for the verifier: V2 gets one amount wrong in every answer, so every pair
+      // is a mismatch with a finding to record, aggregate and write.
+      {
+        name: 'cutover-mirror-mismatch',
+        start: () => startScript('proxy-cutover.ts', ['--mode', 'mirror', '--legacy', legacyUrl, '--v2', v2WrongUrl], 0),
+      },
       // Mirror without the verifier: what the data plane's copy and capture cost on their own.
       {
         name: 'cutover-mirror-noverify',
@@ -150,7 +160,7 @@ async function main(): Promise<void> {
         const r = await measure(port, child?.proc.pid ?? null);
         results.get(s.name)!.push(r);
         process.stdout.write(
-          `  round ${round + 1} ${s.name.padEnd(16)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
+          `  round ${round + 1} ${s.name.padEnd(23)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
             `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req  util ${r.util}` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}\n`,
         );
       }
@@ -216,6 +226,11 @@ async function main(): Promise<void> {
         measured: (setupsOut['cutover-mirror'] as { vsBare: number } | undefined)?.vsBare ?? null,
         cpu: (setupsOut['cutover-mirror'] as { cpuVsBare: number | null } | undefined)?.cpuVsBare ?? null,
       },
+      mirrorMismatchVsBare: {
+        note: 'every pair a mismatch (V2 one cent off on every answer): the verifier worst case',
+        measured: (setupsOut['cutover-mirror-mismatch'] as { vsBare: number } | undefined)?.vsBare ?? null,
+        cpu: (setupsOut['cutover-mirror-mismatch'] as { cpuVsBare: number | null } | undefined)?.cpuVsBare ?? null,
+      },
     };
     const report = {
       schemaVersion: 1,
@@ -229,15 +244,15 @@ async function main(): Promise<void> {
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
 
-    process.stdout.write('\nsetup              rps (median, min-max)     p50 ms  p99 ms (min-max)   CPU µs/req  util   vs direct  vs bare  CPU vs bare\n');
+    process.stdout.write('\nsetup                    rps (median, min-max)     p50 ms  p99 ms (min-max)   CPU µs/req  util   vs direct  vs bare  CPU vs bare\n');
     for (const s of chosen) {
       const r = setupsOut[s.name] as ReturnType<typeof summary> & { vsDirect: number; vsBare: number | null; cpuVsBare: number | null };
       process.stdout.write(
-        `${s.name.padEnd(18)} ${`${r.rps.median} (${r.rps.min}-${r.rps.max})`.padEnd(25)} ${String(r.p50Ms).padStart(6)}  ${`${r.p99Ms.median} (${r.p99Ms.min}-${r.p99Ms.max})`.padEnd(18)} ${String(r.cpuUsPerRequest?.median ?? '-').padStart(10)}  ${String(r.util ?? '-').padStart(4)}   ${r.vsDirect.toFixed(2).padStart(8)}  ${(r.vsBare === null ? '-' : r.vsBare.toFixed(2)).padStart(7)}  ${r.cpuVsBare === null ? '-' : r.cpuVsBare.toFixed(2)}\n`,
+        `${s.name.padEnd(24)} ${`${r.rps.median} (${r.rps.min}-${r.rps.max})`.padEnd(25)} ${String(r.p50Ms).padStart(6)}  ${`${r.p99Ms.median} (${r.p99Ms.min}-${r.p99Ms.max})`.padEnd(18)} ${String(r.cpuUsPerRequest?.median ?? '-').padStart(10)}  ${String(r.util ?? '-').padStart(4)}   ${r.vsDirect.toFixed(2).padStart(8)}  ${(r.vsBare === null ? '-' : r.vsBare.toFixed(2)).padStart(7)}  ${r.cpuVsBare === null ? '-' : r.cpuVsBare.toFixed(2)}\n`,
       );
     }
     process.stdout.write(
-      `\ntargets: canary >= 1.0x bare (rps ${targets.canaryVsBare.measured}, CPU ${targets.canaryVsBare.cpu}), mirror >= 0.7x bare (rps ${targets.mirrorVsBare.measured}, CPU ${targets.mirrorVsBare.cpu}; verifier off: rps ${targets.mirrorNoVerifyVsBare.measured}, CPU ${targets.mirrorNoVerifyVsBare.cpu})\nwrote ${OUT}\n`,
+      `\ntargets: canary >= 1.0x bare (rps ${targets.canaryVsBare.measured}, CPU ${targets.canaryVsBare.cpu}), mirror >= 0.7x bare (rps ${targets.mirrorVsBare.measured}, CPU ${targets.mirrorVsBare.cpu}; every pair a mismatch: rps ${targets.mirrorMismatchVsBare.measured}, CPU ${targets.mirrorMismatchVsBare.cpu}; verifier off: rps ${targets.mirrorNoVerifyVsBare.measured}, CPU ${targets.mirrorNoVerifyVsBare.cpu})\nwrote ${OUT}\n`,
     );
     if (!existsSync(OUT)) throw new Error('report not written');
   } finally {
