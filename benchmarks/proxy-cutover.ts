@@ -36,7 +36,11 @@ routes:
   {},
 );
 process.env.CUTOVER_LOG_LEVEL = 'warn';
-// --verifier off: copies and pairs, but no diffing (the pairs wait in the bounded queue).
-const proxy = await startProxy({ config, verifier: arg('verifier') === 'off' ? false : undefined });
+// --verifier off: copies and pairs, but no diffing (the pairs wait in the bounded queue, and once
+// it is full no more are captured). --verifier discard: every pair captured and built, then
+// dropped (what capture costs without the diff).
+const verifier = arg('verifier');
+const discard = { offer: () => true, hasRoom: () => true };
+const proxy = await startProxy({ config, verifier: verifier === 'off' ? false : undefined, pairSink: verifier === 'discard' ? discard : undefined });
 process.stdout.write(`listening ${new URL(proxy.dataUrl).port}\n`);
 process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));

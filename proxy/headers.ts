@@ -154,14 +154,23 @@ export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<str
  */
 export function capturedResponseHeaders(headers: Headers | readonly string[], redact: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
-  const keep = (key: string, v: string | string[] | number | undefined) => {
-    if (v === undefined) return;
-    const k = key.toLowerCase();
-    if (HOP_SET.has(k) || k === 'x-cutover-upstream') return;
-    const value = redact.has(k) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v);
-    out[k] = out[k] === undefined || redact.has(k) ? value : `${out[k]}, ${value}`;
-  };
-  if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) keep(headers[i], headers[i + 1]);
-  else for (const key in headers as Headers) keep(key, (headers as Headers)[key]);
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) keepCaptured(out, headers[i], headers[i + 1], redact);
+  } else {
+    for (const key in headers as Headers) keepCaptured(out, key, (headers as Headers)[key], redact);
+  }
   return out;
+}
+
+function keepCaptured(out: Record<string, string>, key: string, v: string | string[] | number | undefined, redact: ReadonlySet<string>): void {
+  if (v === undefined) return;
+  const k = key.toLowerCase();
+  if (HOP_SET.has(k) || k === 'x-cutover-upstream') return;
+  if (redact.has(k)) {
+    out[k] = REDACTED;
+    return;
+  }
+  const value = Array.isArray(v) ? v.join(', ') : String(v);
+  const prior = out[k];
+  out[k] = prior === undefined ? value : `${prior}, ${value}`;
 }

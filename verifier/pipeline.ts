@@ -11,6 +11,7 @@ import type { CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { MirroredPair, PairSink } from '../shared/pairs.js';
 import type { Waiver } from '../shared/state/types.js';
+import { packPairs, unpackVerdicts } from './batch-codec.js';
 import { VerdictBook } from './book.js';
 import type { NoiseSettings } from './noise.js';
 import type { RedactSettings } from './redact.js';
@@ -304,8 +305,8 @@ export class VerifierPipeline implements PairSink {
       const batch = this.ring.take(this.batchSize);
       this.inFlightBatches++;
       this.inFlightPairs += batch.length;
-      this.pool!.run(batch).then(
-        (json: string) => this.timed(() => this.done(batch, JSON.parse(json) as Verdict[])),
+      this.pool!.run(packPairs(batch)).then(
+        (packed: unknown[]) => this.timed(() => this.done(batch, unpackVerdicts(packed))),
         (err: unknown) => {
           this.counters.workerError += batch.length;
           this.done(

@@ -1,17 +1,15 @@
 /**
  * The piscina worker: the task context comes once, as workerData; each task is a batch of
- * pairs (structured clone: their big bodies are strings, copied in one piece). Verdicts go back
- * as one JSON text: the main thread (the proxy's) parses that faster than it deserialises the
- * same small objects field by field.
+ * pairs packed flat (batch-codec.ts), and the verdicts go back packed the same way.
  */
 import { workerData } from 'node:worker_threads';
-import type { MirroredPair } from '../shared/pairs.js';
+import { packVerdicts, unpackPairs, type PackedBatch } from './batch-codec.js';
 import { prepareContext, verifyBatch, type TaskContext } from './task.js';
 import type { Verdict } from './types.js';
 
 const ctx = prepareContext(workerData as TaskContext);
 
-export default function verifyPairs(pairs: MirroredPair[]): string {
-  const verdicts: Verdict[] = verifyBatch(pairs, ctx);
-  return JSON.stringify(verdicts);
+export default function verifyPairs(batch: PackedBatch): unknown[] {
+  const verdicts: Verdict[] = verifyBatch(unpackPairs(batch), ctx);
+  return packVerdicts(verdicts);
 }
