@@ -41,9 +41,16 @@ export interface Started {
   bytes?: number;
 }
 
+/**
+ * Node flags for every proxy (the processes on core 0), bare ones and cutover alike, from
+ * BENCH_NODE_FLAGS (e.g. `--max-semi-space-size=64`): runtime tuning compared like for like.
+ */
+const PROXY_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+
 /** A TS script of benchmarks/ under tsx; resolves once it prints `listening PORT [BYTES]`. */
 export function startScript(script: string, args: string[], core: number, env?: NodeJS.ProcessEnv): Promise<Started> {
-  const proc = pinned(core, process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args], env);
+  const flags = core === 0 ? PROXY_NODE_FLAGS : [];
+  const proc = pinned(core, process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'benchmarks', script), ...args], env);
   return new Promise((res, rej) => {
     let out = '';
     const timer = setTimeout(() => rej(new Error(`${script} did not start: ${out}`)), 30_000);
