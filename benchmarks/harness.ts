@@ -39,6 +39,8 @@ export interface Started {
   port: number;
   /** A second number after the port, when the script prints one (the origin's body size). */
   bytes?: number;
+  /** The admin plane's URL, when the script prints `admin URL` with its port (cutover's proxy). */
+  admin?: string;
 }
 
 /**
@@ -60,7 +62,8 @@ export function startScript(script: string, args: string[], core: number, env?: 
       const m = /listening (\d+)(?: (\d+))?\n/.exec(out);
       if (m) {
         clearTimeout(timer);
-        res({ proc, port: Number(m[1]), bytes: m[2] ? Number(m[2]) : undefined });
+        const admin = /^admin (\S+)$/m.exec(out)?.[1];
+        res({ proc, port: Number(m[1]), bytes: m[2] ? Number(m[2]) : undefined, admin });
       }
     });
     proc.on('exit', (code) => rej(new Error(`${script} exited ${code}: ${out}`)));

@@ -1,9 +1,9 @@
 /**
- * `npm run bench` (also `cutover bench`): the proxy, verifier and abort benchmarks in one go,
+ * `npm run bench` (also `cutover bench`): the proxy, verifier, abort and mirror-with-V2-hanging benchmarks in one go,
  * plus nginx beside cutover when nginx is installed, each as its own process, one after the
  * other; then `reports/bench/summary.md` (and summary.json) from their JSON files. Not a test.
  *
- * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx (abort also
+ * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang (abort also
  * measures CLI start-up; `cli` is an alias for it), --no-build (use dist/ as it is).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ const OUT_DIR = join(ROOT, 'reports', 'bench');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : '';
-const ALL = ['proxy', 'verifier', 'abort', 'nginx'] as const;
+const ALL = ['proxy', 'verifier', 'abort', 'nginx', 'mirror-hang'] as const;
 type Part = (typeof ALL)[number];
 const only = new Set(
   onlyArg
@@ -86,12 +86,14 @@ async function main(): Promise<number> {
   if (chosen('verifier')) codes.verifier = await runPart('verifier.ts', q);
   if (chosen('abort')) codes.abort = await runPart('abort.ts', quick ? ['--iterations', '20'] : []);
   if (chosen('nginx')) codes.nginx = machine.nginx ? await runPart('nginx.ts', q) : 'skipped';
+  if (chosen('mirror-hang')) codes['mirror-hang'] = await runPart('mirror-hang.ts', q);
 
   const files: BenchFiles = {
     proxy: chosen('proxy') ? readJson('proxy.json') : null,
     verifier: chosen('verifier') ? readJson('verifier.json') : null,
     abort: chosen('abort') ? readJson('abort.json') : null,
     nginx: chosen('nginx') && machine.nginx ? readJson('nginx.json') : null,
+    mirrorHang: chosen('mirror-hang') ? readJson('mirror-hang.json') : null,
   } as BenchFiles;
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const md = renderSummary({ machine, startedAt, finishedAt: new Date().toISOString(), command, codes, files });

@@ -42,5 +42,5 @@ process.env.CUTOVER_LOG_LEVEL = 'warn';
 const verifier = arg('verifier');
 const discard = { offer: () => true, hasRoom: () => true };
 const proxy = await startProxy({ config, verifier: verifier === 'off' ? false : undefined, pairSink: verifier === 'discard' ? discard : undefined });
-process.stdout.write(`listening ${new URL(proxy.dataUrl).port}\n`);
+process.stdout.write(`listening ${new URL(proxy.dataUrl).port}\nadmin ${proxy.adminUrl}\n`);
 process.on('SIGTERM', () => void proxy.close().then(() => process.exit(0)));

@@ -53,18 +53,40 @@ interface RunResult {
   util: number | null;
   non2xx: number;
   errors: number;
+  /** Mirror setups: pairs the verifier took during the run, and pairs dropped (queue full or not captured). */
+  pairs?: { accepted: number; dropped: number };
+}
+
+interface Health {
+  pairsDropped?: number;
+  verifier?: { accepted: number } | null;
+}
+
+async function health(admin: string | undefined): Promise<Health | null> {
+  if (!admin) return null;
+  try {
+    return (await (await fetch(`${admin}/healthz`)).json()) as Health;
+  } catch {
+    return null;
+  }
 }
 
 async function load(port: number, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: seconds, requests: REQUESTS });
 }
 
-async function measure(port: number, pid: number | null): Promise<RunResult> {
+async function measure(port: number, pid: number | null, admin?: string): Promise<RunResult> {
   await load(port, WARMUP);
+  const h0 = await health(admin);
   const before = pid ? cpuTicks(pid) : 0;
   const t0 = Date.now();
   const r = await load(port, DURATION);
   const after = pid ? cpuTicks(pid) : 0;
+  const h1 = await health(admin);
+  const pairs =
+    h0?.verifier && h1?.verifier
+      ? { accepted: h1.verifier.accepted - h0.verifier.accepted, dropped: (h1.pairsDropped ?? 0) - (h0.pairsDropped ?? 0) }
+      : undefined;
   const wallS = (Date.now() - t0) / 1000;
   const total = r.requests.total || 1;
   return {
@@ -75,6 +97,7 @@ async function measure(port: number, pid: number | null): Promise<RunResult> {
     util: pid ? Math.round(((after - before) / CLK_TCK / wallS) * 100) / 100 : null,
     non2xx: r.non2xx,
     errors: r.errors,
+    ...(pairs ? { pairs } : {}),
   };
 }
 
@@ -157,11 +180,12 @@ async function main(): Promise<void> {
         const child = running.get(s.name) ?? null;
         const port = child?.port ?? legacy.port;
         await settle([...running.values()].filter((c): c is Child => c !== null).map((c) => c.proc.pid!));
-        const r = await measure(port, child?.proc.pid ?? null);
+        const r = await measure(port, child?.proc.pid ?? null, child?.admin);
         results.get(s.name)!.push(r);
         process.stdout.write(
           `  round ${round + 1} ${s.name.padEnd(23)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
-            `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req  util ${r.util}` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}\n`,
+            `${r.cpuUsPerRequest !== null ? `  ${r.cpuUsPerRequest} µs CPU/req  util ${r.util}` : ''}${r.non2xx || r.errors ? `  non2xx ${r.non2xx} errors ${r.errors}` : ''}` +
+            `${r.pairs ? `  pairs to the verifier ${r.pairs.accepted}, dropped ${r.pairs.dropped}` : ''}\n`,
         );
       }
     }
@@ -178,6 +202,10 @@ async function main(): Promise<void> {
         util: cpu.length ? median(rs.map((r) => r.util ?? 0)) : null,
         non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
         errors: rs.reduce((a, r) => a + r.errors, 0),
+        // Mirror setups: whether every pair was diffed (dropped 0) or the verifier fell behind.
+        pairs: rs.some((r) => r.pairs)
+          ? { accepted: rs.reduce((a, r) => a + (r.pairs?.accepted ?? 0), 0), dropped: rs.reduce((a, r) => a + (r.pairs?.dropped ?? 0), 0) }
+          : null,
       };
     };
     const direct = summary('direct');
