@@ -23,9 +23,7 @@
  * back at the start of the second (bursts, not an even 2000/s), so there is no schedule to
  * correct against anyway.
  *
- * The admin port is not printed by proxy-cutover.ts; it is found from /proc (the process's other
- * listening socket on 127.0.0.1) and checked with GET /healthz. When that fails, the mirror
- * counters are left out.
+ * The mirror counters come from each proxy's admin plane (proxy-cutover.ts prints its URL).
  *
  * Where `taskset` exists the proxies run on core 0, the origins and the load generator (this
  * process) on core 1. Options: --rounds N (default 3), --memory-seconds N (default 60),
@@ -33,7 +31,7 @@
  * (default reports/bench/mirror-hang.json).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -76,49 +74,6 @@ function rssMb(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for ${pid}`);
   return Number(m[1]) / 1024;
-}
-
-/** TCP ports a process listens on (its socket inodes matched against /proc/net/tcp{,6}). */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]);
-    } catch {
-      // the fd closed meanwhile
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // local_address is f[1] (HEXIP:HEXPORT), st is f[3] (0A = LISTEN), inode is f[9].
-      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
-    }
-  }
-  return [...new Set(ports)];
-}
-
-/** The proxy's admin base URL, or null when it cannot be told apart from /proc. */
-async function findAdmin(proxy: Started): Promise<string | null> {
-  const others = listeningPorts(proxy.proc.pid!).filter((p) => p !== proxy.port);
-  for (const port of others) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
-      const body = (await res.json()) as { replicaId?: unknown };
-      if (res.ok && typeof body.replicaId === 'string') return `http://127.0.0.1:${port}`;
-    } catch {
-      // not it
-    }
-  }
-  return null;
 }
 
 interface MirrorCounters {
@@ -253,7 +208,7 @@ async function main(): Promise<void> {
     const url = (s: Started) => `http://127.0.0.1:${s.port}`;
     const healthy = track(await startScript('proxy-cutover.ts', ['--mode', 'mirror', '--legacy', url(legacy), '--v2', url(v2)], 0));
     const hanging = track(await startScript('proxy-cutover.ts', ['--mode', 'mirror', '--legacy', url(legacy), '--v2', url(hang)], 0));
-    const admins = { healthy: await findAdmin(healthy), hanging: await findAdmin(hanging) };
+    const admins = { healthy: healthy.admin ?? null, hanging: hanging.admin ?? null };
     const proxies = { healthy, hanging };
     const proxyPids = [healthy.proc.pid!, hanging.proc.pid!];
 
@@ -377,7 +332,7 @@ async function main(): Promise<void> {
           'the rest are dropped at the cap (so the hanging proxy diffs nothing)',
         rps: 'responses / run seconds; autocannon allows one burst at the start and one per 1 s tick, so it can exceed the offered rate',
         rss: 'VmRSS of the hanging-V2 proxy process from /proc/PID/status, every second',
-        mirrorCounters: 'admin /admin/stats of each proxy, window = the run length, read right after the run (admin port found from /proc)',
+        mirrorCounters: 'admin /admin/stats of each proxy, window = the run length, read right after the run',
       },
       results: {
         latency: { healthy: latHealthy, hanging: latHanging, p99Ratio, p99RatioWholeMs, perRoundP99Ratio: perRoundRatio, runs },
