@@ -4,7 +4,8 @@
  * other; then `reports/bench/summary.md` (and summary.json) from their JSON files. Not a test.
  *
  * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang (abort also
- * measures CLI start-up; `cli` is an alias for it), --no-build (use dist/ as it is).
+ * measures CLI start-up; `cli` is an alias for it), --no-build (use dist/ as it is),
+ * --summary-only (run nothing: write summary.md from the JSON files already in reports/bench/).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ for (const o of only) {
   }
 }
 const chosen = (p: Part) => only.size === 0 || only.has(p);
+const summaryOnly = argv.includes('--summary-only');
 
 function nginxPath(): string | null {
   const r = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
@@ -41,7 +43,7 @@ function nginxPath(): string | null {
 }
 
 /** Runs one benchmark script, its output passed through; resolves with its exit code. */
-function runPart(script: string, args: string[]): Promise<number> {
+function runScript(script: string, args: string[]): Promise<number> {
   process.stdout.write(`\n### ${script} ${args.join(' ')}\n`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'benchmarks', script), ...args], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   const stop = () => child.kill('SIGTERM');
@@ -74,7 +76,7 @@ async function main(): Promise<number> {
     nginx: nginxPath(),
   };
   process.stdout.write(`bench: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}${quick ? ', quick' : ''}\n`);
-  if (!argv.includes('--no-build') && chosen('abort')) {
+  if (!argv.includes('--no-build') && !summaryOnly && chosen('abort')) {
     // abort.ts times the built CLI (bin/cutover.js -> dist/): build it first.
     process.stdout.write('building dist/ for the CLI start-up figures (npm run build)\n');
     const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -82,6 +84,7 @@ async function main(): Promise<number> {
   }
   const codes: Record<string, number | 'skipped'> = {};
   const q = quick ? ['--quick'] : [];
+  const runPart = summaryOnly ? async () => 0 : runScript;
   if (chosen('proxy')) codes.proxy = await runPart('proxy.ts', q);
   if (chosen('verifier')) codes.verifier = await runPart('verifier.ts', q);
   if (chosen('abort')) codes.abort = await runPart('abort.ts', quick ? ['--iterations', '20'] : []);

@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { MirroredPair, PairSink } from '../shared/pairs.js';
+import { packPairs, unpackVerdicts } from '../verifier/batch-codec.js';
 import { VerifierPipeline } from '../verifier/pipeline.js';
 import type { RouteSettingsTable } from '../verifier/rules.js';
 import { prepareContext, verifyOne, type TaskContext } from '../verifier/task.js';
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
   const pool = new Piscina({ filename: workerFile(), minThreads: 1, maxThreads: 1, workerData: taskContext });
   let hierFindings = '';
   try {
-    await pool.run([balancePair(0)]); // start the worker
+    await pool.run(packPairs([balancePair(0)])); // start the worker
     for (let r = 0; r < ROUNDS; r++) {
       let t = performance.now();
       const c = threadCpuMs();
@@ -309,7 +310,8 @@ async function main(): Promise<void> {
       inlineCpuMs.push(threadCpuMs() - c);
       hierFindings = v.findings.map((f) => `${f.pointer} ${f.kind} ${JSON.stringify(f.legacy)} -> ${JSON.stringify(f.v2)}`).join('; ');
       t = performance.now();
-      const [w] = JSON.parse((await pool.run([hier])) as string) as Array<{ findings: unknown[] }>;
+      // As the pipeline does it: the batch goes packed, the verdicts come back packed.
+      const [w] = unpackVerdicts((await pool.run(packPairs([hier]))) as unknown[]);
       workerMs.push(performance.now() - t);
       if (w.findings.length !== 1) throw new Error(`the 200k pair should give one finding, got ${w.findings.length}`);
     }

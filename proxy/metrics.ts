@@ -16,7 +16,7 @@ import type { RolloutState } from '../shared/state/types.js';
 
 const UPSTREAMS = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out'] as const;
+export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out', 'suspended'] as const;
 export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'] as const;
 export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol'] as const;
 /** Upper bounds (seconds) of the duration histograms. */

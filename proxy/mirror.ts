@@ -3,7 +3,8 @@
  * moment, fire-and-forget, through its own keep-alive pool. Per route: a sampling rate, a cap
  * on copies in flight (over it a copy is dropped and counted), a timeout. V2's failures are
  * counted, never surfaced. Unsafe methods are copied only when the route opts in, and then
- * carry `x-cutover-shadow: 1`.
+ * carry `x-cutover-shadow: 1`. When V2 stops answering copies, they are suspended for a while
+ * (copy-breaker.ts).
  *
  * When a pair sink can take it, both answers are captured (bodies up to the route's
  * maxBodyBytes, marked truncated beyond) and handed over as one MirroredPair. Legacy's body
@@ -18,6 +19,7 @@ import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.j
 import { classifyUpstreamError } from './errors.js';
 import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
 import { sinkIsFull } from './pair-queue.js';
+import { CopyBreaker } from './copy-breaker.js';
 import type { RouteSpec } from './route-table.js';
 import type { ProxyStats, ShadowOutcome } from './stats.js';
 
@@ -143,6 +145,7 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const cap = this.cap;
     if (!this.replica) {
+      this.mirror.breakerFor(ctx.spec).answered();
       this.mirror.stats.recordShadowLatency(ctx.spec.index, Math.round(cap.latencyMs * 1000));
       // In mirror mode these are V2's errors and throttles for the rollout analysis.
       if (cap.status >= 500) this.mirror.stats.recordShadow(ctx.spec.index, 's5xx');
@@ -164,6 +167,7 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     cap.error = f.kind === 'protocol' ? f.cause : f.kind;
     cap.latencyMs = performance.now() - ctx.t0;
     if (!this.replica) {
+      this.mirror.breakerFor(ctx.spec).failed();
       this.mirror.stats.recordShadow(ctx.spec.index, f.kind === 'timeout' ? 'timeouts' : 'errors');
       publishShadow(ctx.spec.name, f.kind === 'timeout' ? 'timeout' : 'error', cap.latencyMs, ctx);
       if (channels.shadowDone.hasSubscribers) channels.shadowDone.publish({ route: ctx.spec.name, status: 0, durationMs: cap.latencyMs, error: f.kind, mirror: ctx });
@@ -193,6 +197,8 @@ export class Mirror {
   private readonly v2Host: string;
   private readonly sink: PairSink;
   private readonly inFlight: Int32Array;
+  /** Per route, made on first use (route settings come with the spec). */
+  private readonly breakers: Array<CopyBreaker | undefined>;
   private readonly replicaPool: Pool | undefined;
   private readonly replicaHost: string;
   private readonly replicaSample: number;
@@ -209,6 +215,7 @@ export class Mirror {
     this.v2Host = url.host;
     this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
     this.inFlight = new Int32Array(opts.routeCount);
+    this.breakers = new Array(opts.routeCount).fill(undefined);
     if (opts.replica && opts.replica.samplePercent > 0) {
       const r = new URL(opts.replica.url);
       this.replicaPool = new Pool(r.origin, { connections: 32, pipelining: 1, keepAliveTimeout: 10_000 });
@@ -218,6 +225,10 @@ export class Mirror {
       this.replicaHost = '';
       this.replicaSample = 0;
     }
+  }
+
+  breakerFor(spec: RouteSpec): CopyBreaker {
+    return (this.breakers[spec.index] ??= new CopyBreaker(spec.config.mirror.suspendAfterFailures, spec.config.mirror.timeoutMs));
   }
 
   /** Copies in flight on a route (for tests and metrics). */
@@ -240,6 +251,7 @@ export class Mirror {
     if (!cfg.mirrorUnsafe && !SAFE_METHODS.has(method)) return this.skip(spec, 'skippedUnsafe', 'skipped_unsafe');
     if (cfg.mirror.sample < 100 && Math.random() * 100 >= cfg.mirror.sample) return this.skip(spec, 'sampledOut', 'sampled_out');
     if (this.inFlight[spec.index] >= cfg.mirror.maxInFlight) return this.skip(spec, 'dropped', 'dropped');
+    if (!this.breakerFor(spec).allows()) return this.skip(spec, 'suspended', 'suspended');
     this.inFlight[spec.index]++;
     return true;
   }
@@ -247,6 +259,7 @@ export class Mirror {
   /** Give back an admitted place without sending (the body was too large to copy). */
   release(spec: RouteSpec, outcome: ShadowOutcome = 'skippedBody'): void {
     this.inFlight[spec.index]--;
+    this.breakerFor(spec).unused();
     this.skip(spec, outcome, outcome === 'skippedBody' ? 'skipped_body' : outcome);
   }
 

@@ -25,7 +25,7 @@ const TIMEOUTS = 6;
 const CONNECT_ERRORS = 7;
 const PER_UPSTREAM = 8;
 
-export const SHADOW_FIELDS = ['sent', 'dropped', 'timeouts', 'errors', 'skippedUnsafe', 'skippedBody', 'sampledOut', 's5xx', 'throttled'] as const;
+export const SHADOW_FIELDS = ['sent', 'dropped', 'timeouts', 'errors', 'skippedUnsafe', 'skippedBody', 'sampledOut', 's5xx', 'throttled', 'suspended'] as const;
 export type ShadowOutcome = (typeof SHADOW_FIELDS)[number];
 const SHADOW_BASE = 2 * PER_UPSTREAM;
 const MISSING_KEY = SHADOW_BASE + SHADOW_FIELDS.length;

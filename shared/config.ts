@@ -75,6 +75,8 @@ export const mirrorSchema = z.strictObject({
   maxInFlight: z.number().int().positive().default(256),
   timeoutMs: z.number().int().positive().default(2000),
   maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
+  /** Suspend copies for a while after this many in a row got no answer from V2 (0: never). */
+  suspendAfterFailures: z.number().int().nonnegative().default(20),
 });
 
 const targetSchema = z.strictObject({

@@ -15,7 +15,7 @@ export const channels = {
   /** { route, upstream, status, durationMs, error?: 'timeout'|'connect'|'reset'|'protocol', request?, reply? } */
   upstreamResponded: diagnostics.channel('cutover:upstream-responded'),
   /**
-   * { route, outcome: 'sent'|'dropped'|'timeout'|'error'|'skipped_unsafe'|'skipped_body'|'sampled_out', durationMs?, mirror? }.
+   * { route, outcome: 'sent'|'dropped'|'timeout'|'error'|'skipped_unsafe'|'skipped_body'|'sampled_out'|'suspended', durationMs?, mirror? }.
    * On 'sent', `headers` are the copy's (a subscriber may replace traceparent/tracestate).
    */
   shadow: diagnostics.channel('cutover:shadow'),

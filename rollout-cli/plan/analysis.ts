@@ -80,8 +80,10 @@ export function sampleRoute(stats: RouteStats | undefined, mode: Mode): RouteSam
   const v2 =
     mode === 'mirror'
       ? {
-          requests: s.shadow.sent,
-          errors: s.shadow.errors + s.shadow.timeouts + (s.shadow.s5xx ?? 0),
+          // Copies suspended because V2 stopped answering count as V2 failures: without them a V2
+          // that hangs would show only a handful of probe copies and look inconclusive.
+          requests: s.shadow.sent + (s.shadow.suspended ?? 0),
+          errors: s.shadow.errors + s.shadow.timeouts + (s.shadow.s5xx ?? 0) + (s.shadow.suspended ?? 0),
           // Older proxies do not count throttled copies: skip the check then.
           throttled: s.shadow.throttled === undefined ? undefined : s.shadow.throttled,
           latency: s.shadowLatency,

@@ -117,6 +117,7 @@ const SHADOW_FIELD: Record<string, keyof RouteStats['shadow'] | undefined> = {
   error: 'errors',
   skipped_unsafe: 'skippedUnsafe',
   skipped_body: 'skippedBody',
+  suspended: 'suspended',
   sampled_out: 'sampledOut',
 };
 const DIFF_FIELD: Record<string, keyof RouteStats['diffs'] | undefined> = { match: 'match', mismatch: 'mismatch', waived: 'waived', noise: 'noise', error: 'error' };

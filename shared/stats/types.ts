@@ -40,6 +40,8 @@ export interface RouteStats {
     s5xx: number;
     /** Copies V2 answered with a 429. */
     throttled: number;
+    /** Copies not sent because V2 stopped answering them (the route's copies are suspended for a while). */
+    suspended: number;
   };
   /** Canary requests whose sticky key was missing (fell back to random). */
   missingStickyKey: number;

@@ -50,6 +50,33 @@ async function statsOf(fx: ProxyFixture, route = 'balance') {
 }
 
 describe('mirror mode', () => {
+  it('suspends copies to a V2 that stopped answering, counts them, and resumes once V2 answers a probe', async () => {
+    const { legacy, v2 } = await origins('hang');
+    const fx = await proxyFor(legacy, v2, undefined, MIRROR().replace('mirror: { timeoutMs: 300 }', 'mirror: { timeoutMs: 100, suspendAfterFailures: 3 }'));
+    const shadow = async () => (await statsOf(fx)).shadow as Record<string, number>;
+    const get = async (i: number) => {
+      const r = await rawRequest(fx.proxy.dataUrl, { path: `/accounts/A-${i}/balance` });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body.toString()).served).toBe('legacy');
+    };
+    // Three copies in a row time out: the breaker opens.
+    for (let i = 0; i < 3; i++) await get(i);
+    await waitFor(() => fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow.timeouts === 3, 3000);
+    for (let i = 3; i < 13; i++) await get(i);
+    expect(await shadow()).toMatchObject({ sent: 3, timeouts: 3, suspended: 10 });
+    expect(v2.seen.length).toBe(3);
+    // V2 recovers. After the cool-down (1 s: twice the timeout, at least 1 s) one probe goes out;
+    // its answer closes the breaker and copies flow again.
+    v2.behaviour = 'json';
+    await new Promise((r) => setTimeout(r, 1100));
+    await get(13);
+    await waitFor(() => v2.seen.length === 4, 2000);
+    await waitFor(() => fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadowLatency.count === 1, 2000);
+    for (let i = 14; i < 19; i++) await get(i);
+    await waitFor(() => v2.seen.length === 9, 2000);
+    expect(await shadow()).toMatchObject({ sent: 9, timeouts: 3, suspended: 10 });
+  });
+
   it('returns bytes identical to a direct legacy call, and V2 gets a copy', async () => {
     const { legacy, v2 } = await origins();
     legacy.respond = (_req, res) => {

@@ -105,6 +105,11 @@ describe('throttleRate', () => {
     const r = only({ shadow: { sent: 1000, s5xx: 30, timeouts: 10, errors: 10 }, legacy: { requests: 1000 } }, { route: 'balance', mode: 'mirror', weight: 0 }, { ...base, thresholds: { errorRate: { max: 0.01 } } });
     expect(r.checks[0]).toMatchObject({ check: 'errorRate', status: 'fail', value: 0.05 });
   });
+
+  it('counts copies suspended because V2 stopped answering as failures of V2 (a hung V2 is not inconclusive)', () => {
+    const r = only({ shadow: { sent: 25, timeouts: 21, suspended: 975 }, legacy: { requests: 1000 } }, { route: 'balance', mode: 'mirror', weight: 0 }, { ...base, thresholds: { errorRate: { max: 0.01 } } });
+    expect(r.checks[0]).toMatchObject({ check: 'errorRate', status: 'fail', value: 0.996 });
+  });
 });
 
 describe('mismatchRate', () => {

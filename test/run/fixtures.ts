@@ -37,7 +37,7 @@ export function counters(spec: SideSpec): UpstreamCounters {
 export function routeStats(spec: {
   v2?: SideSpec;
   legacy?: SideSpec;
-  shadow?: { sent: number; errors?: number; timeouts?: number; s5xx?: number; throttled?: number; latencyMs?: number[] };
+  shadow?: { sent: number; errors?: number; timeouts?: number; s5xx?: number; throttled?: number; suspended?: number; latencyMs?: number[] };
   diffs?: { pairs: number; mismatch: number; waived?: number };
 }): RouteStats {
   const r = emptyRouteStats();
@@ -49,6 +49,7 @@ export function routeStats(spec: {
     r.shadow.timeouts = spec.shadow.timeouts ?? 0;
     r.shadow.s5xx = spec.shadow.s5xx ?? 0;
     r.shadow.throttled = spec.shadow.throttled ?? 0;
+    r.shadow.suspended = spec.shadow.suspended ?? 0;
     const h = new Histogram();
     const lat = spec.shadow.latencyMs ?? [10];
     for (let i = 0; i < spec.shadow.sent - r.shadow.errors - r.shadow.timeouts; i++) h.record(lat[i % lat.length] * 1000);
