@@ -99,7 +99,12 @@ export function unpackPairs(packed: PackedBatch): MirroredPair[] {
   const headers = (): Record<string, string> => {
     const n = packed[i++] as number;
     const h: Record<string, string> = {};
-    for (let k = 0; k < n; k++, i += 2) h[packed[i] as string] = packed[i + 1] as string;
+    for (let k = 0; k < n; k++, i += 2) {
+      const name = packed[i] as string;
+      // A "__proto__" field (from a pairs file) must stay a field, not become the prototype.
+      if (name === '__proto__') Object.defineProperty(h, name, { value: packed[i + 1], enumerable: true, writable: true, configurable: true });
+      else h[name] = packed[i + 1] as string;
+    }
     return h;
   };
   const side = (): CapturedResponse => {

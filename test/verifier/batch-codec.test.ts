@@ -51,8 +51,15 @@ describe('packed pair batches', () => {
       fc.property(fc.array(pair, { maxLength: 8 }), (pairs) => {
         expect(unpackPairs(overTheWire(packPairs(pairs)))).toEqual(pairs);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('keep a "__proto__" header a header', () => {
+    const p = makePair({ headers: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string> }, {});
+    const back = unpackPairs(overTheWire(packPairs([p])))[0];
+    expect(Object.keys(back.legacy.headers)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(back.legacy.headers)).toBe(Object.prototype);
   });
 
   it('carry a malformed pair as it is, so the worker can make an error verdict of it', () => {
