@@ -1,6 +1,7 @@
 /**
  * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
- * benchmark origins; `--verifier off` runs mirror mode without diffing. Prints `listening PORT`.
+ * benchmark origins; `--verifier off` runs mirror mode without diffing, `--verifier discard`
+ * captures every pair and drops it. Prints `listening PORT`, then `admin URL`.
  * Runs the built JavaScript in dist/ (what ships, worker threads included), not the sources
  * through tsx: `npm run bench*` build first.
  */
