@@ -70,6 +70,20 @@ export function startScript(script: string, args: string[], core: number, env?: 
   });
 }
 
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** CPU µs per request from a difference of /proc CPU ticks, one decimal. */
+export function cpuUsPerRequest(ticks: number, requests: number): number {
+  return Math.round(((ticks * 1e6) / CLK_TCK / Math.max(1, requests)) * 10) / 10;
+}
+
 /** User + system CPU ticks a process has used so far. */
 export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -35,7 +35,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { BALANCE_REQUESTS, PIN, ROOT, cpuTicks, startScript, type Started } from './harness.js';
+import { BALANCE_REQUESTS, PIN, ROOT, cpuTicks, median, startScript, type Started } from './harness.js';
 
 const argv = process.argv.slice(2);
 const has = (name: string) => argv.includes(`--${name}`);
@@ -61,11 +61,6 @@ for (const [name, v] of [['rounds', ROUNDS], ['memory-seconds', MEMORY_SECONDS]]
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 /** Nearest-rank percentile of sorted samples. */
 const pct = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 

@@ -20,7 +20,7 @@ import { cpus, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, pinned, startScript } from './harness.js';
+import { BALANCE_REQUESTS, PIN, cpuTicks, cpuUsPerRequest, median, pinned, round2, startScript } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -162,18 +162,12 @@ async function measure(port: number, pids: number[]): Promise<RunResult> {
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
-    cpuUsPerRequest: pids.length ? Math.round((((after - before) * 1e6) / CLK_TCK / total) * 10) / 10 : null,
+    cpuUsPerRequest: pids.length ? cpuUsPerRequest(after - before, total) : null,
     non2xx: r.non2xx,
     errors: r.errors,
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const r2 = (x: number) => Math.round(x * 100) / 100;
 
 async function main(): Promise<number> {
   const nginx = findNginx(argv.includes('--nginx') ? opt('nginx', '') : undefined);
@@ -255,9 +249,9 @@ async function main(): Promise<number> {
         p99Ms: { median: median(rs.map((r) => r.p99)), min: Math.min(...rs.map((r) => r.p99)), max: Math.max(...rs.map((r) => r.p99)) },
         cpuUsPerRequest: cpu.length ? { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu) } : null,
         // Medians of per-round ratios: each against the baseline run of the same round.
-        vsDirect: r2(median(perRound(s.name, 'direct'))),
-        vsNginx: r2(median(perRound(s.name, 'nginx-proxy'))),
-        vsBare: r2(median(perRound(s.name, 'bare-http-proxy'))),
+        vsDirect: round2(median(perRound(s.name, 'direct'))),
+        vsNginx: round2(median(perRound(s.name, 'nginx-proxy'))),
+        vsBare: round2(median(perRound(s.name, 'bare-http-proxy'))),
         non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
         errors: rs.reduce((a, r) => a + r.errors, 0),
         rounds: rs,
@@ -273,7 +267,7 @@ async function main(): Promise<number> {
       setups: out,
       targets: {
         canaryVsNginx: { target: 0.6, measured: get('cutover-canary-10').vsNginx },
-        mirrorVsNginxMirror: { target: 1.5, measured: r2(median(perRound('cutover-mirror', 'nginx-mirror'))) },
+        mirrorVsNginxMirror: { target: 1.5, measured: round2(median(perRound('cutover-mirror', 'nginx-mirror'))) },
       },
     };
     mkdirSync(dirname(OUT), { recursive: true });

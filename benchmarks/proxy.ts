@@ -23,7 +23,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, startScript, type Started as Child } from './harness.js';
+import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, cpuUsPerRequest, median, round2, startScript, type Started as Child } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -38,9 +38,6 @@ const DURATION = Number(opt('duration', quick ? '3' : '6'));
 const WARMUP = 1;
 const CONNECTIONS = 50;
 const OUT = resolve(ROOT, opt('out', 'reports/bench/proxy.json'));
-
-
-
 
 const REQUESTS = BALANCE_REQUESTS;
 
@@ -93,7 +90,7 @@ async function measure(port: number, pid: number | null, admin?: string): Promis
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
-    cpuUsPerRequest: pid ? Math.round((((after - before) * 1e6) / CLK_TCK / total) * 10) / 10 : null,
+    cpuUsPerRequest: pid ? cpuUsPerRequest(after - before, total) : null,
     util: pid ? Math.round(((after - before) / CLK_TCK / wallS) * 100) / 100 : null,
     non2xx: r.non2xx,
     errors: r.errors,
@@ -117,11 +114,6 @@ async function settle(pids: number[], maxMs = 20_000): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 let bodyBytes: number | undefined;
 
@@ -215,7 +207,6 @@ async function main(): Promise<void> {
       const sum = summary(s.name);
       const rounds = results.get(s.name)!;
       const perRoundVsBare = bare ? rounds.map((r, i) => r.rps / results.get('bare-http-proxy')![i].rps) : [];
-      const round2 = (x: number) => Math.round(x * 100) / 100;
       setupsOut[s.name] = {
         ...sum,
         vsDirect: round2(sum.rps.median / direct.rps.median),

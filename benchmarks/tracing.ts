@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { BALANCE_REQUESTS, CLK_TCK, PIN, cpuTicks, startScript, type Started as Child } from './harness.js';
+import { BALANCE_REQUESTS, PIN, cpuTicks, cpuUsPerRequest, median, round2, startScript, type Started as Child } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -53,18 +53,12 @@ async function measure(port: number, pid: number): Promise<RunResult> {
   return {
     rps: r.requests.average,
     p99: r.latency.p99,
-    cpuUsPerRequest: Math.round((((after - before) * 1e6) / CLK_TCK / total) * 10) / 10,
+    cpuUsPerRequest: cpuUsPerRequest(after - before, total),
     non2xx: r.non2xx,
     errors: r.errors,
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
   if (PIN) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
