@@ -31,7 +31,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'state',
     cores: ['shared/state/transitions.ts'],
-    tests: ['test/state/transitions.test.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts'],
   },
   {
     name: 'routing',
