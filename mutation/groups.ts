@@ -26,6 +26,8 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/noise.test.ts',
       'test/verifier/aggregate.test.ts',
       'test/verifier/waivers.test.ts',
+      'test/verifier/timestamp-edges.test.ts',
+      'test/verifier/compare-edges.test.ts',
     ],
   },
   {
