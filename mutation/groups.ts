@@ -13,7 +13,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'plan',
     cores: ['rollout-cli/plan/mann-whitney.ts', 'rollout-cli/plan/step-machine.ts', 'rollout-cli/plan/analysis.ts'],
-    tests: ['test/run/mann-whitney.test.ts', 'test/run/step-machine.test.ts', 'test/run/analysis.test.ts', 'test/run/analysis-edges.test.ts'],
+    tests: ['test/run/mann-whitney.test.ts', 'test/run/step-machine.test.ts', 'test/run/analysis.test.ts', 'test/run/analysis-edges.test.ts', 'test/run/step-machine-edges.test.ts'],
   },
   {
     name: 'verifier',
