@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
 
 export const CONFIG_ERR = 'CUTOVER_ERR_CONFIG';
 
@@ -18,7 +19,7 @@ export const DEFAULT_LISTEN_DATA = '0.0.0.0:8080';
 export const DEFAULT_LISTEN_ADMIN = '127.0.0.1:8081';
 export const DEFAULT_STATE_URL = 'file://.cutover/state.json';
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
-export const DEFAULT_REDACT_HEADERS = ['authorization', 'cookie', 'set-cookie', 'x-api-key'];
+export { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
 
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
   message: 'must be an http:// or https:// URL',
@@ -162,10 +163,13 @@ export const configSchema = z
       }),
     redact: z
       .strictObject({
+        /** Exact names of headers, query parameters and JSON keys whose values are masked. */
         headers: z.array(z.string().min(1)).default(DEFAULT_REDACT_HEADERS),
+        /** Name fragments that make a header, query parameter or JSON key a secret (docs/secrets.md). */
+        patterns: z.array(z.string().min(1).max(64)).max(100).default(DEFAULT_SECRET_PATTERNS),
         paths: z.array(jsonPointer).default([]),
       })
-      .default({ headers: DEFAULT_REDACT_HEADERS, paths: [] }),
+      .default({ headers: DEFAULT_REDACT_HEADERS, patterns: DEFAULT_SECRET_PATTERNS, paths: [] }),
     record: z
       .strictObject({ file: z.string().min(1), sample: percent.default(100) })
       .optional(),
