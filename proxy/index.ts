@@ -12,7 +12,7 @@ import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
-import { makeRequireToken, resolveAdminToken } from './auth.js';
+import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
 import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
@@ -216,6 +216,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       agent: agentView,
       store,
       requireToken,
+      requireReadToken: makeRequireReadToken(token),
+      open: config.adminOpen,
       sink,
       health: () => ({
         pairsDropped: mirror.pairsDropped,
