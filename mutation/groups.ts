@@ -17,7 +17,9 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   },
   {
     name: 'verifier',
-    cores: ['shared/decimal.ts', 'verifier/timestamp.ts', 'verifier/compare.ts', 'verifier/normalize.ts'],
+    // json-exact.ts (exact number comparison) and verdict.ts (a pair not compared is never a
+    // match) came with the data-plane/verifier issue's work.
+    cores: ['shared/decimal.ts', 'verifier/timestamp.ts', 'verifier/compare.ts', 'verifier/normalize.ts', 'verifier/json-exact.ts', 'verifier/verdict.ts'],
     tests: [
       'test/shared/decimal.test.ts',
       'test/verifier/timestamp.test.ts',

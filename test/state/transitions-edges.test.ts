@@ -55,6 +55,8 @@ describe('weights as text and numbers', () => {
     expect(errorOf(() => parseWeight('x5')).message).toBe('weight: must be a number between 0 and 100 (got "x5")');
     expect(errorOf(() => parseWeight('5x')).message).toBe('weight: must be a number between 0 and 100 (got "5x")');
     expect(errorOf(() => parseWeight(undefined)).message).toBe('weight: must be a number between 0 and 100 (got null)');
+    // A JSON body may carry anything: an array whose text looks like a number is still refused.
+    expect(errorOf(() => parseWeight(['5'])).message).toBe('weight: must be a number between 0 and 100 (got ["5"])');
   });
 
   it('refuses a third decimal in text, naming the trimmed text', () => {
@@ -207,6 +209,8 @@ describe('applyChange', () => {
     expect(applyChange(s, { action: 'mode', route: 'tx', mode: 'legacy' }).next.routes.tx).toEqual({ mode: 'legacy', weight: 0 });
     expect(applyChange(s, { action: 'pause' }).action).toBe('pause');
     expect(applyChange(s, { action: 'resume' }).next.paused).toBe(false);
+    const aborted = state({ aborted: true, abortReason: 'r' });
+    expect(applyChange(aborted, { action: 'resume', reason: 'fixed' }).next).toMatchObject({ aborted: false, paused: false });
     expect(applyChange(s, { action: 'promote', full: true }).next.routes.tx).toEqual({ mode: 'v2', weight: 100 });
     expect(applyChange(s, { action: 'abort', reason: 'r' }).next.aborted).toBe(true);
   });
