@@ -79,6 +79,20 @@ export const mirrorSchema = z.strictObject({
   suspendAfterFailures: z.number().int().nonnegative().default(20),
 });
 
+/** Data-plane limits against slow or hostile clients and for what the proxy holds in memory (docs/data-plane-limits.md). */
+export const limitsSchema = z.strictObject({
+  /** Keep-alive connections per upstream pool. */
+  upstreamConnections: z.number().int().min(2).max(4096).default(128),
+  /** A request body that makes no progress for this long gets 408 and frees its upstream connection. */
+  bodyIdleTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+  /** Share of an upstream's connections that streamed uploads may hold at once (the rest stay for other requests). */
+  uploadShare: z.number().gt(0, { message: 'must be more than 0' }).max(1, { message: 'must be at most 1' }).default(0.25),
+  /** Request header fields allowed; more gets 431. */
+  maxHeaders: z.number().int().min(8).max(4096).default(256),
+  /** Bytes of captured mirror bodies, in flight and waiting for the verifier, for the whole proxy; past it pairs are dropped and counted. */
+  mirrorCaptureBytes: z.number().int().min(1_048_576).default(96 * 1_048_576),
+});
+
 const targetSchema = z.strictObject({
   v2: z
     .strictObject({
@@ -172,6 +186,7 @@ export const configSchema = z
     stats: z
       .strictObject({ windowSeconds: z.number().int().min(10).max(3600).default(300) })
       .default({ windowSeconds: 300 }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
@@ -305,3 +320,6 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   return parseConfigText(text, file, env);
 }
+
+/** The data-plane limits when a config (built in code) has none. */
+export const DEFAULT_LIMITS: Readonly<z.infer<typeof limitsSchema>> = Object.freeze(limitsSchema.parse({}));
