@@ -83,7 +83,7 @@ export function isSafeRequest(method: string, headers: Readonly<Record<string, s
     const v = headers[METHOD_OVERRIDE_HEADERS[i]];
     if (v !== undefined && !overrideIsSafe(v)) return false;
   }
-  if (queryAt !== -1 && url.indexOf('_method', queryAt) !== -1) {
+  if (queryAt !== -1 && url.indexOf('_', queryAt) !== -1) {
     const m = OVERRIDE_PARAM.exec(url.slice(queryAt));
     if (m !== null && !overrideIsSafe(safeDecode(m[1]))) return false;
   }
