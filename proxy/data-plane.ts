@@ -521,15 +521,12 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     return ex;
   }
 
-  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, at: number, safe: boolean): Promise<void> {
-    const limit = spec.config.mirror.maxRequestBodyBytes;
-    const method = req.method ?? 'GET';
-    if (declaredBodyLength(req.headers) > limit) {
-      mirror.release(spec);
-      begin(req, res, spec, url, t0, req, safe).dispatchUpload('legacy', req);
-      return;
-    }
-    // Buffering holds no upstream connection, but a body that stops arriving still gets 408.
+  /**
+   * Read a request body of up to `limit` bytes before any upstream connection is taken, watched
+   * for stalls (408). Returns the bytes, or the unread rest as a stream when the body is larger,
+   * or null when the client went away or stalled (the answer, if any, is sent).
+   */
+  async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | Readable | null> {
     let stalled = false;
     const w: WatchedBody = {
       req,
@@ -544,33 +541,64 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       },
     };
     uploads.watch(w);
-    let read: Awaited<ReturnType<typeof bufferBody>>;
     try {
-      read = await bufferBody(req, limit);
+      const read = await bufferBody(req, limit);
+      if (stalled || res.destroyed) return null;
+      return 'tooLarge' in read ? read.tooLarge : read.buffer;
     } catch (err) {
-      // The client went away mid-body (or stalled and was answered 408): nothing to forward or copy.
-      mirror.release(spec);
-      if (!stalled) log.log('warn', 'client request body failed', { method, url, err });
+      // The client went away mid-body (or stalled and was answered 408): nothing to forward.
+      if (!stalled) log.log('warn', 'client request body failed', { method: req.method, url: req.url, err });
       if (!res.headersSent && !res.destroyed) res.destroy();
-      return;
+      return null;
     } finally {
       uploads.unwatch(w);
     }
-    if (stalled || res.destroyed) {
+  }
+
+  /** A request with a body: small ones are read first (no connection held meanwhile), larger ones streamed under the upload share. */
+  async function forwardWithBody(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, side: Side, declared: number, safe: boolean): Promise<void> {
+    const limit = limits.bufferBodyBytes;
+    if (declared > limit || limit === 0) {
+      begin(req, res, spec, url, t0, req, safe).dispatchUpload(side, req);
+      return;
+    }
+    const body = await readBody(req, res, limit);
+    if (body === null) return;
+    if (!Buffer.isBuffer(body)) {
+      begin(req, res, spec, url, t0, body, safe).dispatchUpload(side, req);
+      return;
+    }
+    const ex = begin(req, res, spec, url, t0, body, safe);
+    delete ex.forwarded!['transfer-encoding'];
+    ex.forwarded!['content-length'] = String(body.length);
+    ex.dispatch(side);
+  }
+
+  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, at: number, safe: boolean): Promise<void> {
+    const limit = spec.config.mirror.maxRequestBodyBytes;
+    const method = req.method ?? 'GET';
+    if (declaredBodyLength(req.headers) > limit) {
+      mirror.release(spec);
+      begin(req, res, spec, url, t0, req, safe).dispatchUpload('legacy', req);
+      return;
+    }
+    // Buffering holds no upstream connection, but a body that stops arriving still gets 408.
+    const body = await readBody(req, res, limit);
+    if (body === null) {
       mirror.release(spec);
       return;
     }
-    if ('tooLarge' in read) {
+    if (!Buffer.isBuffer(body)) {
       mirror.release(spec);
-      begin(req, res, spec, url, t0, read.tooLarge, safe).dispatchUpload('legacy', req);
+      begin(req, res, spec, url, t0, body, safe).dispatchUpload('legacy', req);
       return;
     }
-    if (recorder !== undefined && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name, body: read.buffer });
-    const ex = begin(req, res, spec, url, t0, read.buffer, safe);
+    if (recorder !== undefined && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name, body });
+    const ex = begin(req, res, spec, url, t0, body, safe);
     ex.mirror = mirror.begin(spec, method, url, at, t0, safe);
     // The buffered body goes out with a length, whatever framing the client used.
     delete ex.forwarded!['transfer-encoding'];
-    ex.forwarded!['content-length'] = String(read.buffer.length);
+    ex.forwarded!['content-length'] = String(body.length);
     ex.dispatch('legacy');
   }
 
@@ -618,7 +646,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       return;
     }
     if (declared === 0) begin(req, res, spec, url, t0, null, safe).dispatch(d.upstream);
-    else begin(req, res, spec, url, t0, req, safe).dispatchUpload(d.upstream, req);
+    else forwardWithBody(req, res, spec, url, t0, d.upstream, declared, safe).catch((err: unknown) => fail(res, err));
   }
 
   function fail(res: ServerResponse, err: unknown): void {

@@ -87,6 +87,11 @@ export const limitsSchema = z.strictObject({
   bodyIdleTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
   /** Share of an upstream's connections that streamed uploads may hold at once (the rest stay for other requests). */
   uploadShare: z.number().gt(0, { message: 'must be more than 0' }).max(1, { message: 'must be at most 1' }).default(0.25),
+  /**
+   * Request bodies up to this size are read whole before an upstream connection is taken (a slow
+   * client then holds none); larger ones are streamed and take an upload place.
+   */
+  bufferBodyBytes: z.number().int().min(0).max(16 * 1_048_576).default(65_536),
   /** Request header fields allowed; more gets 431. */
   maxHeaders: z.number().int().min(8).max(4096).default(256),
   /** Bytes of captured mirror bodies, in flight and waiting for the verifier, for the whole proxy; past it pairs are dropped and counted. */

@@ -1,8 +1,9 @@
 /**
- * Slow clients cannot starve the pool. Many clients sending POST bodies a byte at a time hold
- * at most limits.uploadShare of an upstream's connections, so ordinary GETs on every route keep
- * being answered meanwhile; a body that makes no progress for limits.bodyIdleTimeoutMs gets 408
- * and its upstream connection is let go.
+ * Slow clients cannot starve the pool. Bodies up to limits.bufferBodyBytes are read whole before
+ * an upstream connection is taken, so clients trickling small bodies hold none; larger (streamed)
+ * uploads hold at most limits.uploadShare of an upstream's connections. Ordinary GETs on every
+ * route, and small POSTs, keep being answered meanwhile. A body that makes no progress for
+ * limits.bodyIdleTimeoutMs gets 408 and its upstream connection (if it had one) is let go.
  * Bounds are generous (many seconds): the assertions are that answers come, not how fast.
  */
 import http from 'node:http';
@@ -119,9 +120,28 @@ async function healthWhen(fx: ProxyFixture, cond: (h: Health) => boolean, timeou
 }
 
 describe('slow uploads', () => {
-  it('30 clients trickling POST bodies to an 8-connection legacy pool: GETs on every route are still answered, uploads hold at most the upload share', async () => {
-    const { fx } = await setup('{ upstreamConnections: 8, uploadShare: 0.25, bodyIdleTimeoutMs: 20000 }');
+  it('30 clients trickling small POST bodies hold no upstream connection: GETs on every route and whole POSTs are answered meanwhile', async () => {
+    const { fx, legacy } = await setup('{ upstreamConnections: 8, uploadShare: 0.25, bodyIdleTimeoutMs: 20000 }');
     const slow = await Promise.all(Array.from({ length: 30 }, () => trickle(fx.proxy.dataUrl, '/uploads', 1000, 300)));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(slow.every((s) => !s.client.closed)).toBe(true);
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all([
+        ...['/members/M-1', '/accounts/A-1/balance', '/accounts/A-2/balance', '/statements/S-1', '/anything/else'].map((path) => rawRequest(fx.proxy.dataUrl, { path }).then((r) => r.status)),
+        rawRequest(fx.proxy.dataUrl, { method: 'POST', path: '/uploads', body: 'whole', headers: { 'content-type': 'text/plain' } }).then((r) => r.status),
+      ]);
+      expect(answers, `round ${round}`).toEqual([200, 200, 200, 200, 200, 200]);
+    }
+    // The trickling bodies are still being read by the proxy: none reached legacy.
+    expect(legacy.openRequests).toBe(0);
+    const h = await health(fx);
+    expect(h.dataPlane.uploads.legacy).toEqual({ active: 0, waiting: 0 });
+    for (const s of slow) s.stop();
+  });
+
+  it('30 clients trickling large (streamed) POST bodies to an 8-connection legacy pool: GETs on every route are still answered, uploads hold at most the upload share', async () => {
+    const { fx } = await setup('{ upstreamConnections: 8, uploadShare: 0.25, bodyIdleTimeoutMs: 20000 }');
+    const slow = await Promise.all(Array.from({ length: 30 }, () => trickle(fx.proxy.dataUrl, '/uploads', 1_000_000, 300)));
     await waitFor(() => slow.every((s) => !s.client.closed), 5000);
     // Every upload place is taken and the rest wait (holding no upstream connection).
     let h = await healthWhen(fx, (x) => x.dataPlane.uploads.legacy.active === 2 && x.dataPlane.uploads.legacy.waiting === 28);
@@ -147,7 +167,7 @@ describe('slow uploads', () => {
     const { fx, legacy } = await setup('{ bodyIdleTimeoutMs: 800 }');
     const c = await RawClient.connect(fx.proxy.dataUrl);
     open.push({ close: () => c.close() });
-    c.write('POST /uploads HTTP/1.1\r\nHost: bank.example\r\nContent-Length: 100\r\n\r\n0123456789');
+    c.write('POST /uploads HTTP/1.1\r\nHost: bank.example\r\nContent-Length: 1000000\r\n\r\n0123456789');
     await waitFor(() => legacy.openRequests === 1, 10_000);
     const r = await c.response({ timeoutMs: 20_000 });
     expect(r.status).toBe(408);
@@ -161,6 +181,19 @@ describe('slow uploads', () => {
     const stats = (await (await fetch(`${fx.proxy.adminUrl}/admin/stats?window=60s`)).json()).routes.uploads.served.legacy;
     expect(stats).toMatchObject({ requests: 0, s5xx: 0 });
     expect((await health(fx)).dataPlane.uploads.legacy.active).toBe(0);
+  });
+
+  it('a small body that stops arriving while it is being read gets 408, and nothing is forwarded', async () => {
+    const { fx, legacy } = await setup('{ bodyIdleTimeoutMs: 800 }');
+    const c = await RawClient.connect(fx.proxy.dataUrl);
+    open.push({ close: () => c.close() });
+    c.write('POST /uploads HTTP/1.1\r\nHost: bank.example\r\nContent-Length: 100\r\n\r\n0123456789');
+    const r = await c.response({ timeoutMs: 20_000 });
+    expect(r.status).toBe(408);
+    expect(await c.waitClosed()).toBe(true);
+    expect(legacy.bodies + legacy.openRequests).toBe(0);
+    const metrics = await (await fetch(`${fx.proxy.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^cutover_client_body_timeouts_total 1$/m);
   });
 
   it('a mirrored body that stops arriving while it is being buffered gets 408 too, and nothing is forwarded', async () => {
