@@ -555,30 +555,49 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     }
   }
 
-  /** A request with a body: small ones are read first (no connection held meanwhile), larger ones streamed under the upload share. */
-  async function forwardWithBody(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, side: Side, declared: number, safe: boolean): Promise<void> {
-    const limit = limits.bufferBodyBytes;
+  function recordBody(req: IncomingMessage, spec: RouteSpec, url: string, body: Buffer | null): void {
+    const method = req.method ?? 'GET';
+    if (body === null) recorder?.record({ method, url, headers: req.headers, route: spec.name, bodyOmitted: true });
+    else recorder?.record({ method, url, headers: req.headers, route: spec.name, body });
+  }
+
+  /**
+   * A request with a body that is not copied: small ones (limits.bufferBodyBytes, or the route's
+   * copy limit when the request is recorded) are read first, holding no upstream connection
+   * meanwhile; larger ones are streamed under the upload share. `record`: keep it for replay.
+   */
+  async function forwardWithBody(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, side: Side, declared: number, safe: boolean, record: boolean): Promise<void> {
+    const limit = record ? Math.max(limits.bufferBodyBytes, spec.config.mirror.maxRequestBodyBytes) : limits.bufferBodyBytes;
     if (declared > limit || limit === 0) {
+      if (record) recordBody(req, spec, url, null);
       begin(req, res, spec, url, t0, req, safe).dispatchUpload(side, req);
       return;
     }
     const body = await readBody(req, res, limit);
     if (body === null) return;
     if (!Buffer.isBuffer(body)) {
+      if (record) recordBody(req, spec, url, null);
       begin(req, res, spec, url, t0, body, safe).dispatchUpload(side, req);
       return;
     }
+    if (record) recordBody(req, spec, url, body);
     const ex = begin(req, res, spec, url, t0, body, safe);
     delete ex.forwarded!['transfer-encoding'];
     ex.forwarded!['content-length'] = String(body.length);
     ex.dispatch(side);
   }
 
-  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, at: number, safe: boolean): Promise<void> {
+  /**
+   * Mirror mode with a body: read it (up to the route's copy limit) before forwarding it to
+   * legacy and copying it to V2, and record it when `record`. A body over the limit is forwarded
+   * untouched (streamed, under the upload share), neither copied nor kept.
+   */
+  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, url: string, t0: number, at: number, safe: boolean, record: boolean): Promise<void> {
     const limit = spec.config.mirror.maxRequestBodyBytes;
     const method = req.method ?? 'GET';
     if (declaredBodyLength(req.headers) > limit) {
       mirror.release(spec);
+      if (record) recordBody(req, spec, url, null);
       begin(req, res, spec, url, t0, req, safe).dispatchUpload('legacy', req);
       return;
     }
@@ -590,10 +609,11 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     }
     if (!Buffer.isBuffer(body)) {
       mirror.release(spec);
+      if (record) recordBody(req, spec, url, null);
       begin(req, res, spec, url, t0, body, safe).dispatchUpload('legacy', req);
       return;
     }
-    if (recorder !== undefined && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name, body });
+    if (record) recordBody(req, spec, url, body);
     const ex = begin(req, res, spec, url, t0, body, safe);
     ex.mirror = mirror.begin(spec, method, url, at, t0, safe);
     // The buffered body goes out with a length, whatever framing the client used.
@@ -632,12 +652,13 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     if (channels.routed.hasSubscribers) channels.routed.publish({ route: spec.name, upstream: d.upstream, method, reason: d.reason });
     const declared = declaredBodyLength(req.headers);
     // Recorded for replay: requests without a body here, buffered ones where they are read.
-    if (recorder !== undefined && declared === 0 && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name });
+    const record = recorder !== undefined && recorder.sampled();
+    if (record && declared === 0) recorder.record({ method, url, headers: req.headers, route: spec.name });
     const safe = isSafeRequest(method, req.headers, url, q);
     if (d.mirror && mirror.admit(spec, safe)) {
       const at = Date.now();
       if (declared !== 0) {
-        forwardWithBodyCopy(req, res, spec, url, t0, at, safe).catch((err: unknown) => fail(res, err));
+        forwardWithBodyCopy(req, res, spec, url, t0, at, safe, record).catch((err: unknown) => fail(res, err));
         return;
       }
       const ex = begin(req, res, spec, url, t0, null, safe);
@@ -646,7 +667,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       return;
     }
     if (declared === 0) begin(req, res, spec, url, t0, null, safe).dispatch(d.upstream);
-    else forwardWithBody(req, res, spec, url, t0, d.upstream, declared, safe).catch((err: unknown) => fail(res, err));
+    else forwardWithBody(req, res, spec, url, t0, d.upstream, declared, safe, record).catch((err: unknown) => fail(res, err));
   }
 
   function fail(res: ServerResponse, err: unknown): void {

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import { channels } from '../shared/events.js';
 import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.js';
+import { secretNames, type SecretNames } from '../shared/secrets.js';
 import { classifyUpstreamError } from './errors.js';
 import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
 import { sinkIsFull } from './pair-queue.js';
@@ -208,8 +209,9 @@ export interface MirrorOptions {
   v2: string;
   stats: ProxyStats;
   sink: PairSink;
-  /** Lower-cased header names whose values never leave the proxy. */
+  /** Header names whose values never leave the proxy (exact), and name fragments (shared/secrets.ts). */
   redactHeaders: readonly string[];
+  redactPatterns?: readonly string[];
   routeCount: number;
   /** Keep-alive connections to V2 for copies. */
   connections?: number;
@@ -221,7 +223,7 @@ export interface MirrorOptions {
 
 export class Mirror {
   readonly stats: ProxyStats;
-  readonly redact: ReadonlySet<string>;
+  readonly redact: SecretNames;
   private readonly pool: Pool;
   private readonly v2Host: string;
   private readonly sink: PairSink;
@@ -243,7 +245,7 @@ export class Mirror {
     this.stats = opts.stats;
     this.sink = opts.sink;
     this.budget = new CaptureBudget(opts.captureBytes ?? 96 * 1_048_576, opts.sink);
-    this.redact = new Set(opts.redactHeaders.map((h) => h.toLowerCase()));
+    this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
     const url = new URL(opts.v2);
     this.v2Host = url.host;
     this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
