@@ -69,13 +69,18 @@ class Capture {
 
   toJSON(): CapturedResponse {
     const chunks = this.chunks ?? [];
+    // Compressed bytes do not survive UTF-8 text: they travel base64 (the verifier decodes them).
+    const encoded = this.headers['content-encoding'] !== undefined && this.headers['content-encoding'] !== 'identity';
+    const enc = encoded ? 'base64' : 'utf8';
     const out: CapturedResponse = {
       status: this.status,
       headers: this.headers === EMPTY_HEADERS ? {} : this.headers,
-      body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
+      body: chunks.length === 1 ? chunks[0].toString(enc) : Buffer.concat(chunks, this.size).toString(enc),
       latencyMs: Math.round(this.latencyMs * 1000) / 1000,
     };
+    if (encoded) out.bodyBase64 = true;
     if (this.truncated) out.truncated = true;
+    if (this.cutShort) out.cutShort = true;
     if (this.error !== undefined) out.error = this.error;
     return out;
   }
@@ -189,9 +194,10 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const f = classifyUpstreamError(err);
     const cap = this.cap;
-    // After its headers, a failure cuts the answer short: its body is a fragment.
+    // After its headers, a failure cuts the answer short: the status stays what V2 said, its
+    // body is a fragment (cutShort: never compared).
     cap.cutShort = this.started;
-    cap.status = 0;
+    if (!this.started) cap.status = 0;
     cap.error = this.started ? 'midstream' : f.kind === 'protocol' ? f.cause : f.kind;
     cap.latencyMs = performance.now() - ctx.t0;
     if (!this.replica) {
@@ -421,7 +427,6 @@ export class Mirror {
       traceId: ctx.traceId,
     };
     if (ctx.replica !== null) pair.replica = ctx.replica.toJSON();
-    if (ctx.legacy.cutShort || ctx.v2.cutShort) pair.cutShort = ctx.legacy.cutShort ? (ctx.v2.cutShort ? 'both' : 'legacy') : 'v2';
     // From here the sink holds the bodies (and reports them to the budget).
     this.budget.give(held);
     this.pairsOffered++;

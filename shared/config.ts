@@ -100,7 +100,7 @@ export const mirrorSchema = z.strictObject({
   suspendAfterFailures: int(0, 1_000_000).default(20),
 });
 
-/** Data-plane limits against slow or hostile clients and for what the proxy holds in memory (docs/data-plane-limits.md). */
+/** Data-plane limits against slow or hostile clients and for what the proxy holds in memory (docs/data-plane.md). */
 export const limitsSchema = z.strictObject({
   /** Keep-alive connections per upstream pool. */
   upstreamConnections: z.number().int().min(2).max(4096).default(128),

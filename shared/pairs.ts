@@ -31,7 +31,7 @@ export interface CapturedResponse {
   latencyMs: number;
   /**
    * 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer;
-   * 'midstream' when it answered and then failed before its body was complete (see `MirroredPair.cutShort`).
+   * 'midstream' when it answered and then failed before its body was complete (with `cutShort`).
    */
   error?: string;
 }
@@ -50,13 +50,6 @@ export interface MirroredPair {
   v2: CapturedResponse;
   /** A second legacy's answer to the same request, when the noise replica was sampled. */
   replica?: CapturedResponse;
-  /**
-   * Set when a side's answer was cut short: its upstream sent the status and headers, then failed
-   * (reset, timeout) before the body was complete. That side's `body` is a fragment: the pair must
-   * not be compared (never a match). Not set for a body that is merely longer than maxBodyBytes
-   * (that is `CapturedResponse.truncated`).
-   */
-  cutShort?: 'legacy' | 'v2' | 'both';
   traceId?: string;
 }
 

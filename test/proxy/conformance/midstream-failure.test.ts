@@ -2,8 +2,8 @@
  * An upstream that fails after its headers is a failed request (issue 15 item 1): the client's
  * connection is cut (never a short answer that looks whole), and the request counts against that
  * upstream as kind `midstream` in /admin/stats, in cutover_upstream_failures_total and in the 5xx
- * class every error rate reads, never as the 2xx its headers said. In mirror mode the pair is
- * marked `cutShort` so the verifier never compares a fragment.
+ * class every error rate reads, never as the 2xx its headers said. In mirror mode the side that
+ * broke off is marked `cutShort` (shared/pairs.ts) so the verifier never compares a fragment.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyse } from '../../../rollout-cli/plan/analysis.js';
@@ -68,7 +68,7 @@ describe('an upstream that dies after its headers', () => {
     expect(result.checks[0]).toMatchObject({ check: 'errorRate', status: 'fail', value: 1 });
   });
 
-  it('in mirror mode, marks the pair cutShort on the side that died (legacy: the client connection is cut too; V2: the client is untouched)', async () => {
+  it('in mirror mode, marks the side that died cutShort in the pair (legacy: the client connection is cut too; V2: the client is untouched)', async () => {
     const healthy = await startRawOrigin(whole('legacy'));
     const dying = await startRawOrigin(diesMidBody);
     open.push(healthy, dying);
@@ -85,8 +85,8 @@ describe('an upstream that dies after its headers', () => {
     expect(JSON.parse(r.body.toString()).served).toBe('legacy');
     await waitFor(() => a.proxy.queue!.size === 1, 10_000);
     const [pv2] = a.proxy.queue!.take();
-    expect(pv2.cutShort).toBe('v2');
-    expect(pv2.v2.error).toBe('midstream');
+    expect(pv2.v2).toMatchObject({ status: 200, cutShort: true, error: 'midstream' });
+    expect(pv2.legacy.cutShort).toBeUndefined();
     expect(pv2.legacy.error).toBeUndefined();
 
     // Legacy dies mid-body.
@@ -99,8 +99,8 @@ describe('an upstream that dies after its headers', () => {
     expect(outcome).toBe('broken');
     await waitFor(() => b.proxy.queue!.size === 1, 10_000);
     const [plegacy] = b.proxy.queue!.take();
-    expect(plegacy.cutShort).toBe('legacy');
-    expect(plegacy.legacy.error).toBe('midstream');
+    expect(plegacy.legacy).toMatchObject({ status: 200, cutShort: true, error: 'midstream' });
+    expect(plegacy.v2.cutShort).toBeUndefined();
     const snap = (await (await fetch(`${b.proxy.adminUrl}/admin/stats?window=60s`)).json()) as StatsSnapshot;
     expect(snap.routes.balance.served.legacy).toMatchObject({ requests: 1, s2xx: 0, s5xx: 1, midstream: 1 });
   });
