@@ -250,7 +250,7 @@ export class Mirror {
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
     this.sink = opts.sink;
-    this.budget = new CaptureBudget(opts.captureBytes ?? 96 * 1_048_576, opts.sink);
+    this.budget = new CaptureBudget(opts.captureBytes ?? 48 * 1_048_576, opts.sink);
     this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
     const url = new URL(opts.v2);
     this.v2Host = url.host;
