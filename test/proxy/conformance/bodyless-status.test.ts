@@ -1,5 +1,5 @@
 /**
- * Every legal answer is forwarded: 204 and 304 never carry a body, whatever the origin's
+ * Every legal answer is forwarded: 1xx are interim (the final answer follows), 204 and 304 never carry a body, whatever the origin's
  * framing says. An origin answering 304 with `Content-Length: 1234` (RFC 9110 §8.6 allows it)
  * or 204 with a stray length and body must reach the client as that status, with no body, on a
  * connection that keeps working; it is no failure of the client's request nor of the upstream.
@@ -30,6 +30,9 @@ function answer(name: string) {
     const path = head.split(' ')[1] ?? '';
     if (path.endsWith('/etag')) {
       sock.write('HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\nCache-Control: max-age=60\r\n\r\n');
+    } else if (path.endsWith('/hints')) {
+      sock.write('HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n');
+      sock.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok');
     } else if (path.endsWith('/nocontent')) {
       sock.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Origin: ' + name + '\r\n\r\nhello');
     } else {
@@ -86,6 +89,12 @@ describe('body-less statuses with stray framing', () => {
       expect(noContent.headers['content-length']).toBeUndefined();
       expect(noContent.body).toBe('');
 
+      // An interim 103 is not the answer: the final 200 is, whole.
+      c.write(`GET ${prefix}/hints HTTP/1.1\r\nHost: proxy\r\n\r\n`);
+      const hinted = await c.response();
+      expect(hinted.status).toBe(200);
+      expect(hinted.body).toBe('ok');
+
       // Same connection: nothing of the stray body leaked into it, and it still serves.
       c.write(`GET ${prefix}/plain HTTP/1.1\r\nHost: proxy\r\n\r\n`);
       const plain = await c.response();
@@ -95,13 +104,13 @@ describe('body-less statuses with stray framing', () => {
       expect(c.pending).toBe('');
 
       const s = await routeStats(fx, route);
-      expect(s.served[side]).toMatchObject({ requests: 3, s2xx: 2, s3xx: 1, s5xx: 0, midstream: 0 });
+      expect(s.served[side]).toMatchObject({ requests: 4, s2xx: 3, s3xx: 1, s5xx: 0, midstream: 0 });
       if (route === 'mirror') {
         // V2's copies got the same answers: answered, never counted as V2 errors.
-        await waitFor(() => v2.heads.length === 3, 10_000);
-        await waitFor(() => fx.proxy.pairCounts().offered === 3, 10_000);
+        await waitFor(() => v2.heads.length === 4, 10_000);
+        await waitFor(() => fx.proxy.pairCounts().offered === 4, 10_000);
         const after = await routeStats(fx, route);
-        expect(after.shadow).toMatchObject({ sent: 3, errors: 0, timeouts: 0 });
+        expect(after.shadow).toMatchObject({ sent: 4, errors: 0, timeouts: 0 });
       }
       const metrics = await (await fetch(`${fx.proxy.adminUrl}/metrics`)).text();
       // Counted as the origin's protocol oddity (both answers had a stray non-zero length), never as a failure.
