@@ -100,6 +100,25 @@ export const mirrorSchema = z.strictObject({
   suspendAfterFailures: int(0, 1_000_000).default(20),
 });
 
+/** Data-plane limits against slow or hostile clients and for what the proxy holds in memory (docs/data-plane.md). */
+export const limitsSchema = z.strictObject({
+  /** Keep-alive connections per upstream pool. */
+  upstreamConnections: z.number().int().min(2).max(4096).default(128),
+  /** A request body that makes no progress for this long gets 408 and frees its upstream connection. */
+  bodyIdleTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+  /** Share of an upstream's connections that streamed uploads may hold at once (the rest stay for other requests). */
+  uploadShare: z.number().gt(0, { message: 'must be more than 0' }).max(1, { message: 'must be at most 1' }).default(0.25),
+  /**
+   * Request bodies up to this size are read whole before an upstream connection is taken (a slow
+   * client then holds none); larger ones are streamed and take an upload place.
+   */
+  bufferBodyBytes: z.number().int().min(0).max(16 * 1_048_576).default(65_536),
+  /** Request header fields allowed; more gets 431. */
+  maxHeaders: z.number().int().min(8).max(4096).default(256),
+  /** Bytes of captured mirror bodies, in flight and waiting for the verifier, for the whole proxy; past it pairs are dropped and counted. */
+  mirrorCaptureBytes: z.number().int().min(1_048_576).max(4096 * 1_048_576).default(48 * 1_048_576),
+});
+
 const targetSchema = z.strictObject({
   v2: z
     .strictObject({
@@ -212,6 +231,7 @@ export const configSchema = z
     stats: z
       .strictObject({ windowSeconds: z.number().int().min(10).max(3600).default(300) })
       .default({ windowSeconds: 300 }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     crossFieldRules({ routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen }, ctx);
@@ -448,3 +468,6 @@ export function decodeUtf8(bytes: Buffer, source: string, code: string): string 
     throw new InputError(code, source, `is not valid UTF-8 text (line ${line}); save it as UTF-8`);
   }
 }
+
+/** The data-plane limits when a config (built in code) has none. */
+export const DEFAULT_LIMITS: Readonly<z.infer<typeof limitsSchema>> = Object.freeze(limitsSchema.parse({}));
