@@ -42,6 +42,14 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
     cores: ['proxy/bucket.ts'],
     tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts'],
   },
+  {
+    // Method-override safety (safety rule 1) and request-target checks, from the data-plane
+    // issue. Their test files also start real proxies; per-test coverage runs only the tests
+    // that reach a mutant, which for isSafeRequest are the in-process ones.
+    name: 'request',
+    cores: ['proxy/request-target.ts'],
+    tests: ['test/proxy/conformance/method-override.test.ts', 'test/proxy/conformance/request-target.test.ts'],
+  },
 ];
 
 export function groupNamed(name: string): MutationGroup {
