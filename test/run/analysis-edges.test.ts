@@ -3,7 +3,7 @@
 // and effect size disagree. Statuses of single checks are asserted (not the overall verdict,
 // which also depends on which checks could be applied).
 import { describe, expect, it } from 'vitest';
-import { analyse, type AnalysisSettings, type CheckResult, type RouteContext } from '../../rollout-cli/plan/analysis.js';
+import { analyse, failureReason, type AnalysisSettings, type CheckResult, type RouteContext } from '../../rollout-cli/plan/analysis.js';
 import { routeStats, snapshot } from './fixtures.js';
 
 const canary25: RouteContext = { route: 'balance', mode: 'canary', weight: 25 };
@@ -228,5 +228,15 @@ describe('latency judgment edges', () => {
     expect(c.reason).toBe(
       'latency: V2 not slower than legacy beyond the limits (Mann-Whitney U=5000 z=0 p=1, rank-biserial 0; fails at p < 0.01 and effect >= 0.3) on route balance at weight 25',
     );
+  });
+});
+
+describe('failureReason', () => {
+  it('joins every failing check with "; " and leaves passing ones out', () => {
+    const r = run({ v2: { requests: 1000, s5xx: 50, throttled: 80 }, legacy: { requests: 1000 } }, {
+      minRequests: 100,
+      thresholds: { errorRate: { max: 0.01 }, throttleRate: { max: 0.02 }, mismatchRate: { max: 0.5 } },
+    });
+    expect(failureReason(r.checks)).toBe('errorRate 0.05 > 0.01 on route balance at weight 25; throttleRate 0.08 > 0.02 on route balance at weight 25');
   });
 });
