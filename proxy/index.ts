@@ -13,7 +13,7 @@ import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireToken, resolveAdminToken } from './auth.js';
-import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
+import { buildDataPlane, type DataPlane, type DataPlaneDeps, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
 import { createProxyLogger, logRequests, logStateChange, type ProxyLogger } from './logging.js';
@@ -46,6 +46,24 @@ export interface StartProxyOptions {
   waitForState?: boolean;
   /** State store to use instead of opening config.state (tests). */
   store?: StateStore;
+  /**
+   * Another data plane in place of the splitting one (`cutover shadow`), sharing everything
+   * else: route table, stats, mirror, verifier, state agent, admin plane and metrics.
+   */
+  plane?: AlternatePlane;
+}
+
+export interface AlternatePlane {
+  build(deps: DataPlaneDeps): DataPlane;
+  /** The config field and address it listens on (in errors and as dataUrl). */
+  listen: { field: string; value: string };
+  /** Extra unlabelled counters and gauges for /metrics, read at scrape time. */
+  counters?: Array<{ name: string; help: string; read: () => number }>;
+  gauges?: Array<{ name: string; help: string; read: () => number }>;
+  /** Extra figures for /healthz. */
+  health?: () => Record<string, unknown>;
+  /** false: no noise replica copies (the plane uses upstreams.legacyReplica itself). */
+  noiseReplica?: boolean;
 }
 
 export interface RunningProxy {
@@ -143,7 +161,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
-    replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    replica: config.upstreams.legacyReplica && opts.plane?.noiseReplica !== false ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
   // modes may be older than a stored abort, and legacy is always the safe side.
@@ -152,7 +170,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   let lastApplied: RolloutState | undefined;
   const metrics = createMetrics({
     routeNames,
-    counters: [{ name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped }],
+    counters: [
+      { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped },
+      ...(opts.plane?.counters ?? []),
+    ],
+    gauges: opts.plane?.gauges,
     verifierQueueDepth: () => sinkDepth(sink),
     state: () => lastApplied,
   });
@@ -186,7 +208,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 
   try {
-    data = buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
+    data = (opts.plane?.build ?? buildDataPlane)({ config, specs, tables, stats, mirror, log, recorder });
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
@@ -221,11 +243,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         pairQueue: queue?.size ?? null,
         verifier: pipeline?.stats() ?? null,
         recorder: recorder ? { file: recorder.file, recorded: recorder.recorded, dropped: recorder.dropped, errors: recorder.errors } : null,
+        ...(opts.plane?.health?.() ?? {}),
       }),
     });
     await listen(admin, 'listen.admin', config.listen.admin);
     const adminUrl = urlOf(admin);
-    await listen(data, 'listen.data', config.listen.data);
+    await listen(data, opts.plane?.listen.field ?? 'listen.data', opts.plane?.listen.value ?? config.listen.data);
     const dataUrl = urlOf(data);
     agent = new ReplicaAgent(
       store,

@@ -206,6 +206,8 @@ export class Mirror {
   /** Pairs the sink refused (queue full). */
   pairsDropped = 0;
   pairsOffered = 0;
+  /** Called when a pair is complete, captured or not (`cutover shadow` frees a place with it). */
+  onFinish: ((ctx: MirrorContext) => void) | null = null;
 
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
@@ -236,7 +238,8 @@ export class Mirror {
     return this.inFlight[route];
   }
 
-  private skip(spec: RouteSpec, outcome: ShadowOutcome, event: string): false {
+  /** Count a copy not sent, and why. */
+  skip(spec: RouteSpec, outcome: ShadowOutcome, event: string): false {
     this.stats.recordShadow(spec.index, outcome);
     publishShadow(spec.name, event);
     return false;
@@ -350,6 +353,7 @@ export class Mirror {
   }
 
   private finish(ctx: MirrorContext): void {
+    if (this.onFinish !== null) this.onFinish(ctx);
     if (!ctx.capture) {
       this.pairsOffered++;
       this.pairsDropped++;

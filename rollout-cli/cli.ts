@@ -53,6 +53,13 @@ export function buildProgram(state: ExitState): Command {
     .action(lazy(state, () => import('./commands/proxy.js')));
 
   program
+    .command('shadow')
+    .description('verify requests mirrored by nginx, Envoy/Istio or GoReplay: call legacy and V2, diff, gate (docs/shadow.md)')
+    .option('--config <file>', 'config file', 'cutover.yaml')
+    .option('--listen <host:port>', 'where mirrored requests arrive (default: shadow.listen)')
+    .action(lazy(state, () => import('./commands/shadow.js')));
+
+  program
     .command('services')
     .description('run the demo legacy and V2 accounting services')
     .option('--host <host>', 'address to bind', '127.0.0.1')

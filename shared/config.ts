@@ -19,6 +19,8 @@ export const DEFAULT_LISTEN_ADMIN = '127.0.0.1:8081';
 export const DEFAULT_STATE_URL = 'file://.cutover/state.json';
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 export const DEFAULT_REDACT_HEADERS = ['authorization', 'cookie', 'set-cookie', 'x-api-key'];
+export const DEFAULT_SHADOW_LISTEN = '0.0.0.0:8090';
+export const DEFAULT_COPY_HEADER = 'x-cutover-mirror';
 
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
   message: 'must be an http:// or https:// URL',
@@ -102,6 +104,24 @@ const routeCommon = {
   maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
 };
 
+/** `cutover shadow`: the target for requests mirrored by another data plane (shadow/). */
+export const shadowSchema = z.strictObject({
+  listen: hostPort.default(DEFAULT_SHADOW_LISTEN),
+  /** Which legacy the shadow calls: `replica` (upstreams.legacyReplica; the default when set) or `primary` (upstreams.legacy). */
+  legacy: z.enum(['replica', 'primary'], { message: 'must be replica or primary' }).optional(),
+  /** The header the mirroring side adds to mark a copy; never forwarded. */
+  copyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be an HTTP header name' })
+    .default(DEFAULT_COPY_HEADER),
+  /** Refuse (403) requests that carry neither the copy header nor Envoy's `-shadow` Host suffix. */
+  requireCopyMark: z.boolean().default(false),
+  /** Pairs (legacy call + V2 call) in progress at once. */
+  maxConcurrent: z.number().int().positive().default(256),
+  /** Mirrored requests waiting for a free place; beyond it they are dropped and counted. */
+  queueSize: z.number().int().nonnegative().default(2048),
+});
+
 export const routeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'must be letters, digits, _ . or -' }),
   match: z.strictObject({
@@ -169,6 +189,7 @@ export const configSchema = z
     record: z
       .strictObject({ file: z.string().min(1), sample: percent.default(100) })
       .optional(),
+    shadow: shadowSchema.default(shadowSchema.parse({})),
     stats: z
       .strictObject({ windowSeconds: z.number().int().min(10).max(3600).default(300) })
       .default({ windowSeconds: 300 }),
@@ -218,10 +239,16 @@ function proxyRouteRules(r: z.infer<typeof routeSchema>, i: number, ctx: Ctx): v
   }
 }
 
-function proxyRules(cfg: { listen: { data: string; admin: string }; defaultRoute: { stickyBy: string; target?: { v2: { param: Record<string, unknown> } } } }, ctx: Ctx): void {
+function proxyRules(cfg: { listen: { data: string; admin: string }; shadow: { listen: string; legacy?: string }; upstreams: { legacyReplica?: string }; defaultRoute: { stickyBy: string; target?: { v2: { param: Record<string, unknown> } } } }, ctx: Ctx): void {
   const port = (hp: string) => hp.slice(hp.lastIndexOf(':') + 1);
   if (port(cfg.listen.data) !== '0' && port(cfg.listen.data) === port(cfg.listen.admin)) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'admin'], message: `uses the same port as listen.data (${cfg.listen.data}); the admin plane needs its own port` });
+  }
+  if (port(cfg.shadow.listen) !== '0' && port(cfg.shadow.listen) === port(cfg.listen.admin)) {
+    ctx.addIssue({ code: 'custom', path: ['shadow', 'listen'], message: `uses the same port as listen.admin (${cfg.listen.admin}); the admin plane needs its own port` });
+  }
+  if (cfg.shadow.legacy === 'replica' && !cfg.upstreams.legacyReplica) {
+    ctx.addIssue({ code: 'custom', path: ['shadow', 'legacy'], message: 'is replica but upstreams.legacyReplica is not set' });
   }
   if (cfg.defaultRoute.stickyBy.startsWith('param:')) {
     ctx.addIssue({ code: 'custom', path: ['defaultRoute', 'stickyBy'], message: 'the default route has no path params: use header:NAME, cookie:NAME or none' });
@@ -235,6 +262,7 @@ export type CutoverConfig = z.infer<typeof configSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type DefaultRouteConfig = z.infer<typeof defaultRouteSchema>;
 export type CompareRules = z.infer<typeof compareSchema>;
+export type ShadowConfig = z.infer<typeof shadowSchema>;
 
 /** `routes[2].weight` from zod's path array. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
