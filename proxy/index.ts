@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
+import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireToken, resolveAdminToken } from './auth.js';
@@ -149,7 +150,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
-    ? new VerifierPipeline({ config, redisUrl: /^rediss?:\/\//.test(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
+    ? new VerifierPipeline({ config, redisUrl: isRedisUrl(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
     : undefined;
   const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;

@@ -13,7 +13,7 @@ export type CommandModule = {
 
 type ExitState = { exitCode: number };
 
-const STATE_HELP = 'state store URL (file://PATH or redis://HOST:PORT/DB); default from cutover.yaml';
+const STATE_HELP = 'state store URL (file://PATH, redis://HOST:PORT/DB or redis+sentinel://H1:26379,H2:26379/MASTER/DB); default from cutover.yaml';
 const ADMIN_HELP = "a proxy's admin URL (http://127.0.0.1:8081) to act through instead of the store";
 const TOKEN_HELP = 'admin token (default: $CUTOVER_ADMIN_TOKEN)';
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { isRedisUrl, parseRedisUrl } from './state/redis-connection.js';
 
 export const CONFIG_ERR = 'CUTOVER_ERR_CONFIG';
 
@@ -145,7 +146,17 @@ export const configSchema = z
       .default({ data: DEFAULT_LISTEN_DATA, admin: DEFAULT_LISTEN_ADMIN }),
     state: z
       .string()
-      .refine((s) => /^(file|redis|rediss):\/\//.test(s), { message: 'must be a file://PATH or redis://HOST:PORT/DB URL' })
+      .refine((s) => /^(file|redis|rediss|redis\+sentinel|rediss\+sentinel):\/\//.test(s), {
+        message: 'must be a file://PATH, redis://HOST:PORT/DB or redis+sentinel://HOST:PORT,HOST:PORT/MASTERNAME/DB URL',
+      })
+      .superRefine((s, ctx) => {
+        if (!isRedisUrl(s)) return;
+        try {
+          parseRedisUrl(s);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^--state: /, '') });
+        }
+      })
       .default(DEFAULT_STATE_URL),
     adminToken: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
     replicaId: z.string().min(1).optional(),
