@@ -3,7 +3,7 @@
  * and error log (no root, nothing under /var), one worker, serving the given `http { }` body.
  * Started through processes.ts, so stopAll() stops it by PID.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, track, waitForHttp, type Spawned } from './processes.js';
@@ -27,10 +27,20 @@ export interface NginxHandle {
   stop(): Promise<void>;
 }
 
-/** Start nginx with `site` inside `http { }`; resolves when `probeUrl` answers. */
-export async function startNginx(site: string, probeUrl: string): Promise<NginxHandle> {
+function nginxBinary(): string {
   const bin = findNginx();
   if (!bin) throw new Error('nginx is not installed (apt-get install nginx-light, or run .ci/run which installs it)');
+  return bin;
+}
+
+/** `nginx -t` on `site` inside `http { }`: nginx's own verdict on the syntax and directives. */
+export function checkNginxSite(site: string): { ok: boolean; output: string } {
+  const { prefix, conf, errorLog } = writeConf(site);
+  const r = spawnSync(nginxBinary(), ['-t', '-p', prefix, '-c', conf, '-e', errorLog], { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+function writeConf(site: string): { prefix: string; conf: string; errorLog: string } {
   const prefix = tempDir('cutover-nginx-');
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, 'tmp', d), { recursive: true });
   const errorLog = join(prefix, 'error.log');
@@ -53,6 +63,13 @@ ${site}
 }
 `,
   );
+  return { prefix, conf, errorLog };
+}
+
+/** Start nginx with `site` inside `http { }`; resolves when `probeUrl` answers. */
+export async function startNginx(site: string, probeUrl: string): Promise<NginxHandle> {
+  const bin = nginxBinary();
+  const { prefix, conf, errorLog } = writeConf(site);
   const proc = track(spawn(bin, ['-p', prefix, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const read = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
   try {
