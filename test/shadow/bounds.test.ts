@@ -66,7 +66,7 @@ async function stats(s: RunningShadow): Promise<any> {
   return (await fetch(`${s.adminUrl}/admin/stats?window=60s`)).json();
 }
 
-describe('cutover shadow: bounds', () => {
+describe('cutover shadow: bounds', { timeout: 90_000 }, () => {
   it('runs at most maxConcurrent pairs and queues at most queueSize; the rest are answered 204 queue-full and counted, and every queued copy is verified later', async () => {
     const legacy = await origin('legacy');
     const v2 = await heldOrigin('v2');
@@ -94,7 +94,7 @@ describe('cutover shadow: bounds', () => {
   });
 });
 
-describe('cutover shadow: copy marks', () => {
+describe('cutover shadow: copy marks', { timeout: 90_000 }, () => {
   it("takes Envoy's -shadow Host suffix as a copy mark and forwards the Host without it; the copy header never reaches an upstream", async () => {
     const legacy = await origin('legacy');
     const v2 = await origin('v2');
@@ -118,7 +118,7 @@ describe('cutover shadow: copy marks', () => {
   });
 });
 
-describe('cutover shadow: unsafe methods', () => {
+describe('cutover shadow: unsafe methods', { timeout: 90_000 }, () => {
   const POSTING = `  - name: posting
     match: { method: POST, path: /transactions }
     mode: mirror

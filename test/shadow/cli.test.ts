@@ -6,7 +6,7 @@ import { runCutover, stopAll, tempDir } from '../helpers/processes.js';
 
 afterAll(stopAll);
 
-describe('cutover shadow: bad input', () => {
+describe('cutover shadow: bad input', { timeout: 90_000 }, () => {
   it('a --listen that is not HOST:PORT exits 2 naming the flag and the value', async () => {
     const r = await runCutover(['shadow', '--listen', 'localhost', '--config', join(tempDir(), 'none.yaml')]);
     expect(r.code).toBe(2);

@@ -112,11 +112,11 @@ stats: { windowSeconds: 30 }
 `,
   );
   shadow = spawnCutover(['shadow', '--config', config]);
-  await shadow.waitForOutput(/^ready:/m, 30_000);
+  await shadow.waitForOutput(/^ready:/m, 90_000);
   await waitForHttp(`${adminUrl}/readyz`, 10_000, 200);
   store = openStateStore(stateUrl);
   nginx = await startNginx(exampleSite(services.legacy.port, shadowPort, nginxPort), `${nginxUrl}/healthz`);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await nginx?.stop().catch(() => undefined);
@@ -132,7 +132,7 @@ beforeEach(async () => {
   await setBalanceMode('mirror');
 });
 
-describe('cutover shadow behind nginx mirror', () => {
+describe('cutover shadow behind nginx mirror', { timeout: 120_000 }, () => {
   it("finds V2's wrong balances at /balance with examples, while nginx's clients get legacy's answers unchanged", async () => {
     const before = (await (await fetch(`${services.legacy.url}/_admin/requests`)).json()).byRoute['GET /accounts/:accountId/balance']?.count ?? 0;
     for (let i = 1; i <= 120; i++) {
