@@ -1,3 +1,4 @@
+import { storeUrlProblem } from '../store-url.js';
 import { badStateUrl } from './errors.js';
 import { FileStateStore, type FileStoreOptions } from './file-store.js';
 import { RedisStateStore, type RedisStoreOptions } from './redis-store.js';
@@ -16,6 +17,10 @@ export function openStateStore(url: string, opts: OpenStateStoreOptions = {}): S
     if (url.length === 'file://'.length) throw badStateUrl(url, 'names no file');
     return new FileStateStore(url, opts);
   }
-  if (isRedisUrl(url)) return new RedisStateStore(url, opts);
+  if (isRedisUrl(url)) {
+    const problem = storeUrlProblem(url);
+    if (problem) throw badStateUrl(url, problem);
+    return new RedisStateStore(url, opts);
+  }
   throw badStateUrl(url, 'unsupported scheme');
 }

@@ -48,11 +48,22 @@ export function isRedisUrl(url: string): boolean {
 }
 
 function bad(url: string, reason: string): InputError {
-  return new InputError(
+  const err = new InputError(
     STATE_ERR_URL,
     '--state',
     `${redactUrl(url)}: ${reason} (use redis://HOST:PORT/DB or redis+sentinel://HOST:PORT,HOST:PORT/MASTERNAME/DB)`,
   );
+  return Object.assign(err, { reason });
+}
+
+/** Why a Sentinel URL cannot be used, or undefined when it can (the password never appears). */
+export function sentinelUrlProblem(url: string): string | undefined {
+  try {
+    parseRedisUrl(url);
+    return undefined;
+  } catch (err) {
+    return (err as { reason?: string }).reason ?? (err as Error).message;
+  }
 }
 
 function parseDb(url: string, text: string | undefined): number {
