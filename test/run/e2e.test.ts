@@ -185,6 +185,9 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
     const history = await store.history({ limit: 300 });
     const steps = history.filter((h) => h.action === 'plan-step' && typeof h.data?.step === 'number').map((h) => h.data!.step);
     expect(steps.slice(-4)).toEqual([1, 2, 3, 4]);
+    // The finished plan: status and the proxy's metric say step 4 of 4, like the run's last step event.
+    const status = JSON.parse((await runCutover(['status', '--state', stateUrl, '--json'])).stdout);
+    expect(status.plan).toMatchObject({ step: 4, of: 4, status: 'complete' });
     const mirrorCheck = history.find((h) => h.action === 'check' && h.data?.step === 1)!;
     expect(mirrorCheck.reason).toMatch(/PASS errorRate 0 <= 0.01 on route balance in mirror/);
   });
@@ -381,6 +384,22 @@ describe('the driver never re-ramps by itself (real proxy, demo services, file s
     const plan = writePlan('blink', '  - weight: 10\n    hold: 1h\n  - weight: 50');
     const d = drive(plan, 'e2e-blink');
     await d.waitForOutput(/"type":"step","step":1/, 90_000);
+
+    // One numbering: the run's event, the history, `cutover status` and the proxy's metric all say step 1 of 2.
+    const planStep = (await store.history({ limit: 50 })).filter((h) => h.action === 'plan-step' && h.by.startsWith('e2e-blink')).pop()!;
+    expect(planStep.data).toMatchObject({ step: 1, of: 2 });
+    expect(planStep.reason).toMatch(/ step 1 of 2: weight 10, hold 1h on balance$/);
+    const status = await runCutover(['status', '--state', stateUrl, '--json']);
+    expect(JSON.parse(status.stdout).plan).toMatchObject({ step: 1, of: 2, description: 'weight 10, hold 1h on balance', status: 'running' });
+    const plainStatus = await runCutover(['status', '--state', stateUrl]);
+    expect(plainStatus.stdout).toMatch(/^plan [0-9a-f]{16}: step 1 of 2 \(weight 10, hold 1h on balance\), since \S+$/m);
+    expect(plainStatus.stdout).toMatch(/^ {2}holding: \d+m(\d+s)? left in the hold$/m);
+    for (let i = 0; ; i++) {
+      const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
+      if (/^cutover_rollout_step 1$/m.test(metrics)) break;
+      if (i > 200) throw new Error(`cutover_rollout_step is not 1: ${metrics.match(/^cutover_rollout_step .*$/m)?.[0]}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const abort = await abortAndWait(store, { reason: 'blink: V2 wrote a wrong balance', by: 'oncall', timeoutMs: 5000 });
     expect(abort.ok).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
