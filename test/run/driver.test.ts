@@ -7,6 +7,7 @@ import { parsePlanText, type Plan } from '../../rollout-cli/plan/schema.js';
 import { openStateStore, abort, abortAndWait, promote, pause, resume, type StateStore } from '../../shared/state/index.js';
 import { CutoverError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/processes.js';
+import { chooseNamedRoutes } from '../../rollout-cli/route-sets.js';
 import { routeStats, snapshot } from './fixtures.js';
 import { startHookStub, startStatsStub, type HookStub, type StatsStub } from './stats-stub.js';
 
@@ -489,6 +490,41 @@ describe('the driver never re-ramps by itself', () => {
     expect((await store.read())!.routes.balance.weight).toBe(25);
     await abortAndWait(store, { reason: 'end of test', by: 'test' });
     expect(await done).toBe(1);
+  });
+});
+
+describe('a plan without routes:', () => {
+  it("drives the named routes, never default; with a config, not a write-only route either, and says so", async () => {
+    const plan = parsePlanText(`steps:\n  - weight: 10\n${analysis}\nadmin: [${stub.url}]\n`, 'plan.yaml', {});
+    const config = {
+      routes: [
+        { name: 'balance', match: { method: 'GET', path: '/b' }, mirrorUnsafe: false },
+        { name: 'members', match: { method: 'POST', path: '/m' }, mirrorUnsafe: false },
+      ],
+      defaultRoute: { name: 'default' },
+    } as never;
+    const implicitRoutes = (names: readonly string[]) => chooseNamedRoutes(names, config, { unsafeHint: "name it in the plan's routes: to drive it" });
+    expect(await drive(plan, { implicitRoutes })).toBe(0);
+    const s = (await store.read())!;
+    expect(s.routes.balance).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.members).toEqual({ mode: 'legacy', weight: 0 });
+    expect(s.routes.default).toEqual({ mode: 'legacy', weight: 0 });
+    expect(of('start')[0].driven).toEqual({
+      routes: ['balance'],
+      left: [
+        { route: 'members', why: "POST /m writes (an unsafe method, never mirrored); name it in the plan's routes: to drive it" },
+        { route: 'default', why: 'the catch-all default route (requests no route matches); name it to include it' },
+      ],
+    });
+  });
+
+  it('without a config: every route but default', async () => {
+    const plan = parsePlanText(`steps:\n  - weight: 10\n${analysis}\nadmin: [${stub.url}]\n`, 'plan.yaml', {});
+    expect(await drive(plan)).toBe(0);
+    const s = (await store.read())!;
+    expect(s.routes.balance).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.members).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.default).toEqual({ mode: 'legacy', weight: 0 });
   });
 });
 
