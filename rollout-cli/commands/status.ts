@@ -37,6 +37,12 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
     lines.push(table(['ROUTE', 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
   }
   lines.push('');
+  if (view.server) {
+    const sv = view.server;
+    if ('error' in sv) lines.push(`redis: ${p.red(`cannot name the server (${sv.error})`)}`);
+    else if (sv.kind === 'sentinel') lines.push(`redis: master ${sv.address} of "${sv.name}" (found through Sentinel; role ${sv.role})`);
+    else lines.push(`redis: ${sv.address} (role ${sv.role})`);
+  }
   if (view.proxy) {
     lines.push(
       `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
@@ -80,6 +86,7 @@ function statusDocument(view: StatusView, plan?: PlanStatus): Record<string, unk
     replicas: view.replicas.map((r) => ({ ...r, lagging: lagging(view, r) })),
     staleAfterMs: view.staleAfterMs,
     ...(view.proxy ? { proxy: view.proxy } : {}),
+    ...(view.server ? { server: view.server } : {}),
   };
 }
 
