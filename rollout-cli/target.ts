@@ -301,16 +301,24 @@ export function asCliError(err: unknown): unknown {
  * The body of the change verbs (set-weight, mode, pause, resume, promote): resolve the target,
  * run the change, print what changed (or the JSON document), close. Returns the exit code.
  */
-export async function runChangeVerb(command: string, req: ChangeRequest, opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean }): Promise<number> {
+export async function runChangeVerb(
+  command: string,
+  req: ChangeRequest,
+  opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean },
+  /** Looks at the current state first: throws to refuse (nothing changes), returns warnings to print. */
+  precheck?: (state: RolloutState | null) => string[] | Promise<string[]>,
+): Promise<number> {
   const { painter, printJson, println, formatChanges } = await import('./output.js');
   const target = await resolveTarget(opts);
   try {
     const by = opts.by ?? defaultBy();
+    const warnings = precheck ? await precheck((await target.status()).state) : [];
     const out = await target.change(req, { by, reason: opts.reason, ticket: opts.ticket });
     if (opts.json) {
-      printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state });
+      printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state, ...(warnings.length ? { warnings } : {}) });
     } else {
       const p = painter();
+      for (const w of warnings) println(p.yellow(`warning: ${w}`), process.stderr);
       if (out.unchanged) println(`${command}: nothing to change (version ${out.state.version} stays)`);
       else println(`${command}: ${formatChanges(out.changes)} ${p.dim(`(version ${out.state.version}, ${target.where})`)}`);
     }
