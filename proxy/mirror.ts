@@ -33,6 +33,8 @@ class Capture {
   chunks: Buffer[] | null = null;
   size = 0;
   truncated = false;
+  /** The status and headers came, then the body failed (see CapturedResponse.cutShort). */
+  cutShort = false;
   latencyMs = 0;
   error: string | undefined = undefined;
 
@@ -54,13 +56,19 @@ class Capture {
 
   toJSON(): CapturedResponse {
     const chunks = this.chunks ?? [];
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size);
+    // Compressed bytes do not survive UTF-8 text: they travel as base64 and the verifier decodes them.
+    const encoding = this.headers['content-encoding'];
+    const binary = encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
     const out: CapturedResponse = {
       status: this.status,
       headers: this.headers === EMPTY_HEADERS ? {} : this.headers,
-      body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
+      body: binary ? bytes.toString('base64') : bytes.toString('utf8'),
       latencyMs: Math.round(this.latencyMs * 1000) / 1000,
     };
+    if (binary) out.bodyBase64 = true;
     if (this.truncated) out.truncated = true;
+    if (this.cutShort) out.cutShort = true;
     if (this.error !== undefined) out.error = this.error;
     return out;
   }
@@ -163,7 +171,9 @@ class CopyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const f = classifyUpstreamError(err);
     const cap = this.cap;
-    cap.status = 0;
+    // After the headers, the status stays what V2 said and the pair is "cut short" (never compared).
+    if (cap.status > 0) cap.cutShort = true;
+    else cap.status = 0;
     cap.error = f.kind === 'protocol' ? f.cause : f.kind;
     cap.latencyMs = performance.now() - ctx.t0;
     if (!this.replica) {
