@@ -8,7 +8,7 @@
  * The inputs are owned by the caller and are changed in place (V2's side, and both sides for
  * `ignore`): pass freshly parsed values.
  */
-import { absDifferenceAtMost, compareDecimal, parseDecimal, parseDecimalLiteral, type Decimal } from '../shared/decimal.js';
+import { absDifferenceAtMost, compareDecimalText, parseDecimal, parseDecimalLiteral, type Decimal } from '../shared/decimal.js';
 import type { CompareRules, EpochUnit } from '../shared/config.js';
 import { exactNumberText, isExactNumber, stringifyExact } from './json-exact.js';
 import { escapeSegment, parsePointer, templatePointer } from './pointer.js';
@@ -121,10 +121,19 @@ export function decimalEquivalent(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return false;
   const x = plainDecimalText(a);
   if (x !== undefined && x === plainDecimalText(b)) return true;
-  const da = toDecimal(a);
-  if (!da) return false;
-  const db = toDecimal(b);
-  return db !== undefined && compareDecimal(da, db) === 0;
+  const ta = decimalText(a);
+  if (ta === undefined) return false;
+  const tb = decimalText(b);
+  return tb !== undefined && compareDecimalText(ta, tb) === 0;
+}
+
+/** The decimal text a value stands for (what `toDecimal` would parse), without parsing it. */
+function decimalText(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (isExactNumber(v)) return exactNumberText(v);
+  const t = v.trim();
+  return t.length === 0 || t.length > 400 ? undefined : t;
 }
 
 function withinTolerance(a: unknown, b: unknown, tol: Decimal): boolean {
