@@ -20,7 +20,7 @@ export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_
 export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error', 'not-compared'] as const;
 /** Why a pair's bodies were not compared (verifier/types.ts NOT_COMPARED_REASONS). */
 export const NOT_COMPARED_REASONS = ['too-large', 'undecodable', 'cut-short'] as const;
-export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol'] as const;
+export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol', 'midstream'] as const;
 /** Upper bounds (seconds) of the duration histograms. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
@@ -255,7 +255,7 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
     ),
     custom(
       'cutover_upstream_failures_total',
-      'Upstreams that did not answer, by kind (also counted in cutover_requests_total code_class 5xx).',
+      'Upstreams that did not answer, or (kind midstream) broke off after their headers, by kind (also counted in cutover_requests_total code_class 5xx).',
       'counter',
       perRouteUpstream((out, ru, labels) => {
         for (let f = 0; f < nF; f++) out.push({ value: failures[ru * nF + f], labels: { ...labels, kind: FAILURE_KINDS[f] } });
