@@ -24,6 +24,9 @@ export const DEFAULT_LISTEN_DATA = '0.0.0.0:8080';
 export const DEFAULT_LISTEN_ADMIN = '127.0.0.1:8081';
 export const DEFAULT_STATE_URL = 'file://.cutover/state.json';
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+/** Units of epoch numbers a `compare.timestamp` entry may name. */
+export const EPOCH_UNITS = ['s', 'ms', 'us', 'ns'] as const;
+export type EpochUnit = (typeof EPOCH_UNITS)[number];
 /** Admin paths that answer without the token even when one is configured (`adminOpen`). */
 export const ADMIN_OPEN_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 export { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
@@ -79,7 +82,17 @@ const pathPattern = z
 export const compareSchema = z.strictObject({
   ignore: z.array(jsonPointer).default([]),
   decimal: z.array(jsonPointer).default([]),
-  timestamp: z.array(jsonPointer).default([]),
+  /**
+   * Pointers whose values are instants (ISO 8601 or epoch numbers). A plain pointer reads
+   * numbers as epoch milliseconds; `{ path: /created, epoch: s }` says the unit (s, ms, us, ns).
+   */
+  timestamp: z
+    .array(
+      z.union([jsonPointer, z.strictObject({ path: jsonPointer, epoch: z.enum(EPOCH_UNITS, { message: `must be one of ${EPOCH_UNITS.join(', ')}` }) })], {
+        message: 'must be a JSON Pointer or { path: POINTER, epoch: s|ms|us|ns }',
+      }),
+    )
+    .default([]),
   unorderedArrays: z.record(jsonPointer, z.string().min(1, { message: 'must name the key field' })).default({}),
   tolerance: z
     .record(
