@@ -11,8 +11,12 @@
  * - event-loop delay p99 of the main thread while pairs are offered at a fixed rate, into a sink
  *   that drops them (diffing off) and into the VerifierPipeline with one worker (diffing on).
  *
+ * - hostile number literals (issue 15): the 29-byte `[1.000000000000001e99999999]` pair and its
+ *   kin (overflow, underflow, a string shaped like the parser's mark, a 100 KB literal): the
+ *   slowest single judgment of each, inline, target <= 10 ms.
+ *
  * Three rounds, alternated, medians with min-max. Writes reports/bench/verifier.json.
- * `--quick` shortens the rounds.
+ * `--quick` shortens the rounds; `--hostile` runs only the hostile-literal pairs (seconds).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -268,7 +272,68 @@ function fmt(n: number, d = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 }
 
+const HOSTILE: Array<[string, string, string]> = [
+  ['[1.000000000000001e99999999] vs [1e99999999]', '[1.000000000000001e99999999]', '[1e99999999]'],
+  ['1e400 vs 2e400', '{"a":1e400}', '{"a":2e400}'],
+  ['3e-324 vs 5e-324', '{"a":3e-324}', '{"a":5e-324}'],
+  ['"\\u0000#1234...890" vs 1234...890', '["\\u0000#12345678901234567890"]', '[12345678901234567890]'],
+  ['100 KB literal, last digit off', `[${'7'.repeat(100_000)}]`, `[${'7'.repeat(99_999)}8]`],
+  ['100 KB literal vs same value, other exponent', `[${'7'.repeat(100_000)}e5]`, `[${'7'.repeat(100_000)}00000]`],
+];
+
+/**
+ * Each hostile pair judged `reps` times inline, per round: CPU of this thread per judgment (the
+ * figure a loaded machine does not inflate), the median and p99 of the wall time.
+ */
+function hostileRounds(reps: number): Array<{ name: string; bytes: number; result: string; cpuMs: number[]; medianMs: number[]; p99Ms: number[] }> {
+  const ctx = prepareContext(taskContext);
+  return HOSTILE.map(([name, a, b]) => {
+    const p = pair('hostile', a, b, 0);
+    p.legacy.body = a;
+    p.v2.body = b;
+    const cpuMs: number[] = [];
+    const medianMs: number[] = [];
+    const p99Ms: number[] = [];
+    let result = '';
+    for (let r = 0; r < ROUNDS; r++) {
+      const times: number[] = [];
+      const c = threadCpuMs();
+      for (let i = 0; i < reps; i++) {
+        const t = performance.now();
+        result = verifyOne(p, ctx).result;
+        times.push(performance.now() - t);
+      }
+      cpuMs.push((threadCpuMs() - c) / reps);
+      times.sort((x, y) => x - y);
+      medianMs.push(times[times.length >> 1]);
+      p99Ms.push(times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]);
+    }
+    return { name, bytes: a.length + b.length, result, cpuMs, medianMs, p99Ms };
+  });
+}
+
+function printHostile(rows: ReturnType<typeof hostileRounds>): boolean {
+  let met = true;
+  console.log('\nhostile number literals (one judgment, inline; target <= 10 ms of CPU and of median wall time):');
+  for (const h of rows) {
+    const cpu = stats(h.cpuMs);
+    const med = stats(h.medianMs);
+    const p99 = stats(h.p99Ms);
+    const ok = cpu.median <= 10 && med.median <= 10;
+    met &&= ok;
+    console.log(
+      `  ${h.name.padEnd(46)} ${h.result.padEnd(9)} CPU ${fmt(cpu.median, 3)} ms (${fmt(cpu.min, 3)}-${fmt(cpu.max, 3)}), wall median ${fmt(med.median, 3)} ms, p99 ${fmt(p99.median, 2)} ms  ${ok ? 'met' : 'MISSED'}`,
+    );
+  }
+  return met;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--hostile')) {
+    console.log(`verifier benchmark, hostile literals only: ${ROUNDS} rounds of 200 judgments each, node ${process.version}`);
+    printHostile(hostileRounds(200));
+    return;
+  }
   const small = balancePair(1);
   const smallBytes = Math.round((small.legacy.body.length + small.v2.body.length) / 2);
   const large = transactionsPair(560);
@@ -341,6 +406,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const hostile = hostileRounds(QUICK ? 50 : 200);
+
   const offP99 = stats(off.map((x) => x.p99));
   const onP99 = stats(on.map((x) => x.p99));
   const result = {
@@ -367,6 +434,7 @@ async function main(): Promise<void> {
       findings: hierFindings,
       targetMs: 1000,
     },
+    hostileLiterals: hostile.map((h) => ({ ...h, cpuMs: stats(h.cpuMs), medianMs: stats(h.medianMs), p99Ms: stats(h.p99Ms), targetMs: 10 })),
     eventLoop: {
       offerRatePerSecond: OFFER_RATE,
       secondsPerRound: LOOP_SECONDS,
@@ -386,6 +454,7 @@ async function main(): Promise<void> {
     smallPair: result.smallPair.pairsPerCpuSecond.median >= 20_000,
     hierarchy200k: result.hierarchy200k.workerMs.median <= 1000,
     eventLoop: result.eventLoop.deltaP99Ms <= 2,
+    hostileLiterals: result.hostileLiterals.every((h) => h.cpuMs.median <= 10 && h.medianMs.median <= 10),
   };
   const outDir = join(ROOT, 'reports', 'bench');
   mkdirSync(outDir, { recursive: true });
@@ -412,6 +481,7 @@ async function main(): Promise<void> {
   console.log('');
   for (const [a, b, c, d] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c.padEnd(10)}  ${d}`);
   console.log(`\n200k pair finding: ${hierFindings}`);
+  printHostile(hostile);
   console.log(`wrote reports/bench/verifier.json`);
 }
 

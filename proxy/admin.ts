@@ -3,6 +3,7 @@
  * Prometheus metrics, and the rollout-state routes (proxy/admin-state-routes.ts) behind the
  * admin token.
  */
+import { stringifyExact } from '../verifier/json-exact.js';
 import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
 import type { PairSink } from '../shared/pairs.js';
 import type { ReplicaAgent, StateStore } from '../shared/state/index.js';
@@ -84,8 +85,9 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
     return stats.snapshot(seconds, { replicaId: deps.replicaId, appliedVersion: agent.appliedVersion });
   });
 
-  app.get('/admin/diffs', read, async (req) => {
-    if (isQueryable(deps.sink)) return deps.sink.query(req.query as Record<string, string | undefined>);
+  app.get('/admin/diffs', read, async (req, reply) => {
+    // Numbers a double cannot hold are written as the JSON numbers they were (stringifyExact).
+    if (isQueryable(deps.sink)) return reply.type('application/json; charset=utf-8').send(stringifyExact(deps.sink.query(req.query as Record<string, string | undefined>)));
     return { diffs: [], note: 'no verifier is wired to this proxy: pairs wait in a bounded queue and are not diffed' };
   });
 
@@ -94,7 +96,9 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
     if (typeof sink.snapshot !== 'function') {
       return reply.code(404).send({ error: { code: PROXY_ERR.noVerifier, message: 'no verifier is wired to this proxy' } });
     }
-    return { schemaVersion: 1, replicaId: deps.replicaId, aggregate: sink.snapshot(), verifier: sink.stats?.() ?? null };
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(stringifyExact({ schemaVersion: 1, replicaId: deps.replicaId, aggregate: sink.snapshot(), verifier: sink.stats?.() ?? null }));
   });
 
   app.get('/metrics', probe('/metrics'), async (_req, reply) => {

@@ -17,7 +17,9 @@ import type { RolloutState } from '../shared/state/types.js';
 const UPSTREAMS = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out', 'suspended'] as const;
-export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'] as const;
+export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error', 'not-compared'] as const;
+/** Why a pair's bodies were not compared (verifier/types.ts NOT_COMPARED_REASONS). */
+export const NOT_COMPARED_REASONS = ['too-large', 'undecodable', 'cut-short'] as const;
 export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol', 'midstream'] as const;
 /** Upper bounds (seconds) of the duration histograms. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -33,6 +35,7 @@ export const CUTOVER_METRIC_NAMES = [
   'cutover_shadow_answers_total',
   'cutover_shadow_throttled_total',
   'cutover_diffs_total',
+  'cutover_diffs_not_compared_total',
   'cutover_verifier_queue_depth',
   'cutover_route_weight',
   'cutover_route_mode',
@@ -149,6 +152,9 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const diffs = new Float64Array(nR * nD);
   const shadowIndex = new Map<string, number>(SHADOW_OUTCOMES.map((o, i) => [o, i]));
   const diffIndex = new Map<string, number>(DIFF_RESULTS.map((o, i) => [o, i]));
+  const nN = NOT_COMPARED_REASONS.length;
+  const notCompared = new Float64Array(nR * nN);
+  const reasonIndex = new Map<string, number>(NOT_COMPARED_REASONS.map((o, i) => [o, i]));
   const failureIndex = new Map<string, number>(FAILURE_KINDS.map((o, i) => [o, i]));
   let stateVersion = 0;
   let storeUp = 0;
@@ -183,10 +189,12 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
     if (m.status === 429) shadowThrottled[r]++;
   };
   const onDiff = (msg: unknown) => {
-    const m = msg as { route: string; result: string };
+    const m = msg as { route: string; result: string; reason?: string };
     const r = routeIndex.get(m.route);
     const d = diffIndex.get(m.result);
     if (r !== undefined && d !== undefined) diffs[r * nD + d]++;
+    const n = m.reason === undefined ? undefined : reasonIndex.get(m.reason);
+    if (r !== undefined && n !== undefined) notCompared[r * nN + n]++;
   };
   const onApplied = (msg: unknown) => {
     stateVersion = (msg as { version: number }).version;
@@ -263,7 +271,13 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
     custom('cutover_shadow_throttled_total', "V2's 429 answers to mirror copies (also in cutover_shadow_answers_total code_class 4xx).", 'counter', () =>
       routes.map((route, r) => ({ value: shadowThrottled[r], labels: { route } })),
     ),
-    custom('cutover_diffs_total', 'Verified mirror pairs by result.', 'counter', perRoute(diffs, 'result', DIFF_RESULTS)),
+    custom('cutover_diffs_total', 'Verified mirror pairs by result (not-compared: both answered, bodies not compared).', 'counter', perRoute(diffs, 'result', DIFF_RESULTS)),
+    custom(
+      'cutover_diffs_not_compared_total',
+      'Mirror pairs whose bodies were not compared, by reason (too-large, undecodable, cut-short); never counted as matches.',
+      'counter',
+      perRoute(notCompared, 'reason', NOT_COMPARED_REASONS),
+    ),
     custom('cutover_verifier_queue_depth', 'Mirror pairs waiting for the verifier or being diffed.', 'gauge', () => [{ value: opts.verifierQueueDepth?.() ?? 0 }]),
     custom('cutover_route_weight', 'Share of a route served by V2 (percent, 0..100): the canary weight, 100 in mode v2, 0 otherwise.', 'gauge', () => {
       const s = state();

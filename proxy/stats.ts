@@ -43,8 +43,10 @@ export const SHADOW_FIELDS = [
 export type ShadowOutcome = (typeof SHADOW_FIELDS)[number];
 const SHADOW_BASE = 2 * PER_UPSTREAM;
 const MISSING_KEY = SHADOW_BASE + SHADOW_FIELDS.length;
-export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'] as const;
+export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error', 'not-compared'] as const;
 export type DiffResult = (typeof DIFF_RESULTS)[number];
+/** The `diffs` field each result is counted in. */
+const DIFF_FIELD: Record<DiffResult, keyof RouteStats['diffs']> = { match: 'match', mismatch: 'mismatch', waived: 'waived', noise: 'noise', error: 'error', 'not-compared': 'notCompared' };
 const DIFF_PAIRS = MISSING_KEY + 1;
 const DIFF_BASE = DIFF_PAIRS + 1;
 const FIELDS = DIFF_BASE + DIFF_RESULTS.length;
@@ -218,7 +220,7 @@ export class ProxyStats {
         };
       };
       const shadow = Object.fromEntries(SHADOW_FIELDS.map((f) => [f, sums[SHADOW_INDEX[f]]])) as RouteStats['shadow'];
-      const diffs = { pairs: sums[DIFF_PAIRS], ...Object.fromEntries(DIFF_RESULTS.map((d) => [d, sums[DIFF_INDEX[d]]])) } as RouteStats['diffs'];
+      const diffs = { pairs: sums[DIFF_PAIRS], ...Object.fromEntries(DIFF_RESULTS.map((d) => [DIFF_FIELD[d], sums[DIFF_INDEX[d]]])) } as RouteStats['diffs'];
       routes[this.routeNames[r]] = {
         served: { legacy: upstream(LEGACY), v2: upstream(V2) },
         shadow,

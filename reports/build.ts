@@ -197,11 +197,11 @@ function pathFinding(
   };
 }
 
-function verdictOf(r: Pick<RouteReport, 'pairs' | 'mismatching' | 'mismatchRate' | 'threshold' | 'errors'>): { verdict: Verdict; reason: string } {
+function verdictOf(r: Pick<RouteReport, 'pairs' | 'mismatching' | 'mismatchRate' | 'threshold' | 'errors' | 'notCompared'>): { verdict: Verdict; reason: string } {
   if (r.pairs === 0) return { verdict: 'needs-review', reason: 'no verified pairs in this range' };
   if (r.mismatchRate > r.threshold) return { verdict: 'failing', reason: 'mismatch rate is over the threshold' };
   if (r.mismatching > 0) return { verdict: 'needs-review', reason: 'open differences under the threshold' };
-  if (r.errors > 0) return { verdict: 'needs-review', reason: 'no open differences, but some pairs could not be compared' };
+  if (r.errors > 0 || r.notCompared > 0) return { verdict: 'needs-review', reason: 'no open differences, but some pairs could not be compared' };
   return { verdict: 'clean', reason: 'no open differences' };
 }
 
@@ -219,7 +219,8 @@ function routeReport(
   const pairs = num(agg?.pairs);
   const errors = num(agg?.error);
   const mismatching = num(agg?.mismatch);
-  const comparable = pairs - errors;
+  const notCompared = num(agg?.notCompared);
+  const comparable = pairs - errors - notCompared;
   const mismatchRate = typeof agg?.mismatchRate === 'number' && Number.isFinite(agg.mismatchRate) ? agg.mismatchRate : comparable > 0 ? mismatching / comparable : 0;
 
   let threshold = DEFAULT_MISMATCH_THRESHOLD;
@@ -243,7 +244,7 @@ function routeReport(
   const paths = listed.map(({ p }, i) => pathFinding(name, pairs, p, input, limits, i < limits.pathsWithExamples, budget, redactor, nowMs));
   for (const { p } of dropped) budget.omitted += Array.isArray(p.examples) ? p.examples.length : 0;
 
-  const base = { pairs, mismatching, mismatchRate, threshold, errors };
+  const base = { pairs, mismatching, mismatchRate, threshold, errors, notCompared };
   const { verdict, reason } = verdictOf(base);
   const lat = agg?.latency;
   return {
@@ -255,6 +256,12 @@ function routeReport(
     waivedOnly: num(agg?.waived),
     noiseOnly: num(agg?.noise),
     errors,
+    notCompared,
+    notComparedReasons: {
+      tooLarge: num(agg?.notComparedReasons?.['too-large']),
+      undecodable: num(agg?.notComparedReasons?.undecodable),
+      cutShort: num(agg?.notComparedReasons?.['cut-short']),
+    },
     tooLarge: num(agg?.tooLarge),
     textBodies: num(agg?.textBodies),
     mismatchRate,

@@ -37,3 +37,15 @@ export function fmtTime(iso: string | null | undefined): string {
 }
 
 export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing' } as const;
+
+/** "3 of 10 pairs not compared (too large 2, cut short 1): never counted as matches". */
+export function notComparedLine(r: { pairs: number; notCompared: number; notComparedReasons: { tooLarge: number; undecodable: number; cutShort: number } }): string {
+  const why = [
+    [r.notComparedReasons.tooLarge, 'too large'],
+    [r.notComparedReasons.undecodable, 'undecodable'],
+    [r.notComparedReasons.cutShort, 'cut short'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, w]) => `${w} ${fmtInt(n as number)}`);
+  return `${fmtInt(r.notCompared)} of ${fmtInt(r.pairs)} pairs not compared${why.length ? ` (${why.join(', ')})` : ''}: never counted as matches`;
+}

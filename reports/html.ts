@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { escHtml as e } from './escape.js';
-import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, VERDICT_LABEL } from './format.js';
+import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
 import type { Example, ExampleSide, PathFinding, ReportModel, RouteReport, Timeline, Verdict } from './model.js';
 import { SERIES_COLORS, deltaChart, eventColor, latencyChart, timelineChart } from './svg.js';
 
@@ -343,6 +343,7 @@ function routeSection(r: RouteReport): string {
     `<p class="reason">${e(r.verdictReason)} · mismatch rate ${e(fmtPct(r.mismatchRate))} against ${e(fmtPct(r.threshold))} (${e(r.thresholdSource)}) · ` +
     `${fmtInt(r.pairs)} pairs: ${fmtInt(r.matching)} identical, ${fmtInt(r.mismatching)} with open differences, ${fmtInt(r.waivedOnly)} only waived, ` +
     `${fmtInt(r.noiseOnly)} only noise, ${fmtInt(r.errors)} not comparable</p>` +
+    (r.notCompared > 0 ? `<p class="not-compared">${e(notComparedLine(r))}</p>` : '') +
     `<h3>Differing paths</h3>${findingsTable(r)}` +
     examplesFor(r) +
     `<div class="grid2"><div><h3>Status codes</h3>${statusMatrix(r)}</div><div><h3>Latency</h3>${latencyTable(r)}</div></div>` +

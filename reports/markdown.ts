@@ -3,7 +3,7 @@
  * findings. Every input text is escaped (no HTML, no links, no table breaks).
  */
 import { escMd, mdCode } from './escape.js';
-import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, VERDICT_LABEL } from './format.js';
+import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
 
 /** Times come from the input and are echoed when they do not parse: escape them too. */
 const time = (iso: string | null | undefined) => escMd(fmtTime(iso));
@@ -39,6 +39,10 @@ export function renderMarkdown(model: ReportModel): string {
       );
     }
     out.push('');
+    for (const r of model.routes) {
+      if (r.notCompared > 0) out.push(`- ${mdCode(r.name)}: ${notComparedLine(r)}`);
+    }
+    if (model.routes.some((r) => r.notCompared > 0)) out.push('');
   } else {
     out.push('No verified pairs in this range.');
     out.push('');

@@ -102,6 +102,9 @@ export interface RouteReport {
   noiseOnly: number;
   /** Pairs that could not be compared (an upstream did not answer, a worker failed). */
   errors: number;
+  /** Pairs both sides answered whose bodies were not compared (never counted as matches), and why. */
+  notCompared: number;
+  notComparedReasons: { tooLarge: number; undecodable: number; cutShort: number };
   /** Bodies not diffed because they were over maxBodyBytes. */
   tooLarge: number;
   /** Bodies compared as text because one side was not JSON. */

@@ -218,3 +218,49 @@ export function toMinorUnits(value: unknown, scale = 2): bigint | undefined {
 export function fromMinorUnits(minor: bigint, scale = 2): string {
   return formatDecimal({ coef: minor, scale }, scale);
 }
+
+/** A decimal as text parts: value = sign x 0.digits x 10^top; `digits` has no leading or trailing zeros ('' for zero). */
+export interface DecimalParts {
+  sign: -1 | 0 | 1;
+  digits: string;
+  top: number;
+}
+
+/**
+ * Decimal text split into sign, significant digits and the position of the leading one: string
+ * work linear in the text, no BigInt (a 100 KB literal costs what reading it does).
+ */
+export function decimalParts(text: string): DecimalParts | undefined {
+  const m = DECIMAL_RE.exec(text);
+  if (!m) return undefined;
+  const negative = (m[1] ?? m[5]) === '-';
+  const intPart = m[2] ?? '';
+  const frac = m[3] ?? m[6] ?? '';
+  const exp = Number(m[4] ?? m[7] ?? 0);
+  const all = intPart + frac;
+  let i0 = 0;
+  while (i0 < all.length && all.charCodeAt(i0) === 48) i0++;
+  if (i0 === all.length) return { sign: 0, digits: '', top: 0 };
+  let i1 = all.length - 1;
+  while (all.charCodeAt(i1) === 48) i1--;
+  return { sign: negative ? -1 : 1, digits: all.slice(i0, i1 + 1), top: intPart.length - i0 + exp };
+}
+
+/** Orders two decimal texts exactly (see `decimalParts`); undefined when one is not a decimal. */
+export function compareDecimalText(a: string, b: string): -1 | 0 | 1 | undefined {
+  const x = decimalParts(a);
+  const y = decimalParts(b);
+  if (!x || !y) return undefined;
+  if (x.sign !== y.sign) return x.sign < y.sign ? -1 : 1;
+  if (x.sign === 0) return 0;
+  let mag: -1 | 0 | 1;
+  if (x.top !== y.top) mag = x.top < y.top ? -1 : 1;
+  else if (x.digits === y.digits) mag = 0;
+  else {
+    const n = Math.min(x.digits.length, y.digits.length);
+    let i = 0;
+    while (i < n && x.digits.charCodeAt(i) === y.digits.charCodeAt(i)) i++;
+    mag = i < n ? (x.digits.charCodeAt(i) < y.digits.charCodeAt(i) ? -1 : 1) : x.digits.length < y.digits.length ? -1 : 1;
+  }
+  return (x.sign > 0 ? mag : -mag) as -1 | 0 | 1;
+}

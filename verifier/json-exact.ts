@@ -17,7 +17,7 @@
  * Marked numbers leave the verifier as JSON numbers: `stringifyExact` writes them back as
  * their literal (and drops the extra U+0000 of such strings).
  */
-import { compareDecimal, parseDecimal, parseDecimalLiteral } from '../shared/decimal.js';
+import { compareDecimal, decimalParts, parseDecimal, parseDecimalLiteral } from '../shared/decimal.js';
 
 export const EXACT_NUMBER_MARK = '\u0000#';
 /** What a document's string value starting with U+0000 is stored as: one more U+0000 in front. */
@@ -64,6 +64,9 @@ const LARGE_EXPONENT = /[0-9.][eE][+-]?[0-9]{3}/;
 
 /** True when the literal means the same number as the double JSON.parse would make of it. */
 function survivesDouble(literal: string): boolean {
+  // A double's shortest text has at most 17 significant digits: more cannot survive (no BigInt needed to say so).
+  const parts = decimalParts(literal);
+  if (!parts || parts.digits.length > 17) return false;
   const d = parseDecimalLiteral(literal);
   const asDouble = Number(literal);
   if (!d || !Number.isFinite(asDouble)) return false;

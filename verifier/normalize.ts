@@ -8,8 +8,8 @@
  * The inputs are owned by the caller and are changed in place (V2's side, and both sides for
  * `ignore`): pass freshly parsed values.
  */
-import { absDifferenceAtMost, compareDecimal, parseDecimal, parseDecimalLiteral, type Decimal } from '../shared/decimal.js';
-import type { CompareRules } from '../shared/config.js';
+import { absDifferenceAtMost, compareDecimalText, parseDecimal, parseDecimalLiteral, type Decimal } from '../shared/decimal.js';
+import type { CompareRules, EpochUnit } from '../shared/config.js';
 import { exactNumberText, isExactNumber, stringifyExact } from './json-exact.js';
 import { escapeSegment, parsePointer, templatePointer } from './pointer.js';
 import { instantsEqual } from './timestamp.js';
@@ -21,6 +21,8 @@ export interface RuleNode {
   ignore: boolean;
   decimal: boolean;
   timestamp: boolean;
+  /** Unit of epoch numbers under a timestamp rule (milliseconds unless the rule says). */
+  epoch?: EpochUnit;
   tolerance?: Decimal;
   keyField?: string;
 }
@@ -66,8 +68,10 @@ export function compileRules(rules: RuleInput | undefined): CompiledRules {
     nodeAt(root, p).decimal = true;
     count++;
   }
-  for (const p of rules.timestamp ?? []) {
-    nodeAt(root, p).timestamp = true;
+  for (const t of rules.timestamp ?? []) {
+    const node = nodeAt(root, typeof t === 'string' ? t : t.path);
+    node.timestamp = true;
+    if (typeof t !== 'string') node.epoch = t.epoch;
     count++;
   }
   for (const [p, key] of Object.entries(rules.unorderedArrays ?? {})) {
@@ -117,10 +121,19 @@ export function decimalEquivalent(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return false;
   const x = plainDecimalText(a);
   if (x !== undefined && x === plainDecimalText(b)) return true;
-  const da = toDecimal(a);
-  if (!da) return false;
-  const db = toDecimal(b);
-  return db !== undefined && compareDecimal(da, db) === 0;
+  const ta = decimalText(a);
+  if (ta === undefined) return false;
+  const tb = decimalText(b);
+  return tb !== undefined && compareDecimalText(ta, tb) === 0;
+}
+
+/** The decimal text a value stands for (what `toDecimal` would parse), without parsing it. */
+function decimalText(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (isExactNumber(v)) return exactNumberText(v);
+  const t = v.trim();
+  return t.length === 0 || t.length > 400 ? undefined : t;
 }
 
 function withinTolerance(a: unknown, b: unknown, tol: Decimal): boolean {
@@ -199,7 +212,7 @@ function isContainer(x: unknown): x is Record<string, unknown> | unknown[] {
 /** Returns V2's value to keep (legacy's own when equivalent). */
 function reconcile(l: unknown, v: unknown, node: RuleNode, ptr: string, out: Finding[]): unknown {
   if (node.decimal && decimalEquivalent(l, v)) return l;
-  if (node.timestamp && (l === v || instantsEqual(l, v))) return l;
+  if (node.timestamp && (l === v || instantsEqual(l, v, node.epoch))) return l;
   if (node.tolerance && withinTolerance(l, v, node.tolerance)) return l;
   if (node.keyField !== undefined && Array.isArray(l) && Array.isArray(v)) v = alignKeyed(l, v, node.keyField, ptr, out);
   if ((node.children.size === 0 && !node.star) || !isContainer(l) || !isContainer(v) || Array.isArray(l) !== Array.isArray(v)) return v;

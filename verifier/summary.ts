@@ -42,7 +42,12 @@ export function renderSummary(snap: AggregateSnapshot, header: string): string {
   if (volatile.length) lines.push('', 'suspected volatile (ids or clocks; consider compare.ignore):', ...volatile);
   const errors = snap.routes.filter((r) => r.error > 0).map((r) => `  ${r.route}: ${r.error} pair${r.error === 1 ? '' : 's'} not compared (an upstream did not answer)`);
   if (errors.length) lines.push('', 'errors:', ...errors);
-  const tooLarge = snap.routes.filter((r) => r.tooLarge > 0).map((r) => `  ${r.route}: ${r.tooLarge} pair${r.tooLarge === 1 ? '' : 's'} over maxBodyBytes (bodies not compared)`);
-  if (tooLarge.length) lines.push('', 'too large:', ...tooLarge);
+  const notCompared = snap.routes
+    .filter((r) => (r.notCompared ?? 0) > 0)
+    .map((r) => {
+      const why = Object.entries(r.notComparedReasons ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+      return `  ${r.route}: ${r.notCompared} pair${r.notCompared === 1 ? '' : 's'} not compared (${why.join(', ')}): never counted as matches`;
+    });
+  if (notCompared.length) lines.push('', 'not compared:', ...notCompared);
   return lines.join('\n') + '\n';
 }

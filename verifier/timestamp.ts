@@ -1,10 +1,12 @@
 /**
  * Timestamps as instants, so `2024-05-01T10:00:00Z`, `2024-05-01T12:00:00.000+02:00`,
  * `2024-05-01 10:00:00Z` and epoch milliseconds `1714557600000` compare equal, and digits
- * below the millisecond are not lost. An instant is whole epoch milliseconds plus nanoseconds
+ * below the millisecond are not lost. Epoch numbers are milliseconds unless the rule names
+ * another unit (`epoch: s` reads `1714557600` as that same instant; `us`, `ns` likewise). An instant is whole epoch milliseconds plus nanoseconds
  * within the millisecond (two exact numbers; no float arithmetic on fractions, no BigInt on the
  * hot path).
  */
+import type { EpochUnit } from '../shared/config.js';
 import { isExactNumber, exactNumberText } from './json-exact.js';
 
 export interface Instant {
@@ -78,22 +80,42 @@ function epochMs(text: string): Instant | undefined {
   return { ms, ns };
 }
 
-/** The instant a value names; undefined when it is not a timestamp. Numbers are epoch milliseconds. */
-export function parseInstant(value: unknown): Instant | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? epochMs(String(value)) : undefined;
+/** Digits of nanoseconds in one unit. */
+const NS_DIGITS: Record<EpochUnit, number> = { s: 9, ms: 6, us: 3, ns: 0 };
+const EPOCH = /^(-?)(\d{1,22})(?:\.(\d{1,12}))?$/;
+
+/** Epoch text in a unit other than milliseconds: shifted to whole nanoseconds by digits, never through a float. */
+function epochIn(text: string, unit: EpochUnit): Instant | undefined {
+  if (unit === 'ms') return epochMs(text);
+  const m = EPOCH.exec(text);
+  if (!m) return undefined;
+  const k = NS_DIGITS[unit];
+  const frac = m[3] ?? '';
+  // Digits below the nanosecond must be zeros: an instant holds nothing finer.
+  if (frac.length > k && /[1-9]/.test(frac.slice(k))) return undefined;
+  const ns = (m[2] + frac.slice(0, k).padEnd(k, '0')).replace(/^0+(?=\d)/, '');
+  if (ns.length > 22) return undefined;
+  const msText = ns.length > 6 ? ns.slice(0, ns.length - 6) : '0';
+  const below = ns.length > 6 ? ns.slice(ns.length - 6) : ns.padStart(6, '0');
+  return epochMs(below === '000000' ? `${m[1]}${msText}` : `${m[1]}${msText}.${below}`);
+}
+
+/** The instant a value names; undefined when it is not a timestamp. Numbers are epoch milliseconds unless `unit` says otherwise. */
+export function parseInstant(value: unknown, unit: EpochUnit = 'ms'): Instant | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? epochIn(String(value), unit) : undefined;
   if (typeof value !== 'string') return undefined;
-  if (isExactNumber(value)) return epochMs(exactNumberText(value));
+  if (isExactNumber(value)) return epochIn(exactNumberText(value), unit);
   const text = value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
   if (text.length >= 8 && text.length <= 40) {
     const m = ISO.exec(text) ?? ISO_BASIC.exec(text);
     if (m) return fromParts(m);
   }
-  return epochMs(text);
+  return epochIn(text, unit);
 }
 
-export function instantsEqual(a: unknown, b: unknown): boolean {
-  const x = parseInstant(a);
+export function instantsEqual(a: unknown, b: unknown, unit: EpochUnit = 'ms'): boolean {
+  const x = parseInstant(a, unit);
   if (x === undefined) return false;
-  const y = parseInstant(b);
+  const y = parseInstant(b, unit);
   return y !== undefined && x.ms === y.ms && x.ns === y.ns;
 }

@@ -6,6 +6,7 @@
  * pair has an open finding or could not be compared (an upstream did not answer: the check is
  * incomplete); 2 for bad usage or a bad input line (named; nothing is sent or written then).
  */
+import { stringifyExact } from '../../verifier/json-exact.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { openStateStore } from '../../shared/state/index.js';
 import type { Waiver } from '../../shared/state/types.js';
@@ -67,8 +68,8 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   const progress = createProgress(process.stderr, replayFile ? 'replay' : 'verify');
   let out: WriteStream | undefined;
   const onVerdict = (v: Verdict) => {
-    if (v.result === 'mismatch' || v.result === 'error') mismatchCount.n++;
-    out?.write(JSON.stringify(v) + '\n');
+    if (v.result === 'mismatch' || v.result === 'error' || v.result === 'not-compared') mismatchCount.n++;
+    out?.write(stringifyExact(v) + '\n');
   };
   const onProgress = (done: number, total: number) => progress.update(done, total, mismatchCount.n);
 
@@ -124,7 +125,8 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   }
 
   const t = snapshot.totals;
-  const failed = t.mismatch + t.error;
+  // A pair not compared is no evidence of a match: it fails verify like one without an answer.
+  const failed = t.mismatch + t.error + (t.notCompared ?? 0);
   const exitCode = failed > 0 ? 1 : 0;
   if (opts.json) {
     printJson({ exitCode, ...extra, summary: snapshot });
@@ -132,7 +134,7 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     process.stdout.write(renderSummary(snapshot, header));
     process.stdout.write(
       failed > 0
-        ? `\nresult: ${t.mismatch} pair${t.mismatch === 1 ? '' : 's'} with open findings, ${t.error} not compared (exit 1)\n`
+        ? `\nresult: ${t.mismatch} pair${t.mismatch === 1 ? '' : 's'} with open findings, ${t.error + (t.notCompared ?? 0)} not compared (exit 1)\n`
         : `\nresult: no open findings${t.waived + t.noise > 0 ? ` (${t.waived} waived, ${t.noise} noise)` : ''} (exit 0)\n`,
     );
   }

@@ -59,9 +59,19 @@ export interface AnalysisResult {
 export interface RouteSample {
   v2: { requests: number; errors: number; throttled: number | undefined; latency: HistogramJSON };
   legacy: { requests: number; errors: number; throttled: number; latency: HistogramJSON };
+  /** Verified pairs in the window, compared or not. */
   pairs: number;
   mismatches: number;
+  /** Pairs whose bodies were compared (match, mismatch, waived, noise): the base of mismatchRate. */
+  compared: number;
+  /** Pairs whose bodies were not compared (too large, undecodable, cut short). */
+  notCompared: number;
+  /** Pairs where a side gave no answer. */
+  errors: number;
 }
+
+/** The share of verified pairs that must have been compared for mismatchRate to pass, unless the plan says otherwise. */
+export const DEFAULT_MIN_COMPARED_SHARE = 0.9;
 
 /**
  * 5xx answers, timeouts and connection errors: what counts against a side. The proxy counts
@@ -89,7 +99,17 @@ export function sampleRoute(stats: RouteStats | undefined, mode: Mode): RouteSam
           latency: s.shadowLatency,
         }
       : { requests: s.served.v2.requests, errors: errorCount(s.served.v2), throttled: s.served.v2.throttled, latency: s.served.v2.latency };
-  return { v2, legacy: legacySide, pairs: s.diffs.pairs, mismatches: s.diffs.mismatch };
+  const d = s.diffs;
+  const notCompared = d.notCompared ?? 0;
+  return {
+    v2,
+    legacy: legacySide,
+    pairs: d.pairs,
+    mismatches: d.mismatch,
+    compared: Math.max(0, d.pairs - d.error - notCompared),
+    notCompared,
+    errors: d.error,
+  };
 }
 
 /** Three significant digits, no trailing zeros: 0.052, 312, 1.5. */
@@ -124,9 +144,15 @@ export function analyse(stats: StatsSnapshot, routes: ReadonlyArray<RouteContext
   return { verdict: verdictOf(checks), checks, skipped };
 }
 
+/**
+ * A gate passes only on evidence: an interval in which no check applied (every route on
+ * legacy, every limit skipped for want of a baseline) or no check saw a V2 sample is
+ * `inconclusive`, never `pass`.
+ */
 export function verdictOf(checks: ReadonlyArray<CheckResult>): Verdict {
   if (checks.some((c) => c.status === 'fail')) return 'fail';
   if (checks.some((c) => c.status === 'inconclusive')) return 'inconclusive';
+  if (!checks.some((c) => c.status === 'pass' && c.v2Requests > 0)) return 'inconclusive';
   return 'pass';
 }
 
@@ -242,13 +268,22 @@ export function analyseRoute(sample: RouteSample, ctx: RouteContext, settings: A
         skipped.push(`mismatchRate ${at}: ${sample.pairs} verified pairs (minRequests ${minRequests}); nothing mirrored to compare`);
       }
     } else {
-      const v2 = rate(sample.mismatches, sample.pairs);
-      const counts = `${sample.mismatches}/${sample.pairs} pairs`;
-      checks.push(
-        v2 > max
-          ? { ...base, check: 'mismatchRate', status: 'fail', value: v2, limit: max, rule: 'max', reason: `mismatchRate ${fmt(v2)} > ${fmt(max)} (${counts}) ${at}` }
-          : { ...base, check: 'mismatchRate', status: 'pass', value: v2, reason: `mismatchRate ${fmt(v2)} <= ${fmt(max)} (${counts}) ${at}` },
-      );
+      // Over compared pairs only: a pair not compared is no evidence either way.
+      const minShare = t.mismatchRate!.minComparedShare ?? DEFAULT_MIN_COMPARED_SHARE;
+      const share = rate(sample.compared, sample.pairs);
+      const v2 = rate(sample.mismatches, sample.compared);
+      const counts = `${sample.mismatches}/${sample.compared} compared pairs`;
+      const uncompared = `${sample.compared} of ${sample.pairs} verified pairs compared: ${sample.notCompared} not compared (too large, undecodable or cut short), ${sample.errors} without an answer`;
+      if (sample.compared > 0 && v2 > max) {
+        checks.push({ ...base, check: 'mismatchRate', status: 'fail', value: v2, limit: max, rule: 'max', reason: `mismatchRate ${fmt(v2)} > ${fmt(max)} (${counts}) ${at}` });
+      } else if (share < minShare) {
+        checks.push({
+          ...base, check: 'mismatchRate', status: 'inconclusive', value: v2, limit: minShare, rule: 'minComparedShare',
+          reason: `mismatchRate: compared share ${fmt(share)} < ${fmt(minShare)} (${uncompared}) ${at}`,
+        });
+      } else {
+        checks.push({ ...base, check: 'mismatchRate', status: 'pass', value: v2, reason: `mismatchRate ${fmt(v2)} <= ${fmt(max)} (${counts}) ${at}` });
+      }
     }
   }
 

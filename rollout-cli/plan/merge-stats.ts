@@ -19,7 +19,7 @@ export function emptyRouteStats(): RouteStats {
     served: { legacy: emptyCounters(), v2: emptyCounters() },
     shadow: { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, skippedBody: 0, sampledOut: 0, s5xx: 0, throttled: 0, suspended: 0, pairsDropped: 0, pairsDroppedMemory: 0 },
     missingStickyKey: 0,
-    diffs: { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 },
+    diffs: { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0, notCompared: 0 },
     shadowLatency: emptyHistogram(),
   };
 }

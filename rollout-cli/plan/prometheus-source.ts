@@ -120,7 +120,7 @@ const SHADOW_FIELD: Record<string, keyof RouteStats['shadow'] | undefined> = {
   suspended: 'suspended',
   sampled_out: 'sampledOut',
 };
-const DIFF_FIELD: Record<string, keyof RouteStats['diffs'] | undefined> = { match: 'match', mismatch: 'mismatch', waived: 'waived', noise: 'noise', error: 'error' };
+const DIFF_FIELD: Record<string, keyof RouteStats['diffs'] | undefined> = { match: 'match', mismatch: 'mismatch', waived: 'waived', noise: 'noise', error: 'error', 'not-compared': 'notCompared' };
 
 /** Build the stats snapshot from the query results (pure). */
 export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSeconds: number, now: Date): StatsSnapshot {

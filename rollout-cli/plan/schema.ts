@@ -61,7 +61,12 @@ const thresholdShape = {
   latencyP95Ms: latencyThreshold.optional(),
   latencyP99Ms: latencyThreshold.optional(),
   throttleRate: z.strictObject({ max: share }).optional(),
-  mismatchRate: z.strictObject({ max: share }).optional(),
+  /**
+   * `max` over compared pairs only; `minComparedShare` (default 0.9): under this share of the
+   * window's verified pairs compared (the rest too large, undecodable, cut short, or without an
+   * answer), the check is inconclusive, never a pass.
+   */
+  mismatchRate: z.strictObject({ max: share, minComparedShare: share.optional() }).optional(),
 };
 
 export const thresholdsSchema = z.strictObject(thresholdShape);

@@ -51,8 +51,11 @@ export interface RouteStats {
   };
   /** Canary requests whose sticky key was missing (fell back to random). */
   missingStickyKey: number;
-  /** Verifier counts for pairs finished in the window. */
-  diffs: { pairs: number; match: number; mismatch: number; waived: number; noise: number; error: number };
+  /**
+   * Verifier counts for pairs finished in the window. `notCompared`: both sides answered but
+   * the bodies were not compared (too large, undecodable, cut short); absent from older proxies.
+   */
+  diffs: { pairs: number; match: number; mismatch: number; waived: number; noise: number; error: number; notCompared?: number };
   /** Mirrored V2 latency (µs), for latency comparison in mirror mode. */
   shadowLatency: HistogramJSON;
 }

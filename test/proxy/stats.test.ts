@@ -88,7 +88,7 @@ describe('ProxyStats', () => {
     const r = s.snapshot(30, meta).routes.r;
     expect(r.shadow).toMatchObject({ sent: 1, dropped: 1, skippedUnsafe: 1, timeouts: 0 });
     expect(r.shadowLatency.count).toBe(1);
-    expect(r.diffs).toEqual({ pairs: 2, match: 1, mismatch: 1, waived: 0, noise: 0, error: 0 });
+    expect(r.diffs).toEqual({ pairs: 2, match: 1, mismatch: 1, waived: 0, noise: 0, error: 0, notCompared: 0 });
   });
 });
 

@@ -74,10 +74,10 @@ describe('latency', () => {
     expect(r.checks[1].reason).toMatch(/^latencyP99Ms 30(\.\d)? <= 100, 1x legacy 30(\.\d)? <= 1.2x on route balance at weight 25$/);
   });
 
-  it('skips a ratio-only latency check without a baseline', () => {
+  it('skips a ratio-only latency check without a baseline: nothing was judged, so inconclusive', () => {
     const r = only({ v2: { requests: 500, latencyMs: [50] }, legacy: { requests: 10 } }, canary25, { ...base, thresholds: { latencyP99Ms: { maxRatioToLegacy: 1.5 } } });
     expect(r.checks).toEqual([]);
-    expect(r.verdict).toBe('pass');
+    expect(r.verdict).toBe('inconclusive');
     expect(r.skipped[0]).toMatch(/latencyP99Ms.maxRatioToLegacy .*legacy served 10 requests/);
   });
 });
@@ -118,12 +118,49 @@ describe('mismatchRate', () => {
   it('fails above max, waived findings excluded', () => {
     const r = only({ v2: { requests: 5000 }, legacy: { requests: 5000 }, diffs: { pairs: 5000, mismatch: 10, waived: 300 } }, canary25, settings);
     expect(r.checks[0]).toMatchObject({ check: 'mismatchRate', status: 'fail', value: 0.002 });
-    expect(r.checks[0].reason).toBe('mismatchRate 0.002 > 0.001 (10/5000 pairs) on route balance at weight 25');
+    expect(r.checks[0].reason).toBe('mismatchRate 0.002 > 0.001 (10/5000 compared pairs) on route balance at weight 25');
   });
 
   it('passes when only waived differences remain', () => {
     const r = only({ v2: { requests: 5000 }, legacy: { requests: 5000 }, diffs: { pairs: 5000, mismatch: 0, waived: 300 } }, canary25, settings);
     expect(r.checks[0]).toMatchObject({ status: 'pass', value: 0 });
+  });
+
+  describe('over compared pairs only, and only when enough of them were compared', () => {
+    const mirrorCtx: RouteContext = { route: 'balance', mode: 'mirror', weight: 0 };
+    const window = (notCompared: number, mismatch = 0, error = 0) =>
+      only({ shadow: { sent: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch, notCompared, error } }, mirrorCtx, settings).checks[0];
+
+    it('a mirror step where every pair was too large to compare is inconclusive, never a pass', () => {
+      const c = window(1000);
+      expect(c).toMatchObject({ check: 'mismatchRate', status: 'inconclusive', rule: 'minComparedShare', limit: 0.9 });
+      expect(c.reason).toBe(
+        'mismatchRate: compared share 0 < 0.9 (0 of 1000 verified pairs compared: 1000 not compared (too large, undecodable or cut short), 0 without an answer) on route balance in mirror',
+      );
+    });
+
+    it('at the default share of 0.9 it passes; just under it, it is inconclusive (pairs without an answer count as not compared)', () => {
+      expect(window(100)).toMatchObject({ status: 'pass', value: 0 });
+      expect(window(100, 0, 1)).toMatchObject({ status: 'inconclusive' });
+      expect(window(101)).toMatchObject({ status: 'inconclusive' });
+    });
+
+    it('the rate is over compared pairs: 1 mismatch among 500 compared is 0.002, not 0.001 of all 1000', () => {
+      const strict: AnalysisSettings = { ...base, thresholds: { mismatchRate: { max: 0.0015, minComparedShare: 0.5 } } };
+      const c = only({ shadow: { sent: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 1, notCompared: 500 } }, mirrorCtx, strict).checks[0];
+      expect(c).toMatchObject({ status: 'fail', value: 0.002 });
+      expect(c.reason).toContain('(1/500 compared pairs)');
+    });
+
+    it('evidence of mismatches fails the step even when the compared share is low', () => {
+      expect(window(500, 10)).toMatchObject({ status: 'fail', value: 0.02 });
+    });
+
+    it('takes the share from the plan', () => {
+      const lenient: AnalysisSettings = { ...base, thresholds: { mismatchRate: { max: 0.001, minComparedShare: 0.5 } } };
+      const at = (n: number) => only({ shadow: { sent: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 0, notCompared: n } }, mirrorCtx, lenient).checks[0].status;
+      expect([at(500), at(501)]).toEqual(['pass', 'inconclusive']);
+    });
   });
 
   it('is inconclusive in mirror mode with too few pairs, skipped in canary mode without pairs', () => {
@@ -215,7 +252,28 @@ describe('several routes', () => {
     expect(r.checks.map((c) => c.route)).toEqual(['balance', 'members']);
     expect(r.verdict).toBe('inconclusive');
     expect(verdictOf([...r.checks, { ...r.checks[0], status: 'fail' }])).toBe('fail');
-    expect(verdictOf([])).toBe('pass');
+  });
+
+  it('no check applied, or none saw a V2 sample: inconclusive, never pass', () => {
+    // Every route on legacy: nothing to judge.
+    const legacyOnly = analyse(snapshot({ balance: routeStats({ legacy: { requests: 1000 } }) }), [{ route: 'balance', mode: 'legacy', weight: 0 }], {
+      ...base,
+      thresholds: { errorRate: { max: 0.01 } },
+    });
+    expect(legacyOnly.checks).toEqual([]);
+    expect(legacyOnly.verdict).toBe('inconclusive');
+    // Only a relative limit, and no legacy baseline to compare with: skipped, so inconclusive.
+    const noBaseline = analyse(snapshot({ balance: routeStats({ v2: { requests: 1000 } }) }), [{ route: 'balance', mode: 'canary', weight: 100 }], {
+      ...base,
+      thresholds: { latencyP99Ms: { maxRatioToLegacy: 2 } },
+    });
+    expect(noBaseline.checks).toEqual([]);
+    expect(noBaseline.skipped.length).toBeGreaterThan(0);
+    expect(noBaseline.verdict).toBe('inconclusive');
+    expect(verdictOf([])).toBe('inconclusive');
+    const passed = { route: 'balance', check: 'errorRate' as const, status: 'pass' as const, v2Requests: 500, legacyRequests: 500, reason: 'errorRate 0 <= 0.01' };
+    expect(verdictOf([passed])).toBe('pass');
+    expect(verdictOf([{ ...passed, v2Requests: 0 }])).toBe('inconclusive');
   });
 });
 

@@ -38,7 +38,7 @@ export function routeStats(spec: {
   v2?: SideSpec;
   legacy?: SideSpec;
   shadow?: { sent: number; errors?: number; timeouts?: number; s5xx?: number; throttled?: number; suspended?: number; latencyMs?: number[] };
-  diffs?: { pairs: number; mismatch: number; waived?: number };
+  diffs?: { pairs: number; mismatch: number; waived?: number; notCompared?: number; error?: number };
 }): RouteStats {
   const r = emptyRouteStats();
   if (spec.v2) r.served.v2 = counters(spec.v2);
@@ -57,7 +57,9 @@ export function routeStats(spec: {
   }
   if (spec.diffs) {
     const waived = spec.diffs.waived ?? 0;
-    r.diffs = { pairs: spec.diffs.pairs, mismatch: spec.diffs.mismatch, waived, match: spec.diffs.pairs - spec.diffs.mismatch - waived, noise: 0, error: 0 };
+    const notCompared = spec.diffs.notCompared ?? 0;
+    const error = spec.diffs.error ?? 0;
+    r.diffs = { pairs: spec.diffs.pairs, mismatch: spec.diffs.mismatch, waived, match: spec.diffs.pairs - spec.diffs.mismatch - waived - notCompared - error, noise: 0, error, notCompared };
   }
   return r;
 }

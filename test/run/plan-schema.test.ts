@@ -142,6 +142,11 @@ leaseTtl: 2s
     ['unknown threshold', documented.replace('throttleRate:', 'throttlingRate:'), 'analysis.thresholds.throttlingRate: unknown key'],
     ['unknown key in a step', documented.replace('hold: 5m', 'hodl: 5m'), 'steps[1].hodl: unknown key'],
     ['rate above 1', documented.replace('errorRate: { max: 0.01 }', 'errorRate: { max: 5 }'), 'analysis.thresholds.errorRate.max: must be a share between 0 and 1'],
+    [
+      'compared share above 1',
+      documented.replace('mismatchRate: { max: 0.001 }', 'mismatchRate: { max: 0.001, minComparedShare: 90 }'),
+      'analysis.thresholds.mismatchRate.minComparedShare: must be a share between 0 and 1',
+    ],
     ['latency ratio below 1', documented.replace('maxRatioToLegacy: 1.5', 'maxRatioToLegacy: 0.5'), 'analysis.thresholds.latencyP99Ms.maxRatioToLegacy: must be at least 1'],
     ['negative latency', documented.replace('max: 250', 'max: -3'), 'analysis.thresholds.latencyP99Ms.max: must be greater than 0'],
     ['fractional minRequests', documented.replace('minRequests: 200', 'minRequests: 2.5'), 'analysis.minRequests: must be a whole number'],

@@ -92,8 +92,8 @@ export function normalizeForCompare(body: Json, rules: Pick<CompareRules, 'ignor
       parent[key] = d ? `decimal:${formatDecimal(d)}` : parent[key];
     });
   }
-  for (const p of rules.timestamp) {
-    visit(copy, splitPointer(p), (parent, key) => {
+  for (const t of rules.timestamp) {
+    visit(copy, splitPointer(typeof t === 'string' ? t : t.path), (parent, key) => {
       const v = parent[key];
       const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
       parent[key] = Number.isFinite(ms) ? `instant:${ms}` : v;

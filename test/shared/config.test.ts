@@ -44,6 +44,15 @@ describe('config validation', () => {
     expect(err.exitCode).toBe(2);
   });
 
+  it('takes compare.timestamp entries as pointers or as { path, epoch }, and names a bad unit', () => {
+    const withTs = (ts: string) => base.replace('stickyBy: param:accountId', `stickyBy: param:accountId\n    compare: { timestamp: ${ts} }`);
+    const cfg = parseConfigText(withTs('[/asOf, { path: /created, epoch: s }]'), 'cutover.yaml', {});
+    expect(cfg.routes[0].compare.timestamp).toEqual(['/asOf', { path: '/created', epoch: 's' }]);
+    const msg = errorOf(withTs('[{ path: /created, epoch: minutes }]')).message;
+    expect(msg).toContain('routes[0].compare.timestamp[0]');
+    expect(msg).toContain('epoch: s|ms|us|ns');
+  });
+
   it('refuses a weight with more than two decimals', () => {
     expect(errorOf(base.replace('weight: 10', 'weight: 10.125')).message).toContain('routes[0].weight: must have at most two decimals');
   });

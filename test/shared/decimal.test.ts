@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareDecimal, decimalEquals, formatDecimal, fromMinorUnits, parseDecimal, subtractDecimal, toMinorUnits } from '../../shared/decimal.js';
+import { compareDecimal, compareDecimalText, decimalEquals, formatDecimal, fromMinorUnits, parseDecimal, parseDecimalLiteral, subtractDecimal, toMinorUnits } from '../../shared/decimal.js';
 
 describe('exact decimals', () => {
   it('treats number and fixed-scale string forms as equal', () => {
@@ -38,5 +38,45 @@ describe('exact decimals', () => {
         expect(compareDecimal(x, y)).toBe(a < b ? -1 : a > b ? 1 : 0);
       }),
     );
+  });
+});
+
+describe('exact decimals of any size, with bounded work', () => {
+  const literal = fc
+    .tuple(fc.constantFrom('', '-'), fc.stringMatching(/^[0-9]{1,30}$/), fc.option(fc.stringMatching(/^[0-9]{1,30}$/)), fc.integer({ min: -450, max: 450 }))
+    .map(([s, i, f, e]) => `${s}${i}${f ? `.${f}` : ''}e${e}`);
+
+  it('compares texts as the BigInt arithmetic of their values does (exponents within reach of it)', () => {
+    const exact = (t: string) => {
+      const m = /^(-?)(\d+)(?:\.(\d+))?e(-?\d+)$/.exec(t)!;
+      const frac = m[3] ?? '';
+      const coef = BigInt(m[2] + frac) * (m[1] ? -1n : 1n);
+      const scale = frac.length - Number(m[4]);
+      return { coef, scale };
+    };
+    fc.assert(
+      fc.property(literal, literal, (a, b) => {
+        const x = exact(a);
+        const y = exact(b);
+        const s = Math.max(x.scale, y.scale);
+        const xa = x.coef * 10n ** BigInt(s - x.scale);
+        const ya = y.coef * 10n ** BigInt(s - y.scale);
+        const want = xa < ya ? -1 : xa > ya ? 1 : 0;
+        expect(compareDecimalText(a, b)).toBe(want);
+        expect(compareDecimal(parseDecimalLiteral(a)!, parseDecimalLiteral(b)!)).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('tells apart overflowing, underflowing and huge-exponent literals, and keeps the old forms for ordinary ones', () => {
+    expect(compareDecimalText('1e400', '2e400')).toBe(-1);
+    expect(compareDecimalText('3e-324', '5e-324')).toBe(-1);
+    expect(compareDecimalText('1.000000000000001e99999999', '1e99999999')).toBe(1);
+    expect(compareDecimalText('1.000000000000001e99999999', '1000000000000001e99999984')).toBe(0);
+    expect(compareDecimal(parseDecimal('1.000000000000001e99999999')!, parseDecimal('1e99999999')!)).toBe(1);
+    expect(parseDecimal('1e99999999')).toEqual({ coef: 1n, scale: -99999999 });
+    expect(parseDecimal('1e2')).toEqual({ coef: 100n, scale: 0 });
+    expect(parseDecimal('-12.500')).toEqual({ coef: -125n, scale: 1 });
   });
 });

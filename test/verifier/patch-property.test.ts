@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import { comparePair, diffValues, findingsToPatch } from '../../verifier/compare.js';
-import { mayHoldLongNumber, parseJsonExact } from '../../verifier/json-exact.js';
-import { decimalEquivalent } from '../../verifier/normalize.js';
+import { isExactNumber, mayHoldLongNumber, parseJsonExact, stringifyExact } from '../../verifier/json-exact.js';
+import { decimalEquivalent, toDecimal } from '../../verifier/normalize.js';
 import { compareDecimal, parseDecimal } from '../../shared/decimal.js';
 import { makePair } from './helpers.js';
 
@@ -151,5 +151,112 @@ describe('the long-number prefilter', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('findings are the patch, for numbers a double cannot hold', () => {
+  // Long, overflowing and underflowing literals, equal values written differently, and strings
+  // that look like the parser's marks: JSON text, since JS values cannot hold these numbers.
+  const hostile = fc.constantFrom(
+    '12345678901234567890',
+    '12345678901234567891',
+    '-98765432109876543210.5',
+    '1e400',
+    '2e400',
+    '10e399',
+    '-1e400',
+    '3e-324',
+    '5e-324',
+    '1.000000000000001e99999999',
+    '1e99999999',
+    '0.1000000000000000055511151231257827',
+    '0.1',
+    '"\\u0000#12345678901234567890"',
+    '"\\u0000\\u0000x"',
+    '"\\u0000"',
+  );
+  const leaf = fc.oneof(hostile, fc.constantFrom('0', '1.5', '"a"', 'true', 'null', '-7'));
+  type Node = { leaf: string } | { arr: Node[] } | { obj: Array<[string, Node]> };
+  const { node } = fc.letrec<{ node: Node }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf.map((l) => ({ leaf: l })),
+      fc.array(tie('node'), { maxLength: 4 }).map((arr) => ({ arr })),
+      fc.uniqueArray(fc.tuple(fc.constantFrom('a', 'b', 'id', '\\u0000#1'), tie('node')), { maxLength: 4, selector: ([k]) => k }).map((obj) => ({ obj })),
+    ),
+  }));
+  const render = (n: Node): string =>
+    'leaf' in n ? n.leaf : 'arr' in n ? `[${n.arr.map(render).join(',')}]` : `{${n.obj.map(([k, v]) => `"${k}":${render(v)}`).join(',')}}`;
+  /** The same document with leaves replaced, in walk order, where `swap` says. */
+  const mutate = (n: Node, swap: Array<string | null>, at = { i: 0 }): Node => {
+    if ('leaf' in n) {
+      const r = swap[at.i++ % swap.length];
+      return r === null ? n : { leaf: r };
+    }
+    if ('arr' in n) return { arr: n.arr.map((x) => mutate(x, swap, at)) };
+    return { obj: n.obj.map(([k, v]) => [k, mutate(v, swap, at)] as [string, Node]) };
+  };
+  /** a and b: the same, unrelated, or b with some of a's leaves replaced. */
+  const pair = node.chain((a) =>
+    fc.oneof(
+      fc.constant([render(a), render(a)] as const),
+      node.map((b) => [render(a), render(b)] as const),
+      fc.array(fc.option(leaf, { nil: null }), { minLength: 1, maxLength: 6 }).map((swap) => [render(a), render(mutate(a, swap))] as const),
+    ),
+  );
+
+  /** JSON equality as the verifier means it: numbers by exact decimal value, everything else as is. */
+  function sameJson(x: unknown, y: unknown): boolean {
+    const xn = typeof x === 'number' || isExactNumber(x);
+    const yn = typeof y === 'number' || isExactNumber(y);
+    if (xn || yn) return xn && yn && compareDecimal(toDecimal(x)!, toDecimal(y)!) === 0;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return x === y;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    const kx = Object.keys(x);
+    const ky = Object.keys(y);
+    if (kx.length !== ky.length) return false;
+    return kx.every((k) => Object.prototype.hasOwnProperty.call(y, k) && sameJson((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]));
+  }
+
+  it('diff(a, a) is empty, and applying the reported patch to a gives b (fast-json-patch), numbers exact', () => {
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        expect(comparePair(makePair({ body: a }, { body: a }), {}).findings).toEqual([]);
+        const v = comparePair(makePair({ body: a }, { body: b }), {});
+        const patch = findingsToPatch(v.findings);
+        const doc = parseJsonExact(a).value;
+        const out = jsonpatch.applyPatch({ doc }, patch.map((op) => ({ ...op, path: `/doc${op.path}` })), true, true, false).newDocument.doc;
+        expect(sameJson(out, parseJsonExact(b).value)).toBe(true);
+        // In the JSON the verifier writes, the patch carries numbers as the literals V2 sent.
+        const patched = stringifyExact(out);
+        expect(comparePair(makePair({ body: patched }, { body: b }), {}).findings).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a patch of long integers applied to legacy with fast-json-patch reproduces V2, and its JSON has them as numbers', () => {
+    const legacy = '{"id":12345678901234567890,"lines":[{"amount":98765432109876543210}],"s":"x"}';
+    const v2 = '{"id":12345678901234567891,"lines":[{"amount":98765432109876543211}],"s":"x"}';
+    const patch = findingsToPatch(comparePair(makePair({ body: legacy }, { body: v2 }), {}).findings);
+    const text = stringifyExact(patch);
+    expect(text).toContain('{"op":"replace","path":"/id","value":12345678901234567891}');
+    expect(text).toContain('{"op":"replace","path":"/lines/0/amount","value":98765432109876543211}');
+    const out = jsonpatch.applyPatch(parseJsonExact(legacy).value, patch, true, true, false).newDocument;
+    expect(stringifyExact(out)).toBe(v2);
+  });
+
+  it('judges each hostile literal as its exact value says', () => {
+    const judge = (a: string, b: string) => comparePair(makePair({ body: `[${a}]` }, { body: `[${b}]` }), {}).findings.map((f) => f.kind);
+    expect(judge('1.000000000000001e99999999', '1e99999999')).toEqual(['value']);
+    expect(judge('1.000000000000001e99999999', '1000000000000001e99999984')).toEqual([]);
+    expect(judge('1e400', '2e400')).toEqual(['value']);
+    expect(judge('1e400', '1E+400')).toEqual([]);
+    expect(judge('3e-324', '5e-324')).toEqual(['value']);
+    expect(judge('"\\u0000#12345678901234567890"', '12345678901234567890')).toEqual(['type']);
+    expect(judge('"\\u0000#1e400"', '1e400')).toEqual(['type']);
+    // A decimal rule reads a marked-looking string as the string it is, not as a number.
+    const v = comparePair(makePair({ body: '{"a":"\\u0000#5"}' }, { body: '{"a":5}' }), { compare: { decimal: ['/a'] } });
+    expect(v.findings).toHaveLength(1);
   });
 });

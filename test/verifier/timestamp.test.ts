@@ -35,3 +35,33 @@ describe('timestamps as instants', () => {
     );
   });
 });
+
+describe('epoch units', () => {
+  it('reads Unix seconds under epoch: s as the instant ISO 8601 names (legacy 1795392000 is 2026-11-23T00:00:00Z)', () => {
+    expect(instantsEqual(1795392000, '2026-11-23T00:00:00Z', 's')).toBe(true);
+    expect(instantsEqual(1795392001, '2026-11-23T00:00:00Z', 's')).toBe(false);
+    // Milliseconds stay the default: the same number is an instant in January 1970.
+    expect(instantsEqual(1795392000, '2026-11-23T00:00:00Z')).toBe(false);
+  });
+
+  it('reads fractions of a second, microseconds and nanoseconds without a float', () => {
+    expect(parseInstant('1714557600.123456789', 's')).toEqual({ ms: 1714557600123, ns: 456_789 });
+    expect(parseInstant(1714557600123456, 'us')).toEqual({ ms: 1714557600123, ns: 456_000 });
+    expect(parseInstant('1714557600123456789', 'ns')).toEqual({ ms: 1714557600123, ns: 456_789 });
+    expect(parseInstant(-1.5, 's')).toEqual({ ms: -1500, ns: 0 });
+    expect(parseInstant('-0.000000002', 's')).toEqual({ ms: -1, ns: 999_998 });
+    // Digits below the nanosecond are not an instant.
+    expect(parseInstant('1.0000000001', 's')).toBeUndefined();
+    expect(instantsEqual('2024-05-01T10:00:00.000000001Z', '1714557600000000001', 'ns')).toBe(true);
+  });
+
+  it('agrees with Date for whole seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2_208_988_800, max: 4_102_444_800 }), (s) => {
+        expect(instantsEqual(s, new Date(s * 1000).toISOString(), 's')).toBe(true);
+        expect(instantsEqual(s + 1, new Date(s * 1000).toISOString(), 's')).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
