@@ -136,7 +136,7 @@ describe('throttleRate and mismatchRate edges', () => {
     const settings: AnalysisSettings = { minRequests: 100, thresholds: { mismatchRate: { max: 0.01 } } };
     const at = check(run({ v2: { requests: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 10 } }, settings), 'mismatchRate')!;
     expect(at).toMatchObject({ status: 'pass', value: 0.01 });
-    expect(at.reason).toBe('mismatchRate 0.01 <= 0.01 (10/1000 pairs) on route balance at weight 25');
+    expect(at.reason).toBe('mismatchRate 0.01 <= 0.01 (10/1000 compared pairs) on route balance at weight 25');
     expect(check(run({ v2: { requests: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 11 } }, settings), 'mismatchRate')!.status).toBe('fail');
     const enough = run({ shadow: { sent: 500 }, legacy: { requests: 500 }, diffs: { pairs: 100, mismatch: 0 } }, settings, mirror);
     expect(check(enough, 'mismatchRate')).toMatchObject({ status: 'pass', value: 0 });
