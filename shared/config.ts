@@ -129,6 +129,16 @@ export const configSchema = z
       .default(DEFAULT_STATE_URL),
     adminToken: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
     replicaId: z.string().min(1).optional(),
+    /** This replica's own folder for its last applied state and a break-glass abort (docs/break-glass.md). */
+    localState: z.string().min(1).optional(),
+    /** Where `cutover abort` finds the replicas' admin planes when the store cannot be written. */
+    breakGlass: z
+      .strictObject({
+        admins: z.array(httpUrl).default([]),
+        /** HOST:PORT whose every DNS address is a replica's admin plane (a headless service). */
+        adminDns: z.string().regex(/^[^\s:/]+:\d{1,5}$/, { message: 'must be HOST:PORT (a name whose every address is a replica admin plane)' }).optional(),
+      })
+      .optional(),
     routes: z.array(routeSchema).default([]),
     defaultRoute: defaultRouteSchema.default(defaultRouteSchema.parse({})),
     verifier: z

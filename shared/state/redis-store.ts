@@ -18,7 +18,8 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { isCutoverError } from '../errors.js';
-import { corrupt, StateConflictError, unreachable } from './errors.js';
+import { corrupt, redactUrl, StateConflictError, stateInput, unreachable, writeFailed } from './errors.js';
+import { checkStoredState, stateProblem } from './validate.js';
 import { historyEntry } from './history.js';
 import { diffStates } from './transitions.js';
 import { EpochTracker, newEpoch } from './versioning.js';
@@ -201,6 +202,8 @@ export class RedisStateStore implements StateStore {
       return await fn(c);
     } catch (err) {
       if (isCutoverError(err)) throw err;
+      // Redis answered but refused the write (out of memory, a read-only replica, a failed RDB save)
+      if (/^(OOM|READONLY|MISCONF|NOPERM)\b/.test((err as Error)?.message ?? '')) throw writeFailed(this.url, err);
       throw unreachable(this.url, err);
     }
   }
@@ -208,13 +211,25 @@ export class RedisStateStore implements StateStore {
   // -------------------------------------------------------------------------------------------
   // State
 
+  /** Where the state lives, for messages: the URL without credentials and the key. */
+  get where(): string {
+    return `${redactUrl(this.cleanUrl)} key ${this.keys.state}`;
+  }
+
   private parseState(text: string | null): RolloutState | undefined {
     if (text === null) return undefined;
+    let doc: unknown;
     try {
-      return JSON.parse(text) as RolloutState;
+      doc = JSON.parse(text);
     } catch (err) {
-      throw corrupt(`${this.cleanUrl} ${this.keys.state}`, 'not valid JSON', err);
+      throw corrupt(this.where, 'not valid JSON', err);
     }
+    return checkStoredState(doc, this.where);
+  }
+
+  private checkWritable(state: RolloutState): void {
+    const p = stateProblem(state);
+    if (p) throw stateInput(`state.${p.field}`, p.reason);
   }
 
   async read(): Promise<RolloutState | undefined> {
@@ -239,6 +254,7 @@ export class RedisStateStore implements StateStore {
       updatedBy: meta.by,
       updatedAt: at,
     };
+    this.checkWritable(state);
     const entry = historyEntry(state.version, at, meta, changes);
     const [ok, cur] = await this.run((c) =>
       c.cutoverCas(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, expectedVersion, JSON.stringify(state), JSON.stringify(entry)),
@@ -250,6 +266,7 @@ export class RedisStateStore implements StateStore {
   async restore(state: RolloutState, meta: ChangeMeta): Promise<RolloutState> {
     const at = new Date().toISOString();
     const restored: RolloutState = { ...state, schemaVersion: STATE_SCHEMA_VERSION, updatedBy: meta.by, updatedAt: at };
+    this.checkWritable(restored);
     const entry = historyEntry(restored.version, at, meta, meta.changes ?? diffStates(undefined, restored));
     const [ok, cur] = await this.run((c) =>
       c.cutoverRestore(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, restored.version, JSON.stringify(restored), JSON.stringify(entry)),
@@ -314,7 +331,12 @@ export class RedisStateStore implements StateStore {
     } catch {
       return;
     }
-    if (channel === this.keys.changed) this.offer(parsed as RolloutState);
+    // A published state passes the same check as a read one; a bad one is ignored here and
+    // reported by the next read (the poll), which fails with CUTOVER_ERR_STATE_CORRUPT.
+    if (channel === this.keys.changed) {
+      if (!stateProblem(parsed)) this.offer(parsed as RolloutState);
+      else void this.poll();
+    }
     else if (channel === this.keys.replica) for (const w of this.replicaWatchers) w(parsed as ReplicaInfo);
   }
 
