@@ -438,6 +438,22 @@ export class RedisStateStore implements StateStore {
     await this.run((c) => c.cutoverLeaseRelease(this.keys.lease(name), holder));
   }
 
+  /**
+   * Whether this Redis keeps its data over a restart (AOF or an RDB save schedule). `checked:
+   * false` where CONFIG is not allowed (managed Redis, ACLs): the caller says it could not tell.
+   */
+  async persistence(): Promise<{ checked: true; on: boolean; appendonly: string; save: string } | { checked: false; why: string }> {
+    try {
+      const [aof, save] = await this.run((c) => Promise.all([c.config('GET', 'appendonly'), c.config('GET', 'save')]));
+      const appendonly = String((aof as string[])[1] ?? '');
+      const saveRule = String((save as string[])[1] ?? '');
+      return { checked: true, on: appendonly === 'yes' || saveRule.trim() !== '', appendonly, save: saveRule };
+    } catch (err) {
+      const why = (err as Error).message.replace(/^the state store .* is unreachable \((.*)\);.*$/s, '$1');
+      return { checked: false, why };
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
