@@ -84,10 +84,11 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     const storeUrl = opts.state ?? config?.state;
     const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
     const urls = [...new Set([...admins, ...fromConfig.urls, ...fromStore, ...fromAnswer, ...recalled])];
-    const storeProblem = first === undefined ? `the store did not take the abort within ${BREAK_GLASS_AFTER_MS} ms` : describeProblem(first);
     const replicas = await fanOutAbort(urls, token, { reason, route, by });
-    // The store write goes on meanwhile: say whether it landed after all.
+    // The store write goes on meanwhile: say whether it landed after all, or why it failed.
     const late = first === undefined ? await Promise.race([primaryP, new Promise<undefined>((r) => setTimeout(r, 200))]) : first;
+    const storeProblem =
+      late === undefined || (late.ok && !late.result.storeError) ? `the store did not take the abort within ${BREAK_GLASS_AFTER_MS} ms` : describeProblem(late);
     return reportBreakGlass(replicas, { storeProblem, dnsErrors: fromConfig.errors, storeTook: late?.ok === true && !late.result.storeError ? late.result.state.version : undefined }, opts, route);
   } catch (err) {
     throw asCliError(err);
