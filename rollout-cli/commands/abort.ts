@@ -85,11 +85,18 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
     const urls = [...new Set([...admins, ...fromConfig.urls, ...fromStore, ...fromAnswer, ...recalled])];
     const replicas = await fanOutAbort(urls, token, { reason, route, by });
-    // The store write goes on meanwhile: say whether it landed after all, or why it failed.
-    const late = first === undefined ? await Promise.race([primaryP, new Promise<undefined>((r) => setTimeout(r, 200))]) : first;
-    const storeProblem =
-      late === undefined || (late.ok && !late.result.storeError) ? `the store did not take the abort within ${BREAK_GLASS_AFTER_MS} ms` : describeProblem(late);
-    return reportBreakGlass(replicas, { storeProblem, dnsErrors: fromConfig.errors, storeTook: late?.ok === true && !late.result.storeError ? late.result.state.version : undefined }, opts, route);
+    // A store that was only slow goes on writing: once it holds the abort, its acknowledged
+    // result is the answer (the replicas' local aborts are then already in the store).
+    const late = first ?? (await primaryP);
+    if (late.ok && !late.result.storeError) {
+      const code = report(late.result, opts, route);
+      if (!opts.json) {
+        const applied = dedupe(replicas).filter((r) => r.applied).length;
+        println(painter().dim(`the store was slow (over ${BREAK_GLASS_AFTER_MS} ms), so ${applied} replica(s) also took the abort locally at once`));
+      }
+      return code;
+    }
+    return reportBreakGlass(replicas, { storeProblem: describeProblem(late), dnsErrors: fromConfig.errors }, opts, route);
   } catch (err) {
     throw asCliError(err);
   } finally {
@@ -115,7 +122,7 @@ function dedupe(replicas: BreakGlassReplica[]): BreakGlassReplica[] {
 
 function reportBreakGlass(
   all: BreakGlassReplica[],
-  ctx: { storeProblem: string; dnsErrors: string[]; storeTook?: number },
+  ctx: { storeProblem: string; dnsErrors: string[] },
   opts: Record<string, any>,
   route: string | undefined,
 ): number {
@@ -124,7 +131,7 @@ function reportBreakGlass(
   const missed = replicas.filter((r) => !r.applied);
   const ok = replicas.length > 0 && missed.length === 0;
   if (opts.json) {
-    printJson({ command: 'abort', ok, breakGlass: true, storeProblem: ctx.storeProblem, storeVersion: ctx.storeTook ?? null, applied, notReached: missed, dnsErrors: ctx.dnsErrors });
+    printJson({ command: 'abort', ok, breakGlass: true, storeProblem: ctx.storeProblem, applied, notReached: missed, dnsErrors: ctx.dnsErrors });
     return ok ? 0 : 1;
   }
   const p = painter();
@@ -143,8 +150,7 @@ function reportBreakGlass(
   }
   for (const r of missed) println(`  ${p.red('NOT reached')}  ${r.url}: ${r.error}`);
   for (const e of ctx.dnsErrors) println(`  ${p.red('not resolved')}  ${e}`);
-  if (ctx.storeTook !== undefined) println(`the store took the abort as well (version ${ctx.storeTook})`);
-  else println('the store does not show the abort yet; `cutover status` shows each replica\'s override until it does; only `cutover resume` clears it');
+  println('the store does not show the abort yet; `cutover status` shows each replica\'s override until it does; only `cutover resume` clears it');
   return ok ? 0 : 1;
 }
 

@@ -69,7 +69,7 @@ describe('break-glass abort with the store sick', () => {
     const r = await runCutover(['abort', '--config', cfg, '--reason', 'V2 double-posts', '--by', 'oncall-ann']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/state store bypassed: (.*unreachable|the store did not take the abort within 300 ms)/);
+    expect(r.stdout).toMatch(/state store bypassed: .*unreachable/);
     expect(r.stdout).toMatch(/abort applied \(break-glass\): every route to legacy on 3 of 3 replicas/);
     for (const p of fleet.proxies) expect(r.stdout).toContain(`applied  ${p.replicaId} (${p.adminUrl}), kept on its disk`);
     for (const p of fleet.proxies) expect(await servedBy(p, '/balance')).toEqual({ legacy: 20, v2: 0 });
@@ -123,7 +123,7 @@ describe('break-glass abort with the store sick', () => {
 
     const r = await runCutover(['abort', '--state', `file://${file}`, '--token', TOKEN, '--reason', 'corrupt store, V2 errors', '--by', 'oncall-bob']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/state store bypassed: (.*CUTOVER_ERR_STATE_CORRUPT|the store did not take the abort within 300 ms)/);
+    expect(r.stdout).toMatch(/state store bypassed: .*CUTOVER_ERR_STATE_CORRUPT/);
     expect(r.stdout).toMatch(/on 3 of 3 replicas/);
     for (const p of fleet.proxies) expect(await servedBy(p, '/balance')).toEqual({ legacy: 20, v2: 0 });
 
@@ -162,7 +162,7 @@ describe('break-glass abort with the store sick', () => {
     const r = await runCutover(['abort', '--state', `file://${file}`, '--token', TOKEN, '--reason', 'disk full, V2 slow', '--by', 'oncall-cy']);
     expect(r.code).toBe(0);
     noStackTrace(r.stdout + r.stderr);
-    expect(r.stdout).toMatch(/state store bypassed: (.*CUTOVER_ERR_STATE_WRITE|the store did not take the abort within 300 ms)/);
+    expect(r.stdout).toMatch(/state store bypassed: .*CUTOVER_ERR_STATE_WRITE/);
     for (const p of fleet.proxies) expect(await servedBy(p, '/balance')).toEqual({ legacy: 20, v2: 0 });
     expect(leftovers()).toEqual([]);
 
