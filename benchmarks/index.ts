@@ -1,9 +1,9 @@
 /**
- * `npm run bench` (also `cutover bench`): the proxy, verifier, abort and mirror-with-V2-hanging benchmarks in one go,
+ * `npm run bench` (also `cutover bench`): the proxy, verifier, abort, mirror-with-V2-hanging and report benchmarks in one go,
  * plus nginx beside cutover when nginx is installed, each as its own process, one after the
  * other; then `reports/bench/summary.md` (and summary.json) from their JSON files. Not a test.
  *
- * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang (abort also
+ * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang,report (abort also
  * measures CLI start-up; `cli` is an alias for it), --no-build (use dist/ as it is),
  * --summary-only (run nothing: write summary.md from the JSON files already in reports/bench/).
  */
@@ -18,7 +18,7 @@ const OUT_DIR = join(ROOT, 'reports', 'bench');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : '';
-const ALL = ['proxy', 'verifier', 'abort', 'nginx', 'mirror-hang'] as const;
+const ALL = ['proxy', 'verifier', 'abort', 'nginx', 'mirror-hang', 'report'] as const;
 type Part = (typeof ALL)[number];
 const only = new Set(
   onlyArg
@@ -90,6 +90,7 @@ async function main(): Promise<number> {
   if (chosen('abort')) codes.abort = await runPart('abort.ts', quick ? ['--iterations', '20'] : []);
   if (chosen('nginx')) codes.nginx = machine.nginx ? await runPart('nginx.ts', q) : 'skipped';
   if (chosen('mirror-hang')) codes['mirror-hang'] = await runPart('mirror-hang.ts', q);
+  if (chosen('report')) codes.report = await runPart('report.ts', quick ? ['--rounds', '2'] : []);
 
   const files: BenchFiles = {
     proxy: chosen('proxy') ? readJson('proxy.json') : null,

@@ -336,12 +336,21 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     return ex;
   }
 
-  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, t0: number, at: number): Promise<void> {
+  /**
+   * Reads a request body (up to the route's copy limit) before forwarding it to `side`, to copy
+   * it to V2 (`copy`, mirror mode: side is legacy) and/or record it (`record`). A body over the
+   * limit is forwarded untouched, neither copied nor kept.
+   */
+  async function forwardWithBodyCopy(req: IncomingMessage, res: ServerResponse, spec: RouteSpec, t0: number, at: number, copy = true, record = false, side: Side = 'legacy'): Promise<void> {
     const limit = spec.config.mirror.maxRequestBodyBytes;
     const method = req.method ?? 'GET';
+    const omitted = () => {
+      if (copy) mirror.release(spec);
+      if (record) recorder?.record({ method, url: req.url ?? '/', headers: req.headers, route: spec.name, bodyOmitted: true });
+    };
     if (declaredBodyLength(req.headers) > limit) {
-      mirror.release(spec);
-      begin(req, res, spec, t0, req).dispatch('legacy');
+      omitted();
+      begin(req, res, spec, t0, req).dispatch(side);
       return;
     }
     let read: Awaited<ReturnType<typeof bufferBody>>;
@@ -349,23 +358,23 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       read = await bufferBody(req, limit);
     } catch (err) {
       // The client went away mid-body: nothing to forward or copy.
-      mirror.release(spec);
+      if (copy) mirror.release(spec);
       log.log('warn', 'client request body failed', { method, url: req.url, err });
       if (!res.headersSent && !res.destroyed) res.destroy();
       return;
     }
     if ('tooLarge' in read) {
-      mirror.release(spec);
-      begin(req, res, spec, t0, read.tooLarge).dispatch('legacy');
+      omitted();
+      begin(req, res, spec, t0, read.tooLarge).dispatch(side);
       return;
     }
-    if (recorder !== undefined && recorder.sampled()) recorder.record({ method, url: req.url ?? '/', headers: req.headers, route: spec.name, body: read.buffer });
+    if (record) recorder?.record({ method, url: req.url ?? '/', headers: req.headers, route: spec.name, body: read.buffer });
     const ex = begin(req, res, spec, t0, read.buffer);
-    ex.mirror = mirror.begin(spec, method, ex.url, at, t0);
+    if (copy) ex.mirror = mirror.begin(spec, method, ex.url, at, t0);
     // The buffered body goes out with a length, whatever framing the client used.
     delete ex.forwarded!['transfer-encoding'];
     ex.forwarded!['content-length'] = String(read.buffer.length);
-    ex.dispatch('legacy');
+    ex.dispatch(side);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -388,16 +397,21 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     if (channels.routed.hasSubscribers) channels.routed.publish({ route: spec.name, upstream: d.upstream, method, reason: d.reason });
     const declared = declaredBodyLength(req.headers);
     // Recorded for replay: requests without a body here, buffered ones where they are read.
-    if (recorder !== undefined && declared === 0 && recorder.sampled()) recorder.record({ method, url, headers: req.headers, route: spec.name });
+    const record = recorder !== undefined && recorder.sampled();
+    if (record && declared === 0) recorder.record({ method, url, headers: req.headers, route: spec.name });
     if (d.mirror && mirror.admit(spec, method)) {
       const at = Date.now();
       if (declared !== 0) {
-        forwardWithBodyCopy(req, res, spec, t0, at).catch((err: unknown) => fail(res, err));
+        forwardWithBodyCopy(req, res, spec, t0, at, true, record).catch((err: unknown) => fail(res, err));
         return;
       }
       const ex = begin(req, res, spec, t0, null);
       ex.mirror = mirror.begin(spec, method, url, at, t0);
       ex.dispatch('legacy');
+      return;
+    }
+    if (record && declared !== 0) {
+      forwardWithBodyCopy(req, res, spec, t0, 0, false, true, d.upstream).catch((err: unknown) => fail(res, err));
       return;
     }
     begin(req, res, spec, t0, declared === 0 ? null : req).dispatch(d.upstream);

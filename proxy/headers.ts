@@ -132,13 +132,19 @@ export function withoutInvalidHeaderValues(flat: readonly string[]): string[] {
   return out;
 }
 
-export const REDACTED = '[redacted]';
+export { REDACTED } from '../shared/secrets.js';
+import { REDACTED } from '../shared/secrets.js';
+
+/** The secret-name test (shared/secrets.ts SecretNames, or a plain set of lower-cased names). */
+export interface NameTest {
+  has(name: string): boolean;
+}
 
 /**
  * Request headers kept with a mirrored pair: everything but hop-by-hop and forwarding fields,
  * credentials replaced by a marker.
  */
-export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<string>): Record<string, string> {
+export function capturedRequestHeaders(headers: Headers, redact: NameTest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in headers) {
     const v = headers[key];
@@ -152,7 +158,7 @@ export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<str
  * Response headers kept with a pair (lower-cased names; set-cookie and friends redacted; not
  * the proxy's own), from a headers object or a flat [name, value, ...] list.
  */
-export function capturedResponseHeaders(headers: Headers | readonly string[], redact: ReadonlySet<string>): Record<string, string> {
+export function capturedResponseHeaders(headers: Headers | readonly string[], redact: NameTest): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) keepCaptured(out, headers[i], headers[i + 1], redact);
@@ -162,7 +168,7 @@ export function capturedResponseHeaders(headers: Headers | readonly string[], re
   return out;
 }
 
-function keepCaptured(out: Record<string, string>, key: string, v: string | string[] | number | undefined, redact: ReadonlySet<string>): void {
+function keepCaptured(out: Record<string, string>, key: string, v: string | string[] | number | undefined, redact: NameTest): void {
   if (v === undefined) return;
   const k = key.toLowerCase();
   if (HOP_SET.has(k) || k === 'x-cutover-upstream') return;

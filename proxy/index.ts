@@ -13,7 +13,7 @@ import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { LocalReplicaFiles } from '../shared/state/local-copy.js';
 import { buildAdminPlane } from './admin.js';
-import { makeRequireToken, resolveAdminToken } from './auth.js';
+import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
 import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
@@ -126,7 +126,7 @@ function allLegacy(routeNames: readonly string[]): RolloutState {
 export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
   const { config } = opts;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createProxyLogger({ redactHeaders: config.redact.headers });
+  const log = opts.log ?? createProxyLogger({ redactHeaders: config.redact.headers, redactPatterns: config.redact.patterns });
 
   // Everything that can refuse the config is checked before any port is bound.
   const token = resolveAdminToken(config, env);
@@ -139,7 +139,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const routeNames = allSpecs.map((s) => s.name);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
   const recorder = config.record
-    ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redactHeaders: config.redact.headers })
+    ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })
     : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
@@ -152,6 +152,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     stats,
     sink,
     redactHeaders: config.redact.headers,
+    redactPatterns: config.redact.patterns,
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
@@ -265,6 +266,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       agent: agentView,
       store,
       requireToken,
+      requireReadToken: makeRequireReadToken(token),
+      open: config.adminOpen,
       sink,
       health: () => ({
         pairsDropped: mirror.pairsDropped,

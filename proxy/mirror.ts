@@ -16,6 +16,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { SAFE_METHODS } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.js';
+import { secretNames, type SecretNames } from '../shared/secrets.js';
 import { classifyUpstreamError } from './errors.js';
 import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
 import { sinkIsFull } from './pair-queue.js';
@@ -181,8 +182,9 @@ export interface MirrorOptions {
   v2: string;
   stats: ProxyStats;
   sink: PairSink;
-  /** Lower-cased header names whose values never leave the proxy. */
+  /** Header names whose values never leave the proxy (exact), and name fragments (shared/secrets.ts). */
   redactHeaders: readonly string[];
+  redactPatterns?: readonly string[];
   routeCount: number;
   /** Keep-alive connections to V2 for copies. */
   connections?: number;
@@ -192,7 +194,7 @@ export interface MirrorOptions {
 
 export class Mirror {
   readonly stats: ProxyStats;
-  readonly redact: ReadonlySet<string>;
+  readonly redact: SecretNames;
   private readonly pool: Pool;
   private readonly v2Host: string;
   private readonly sink: PairSink;
@@ -210,7 +212,7 @@ export class Mirror {
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
     this.sink = opts.sink;
-    this.redact = new Set(opts.redactHeaders.map((h) => h.toLowerCase()));
+    this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
     const url = new URL(opts.v2);
     this.v2Host = url.host;
     this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });

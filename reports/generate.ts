@@ -129,7 +129,7 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     pairs,
     verdicts,
     waivers,
-    redaction: config ? { headers: config.redact.headers, paths: config.redact.paths } : undefined,
+    redaction: config ? { headers: config.redact.headers, patterns: config.redact.patterns, paths: config.redact.paths } : undefined,
     keyedArrays: (route) => (config?.routes.find((r) => r.name === route) ?? config?.defaultRoute)?.compare.unorderedArrays,
     ...(req.maxMismatchRate !== null ? { threshold: req.maxMismatchRate } : {}),
     failOnOpenFindings: req.failOnOpenFindings,

@@ -6,6 +6,8 @@ export interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** A speed target (wall time): judged by `npm run soak`, not by the test suite, which may run on a loaded machine. */
+  timed?: boolean;
 }
 
 export interface FaultRecord {
@@ -69,7 +71,7 @@ export function faultChecks(r: Omit<FaultRecord, 'checks'>): Check[] {
   }
   if (r.id === 4) {
     c.push(fullSuccess('Redis outage: no failed client request', r.client.all));
-    c.push({ name: `state converged within ${CONVERGE_LIMIT_MS} ms of Redis returning`, ok: r.convergeMs !== null && r.convergeMs <= CONVERGE_LIMIT_MS, detail: `${r.convergeMs ?? 'never'} ms` });
+    c.push({ name: `state converged within ${CONVERGE_LIMIT_MS} ms of Redis returning`, ok: r.convergeMs !== null && r.convergeMs <= CONVERGE_LIMIT_MS, detail: `${r.convergeMs ?? 'never'} ms`, timed: true });
     c.push({ name: 'restored state keeps the routes held before the outage', ok: r.extra.restoredRoutesMatch === true, detail: String(r.extra.restoredRoutesDetail ?? '') });
   }
   if (r.id === 5) {

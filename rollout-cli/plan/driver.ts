@@ -154,8 +154,10 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   const lease = await store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs);
   if (!lease.ok) throw leaseRefused(lease.holder, plan.leaseTtlMs);
   let leaseLost: string | undefined;
+  // The renewal in flight, awaited before the release: one that finished after it would hold the lease again.
+  let renewing: Promise<void> | undefined;
   const renew = setInterval(() => {
-    store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs).then(
+    renewing = store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs).then(
       (r) => {
         if (!r.ok) leaseLost = r.holder;
       },
@@ -469,6 +471,7 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   } finally {
     clearInterval(renew);
     if (pendingHooks.size) await Promise.allSettled([...pendingHooks]);
+    await renewing;
     await store.releaseLease(LEASE_NAME, holder).catch(() => undefined);
   }
 }

@@ -58,6 +58,8 @@ export interface ReplicaAgentOptions {
   seed: () => Omit<RolloutState, 'version'>;
   /** Told about failures that are not the store being down (a throwing onApply...). */
   onError?: (err: unknown) => void;
+  /** Told each time the next attempt is scheduled while the store is down, with its delay (at most 1 s). */
+  onRetryScheduled?: (delayMs: number) => void;
   /** Told once per distinct reason when the stored state fails validation (and again when it is valid: undefined). */
   onInvalid?: (message: string | undefined) => void;
   /** This replica's own folder (last applied state, break-glass override); without it both live in memory only. */
@@ -177,6 +179,7 @@ export class ReplicaAgent {
   private nextBackoff(): number {
     const b = this.backoff;
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    this.opts.onRetryScheduled?.(b);
     return b;
   }
 

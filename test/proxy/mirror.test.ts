@@ -1,3 +1,4 @@
+import { REDACTED } from '../../shared/secrets.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MirroredPair, PairSink } from '../../shared/pairs.js';
 import { rawRequest, refusingUrl, startOrigin, startTestProxy, waitFor, type Origin, type ProxyFixture } from './origins.js';
@@ -62,19 +63,29 @@ describe('mirror mode', () => {
     // Three copies in a row time out: the breaker opens.
     for (let i = 0; i < 3; i++) await get(i);
     await waitFor(() => fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow.timeouts === 3, 3000);
+    // While the breaker is open, copies are suspended, not sent. How many of the next ten fall in
+    // the 1 s cool-down depends on the machine's speed (a probe may go out after it), so the test
+    // counts them instead of pinning the split.
     for (let i = 3; i < 13; i++) await get(i);
-    expect(await shadow()).toMatchObject({ sent: 3, timeouts: 3, suspended: 10 });
-    expect(v2.seen.length).toBe(3);
-    // V2 recovers. After the cool-down (1 s: twice the timeout, at least 1 s) one probe goes out;
-    // its answer closes the breaker and copies flow again.
+    const open1 = await shadow();
+    expect(open1.suspended).toBeGreaterThan(0);
+    expect(open1.sent + open1.suspended).toBe(13);
+    expect(v2.seen.length).toBe(open1.sent);
+    // V2 recovers. After the cool-down one probe goes out; its answer closes the breaker.
     v2.behaviour = 'json';
-    await new Promise((r) => setTimeout(r, 1100));
-    await get(13);
-    await waitFor(() => v2.seen.length === 4, 2000);
-    await waitFor(() => fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadowLatency.count === 1, 2000);
-    for (let i = 14; i < 19; i++) await get(i);
-    await waitFor(() => v2.seen.length === 9, 2000);
-    expect(await shadow()).toMatchObject({ sent: 9, timeouts: 3, suspended: 10 });
+    let i = 13;
+    const deadline = Date.now() + 20_000;
+    while (fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadowLatency.count === 0) {
+      if (Date.now() > deadline) throw new Error('no probe was answered within 20 s');
+      await get(i++);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Closed: every copy flows again, none suspended.
+    const closed = await shadow();
+    const seen = v2.seen.length;
+    for (let k = 0; k < 5; k++) await get(i++);
+    await waitFor(() => v2.seen.length === seen + 5);
+    expect(await shadow()).toMatchObject({ sent: closed.sent + 5, suspended: closed.suspended });
   });
 
   it('returns bytes identical to a direct legacy call, and V2 gets a copy', async () => {
@@ -111,12 +122,12 @@ describe('mirror mode', () => {
     expect(p.route).toBe('balance');
     expect(p.method).toBe('GET');
     expect(p.path).toBe('/accounts/A-2/balance');
-    expect(p.requestHeaders.authorization).toBe('[redacted]');
-    expect(p.requestHeaders['x-api-key']).toBe('[redacted]');
+    expect(p.requestHeaders.authorization).toBe(REDACTED);
+    expect(p.requestHeaders['x-api-key']).toBe(REDACTED);
     expect(p.requestHeaders.accept).toBe('application/json');
     expect(p.legacy.status).toBe(200);
     expect(JSON.parse(p.legacy.body).served).toBe('legacy');
-    expect(p.legacy.headers['set-cookie']).toBe('[redacted]');
+    expect(p.legacy.headers['set-cookie']).toBe(REDACTED);
     expect(p.legacy.headers['x-cutover-upstream']).toBeUndefined();
     expect(p.v2.truncated).toBe(true);
     expect(Buffer.byteLength(p.v2.body)).toBe(100);
@@ -208,12 +219,13 @@ describe('mirror mode', () => {
       v2 = await startOrigin('v2', behaviour);
       open.push(v2);
     }
-    // A copy may take 1.5 s to give up on V2; a client that waited for it would take that long.
-    const fx = await proxyFor(legacy, v2, undefined, MIRROR().replace('mirror: { timeoutMs: 300 }', 'mirror: { timeoutMs: 1500 }'));
+    // A copy may take 5 s to give up on a hanging V2: a client that waited for its copy would get
+    // its answer only after the copy timed out. Ordering, not a stopwatch, shows it did not wait.
+    const fx = await proxyFor(legacy, v2, undefined, MIRROR().replace('mirror: { timeoutMs: 300 }', 'mirror: { timeoutMs: 5000 }'));
     const direct = await rawRequest(legacy.url, { path: '/accounts/A-9/balance' });
-    const t0 = Date.now();
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => rawRequest(fx.proxy.dataUrl, { path: `/accounts/A-${i}/balance` })));
-    expect(Date.now() - t0).toBeLessThan(1000);
+    const shadowWhenAnswered = fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow;
+    if (behaviour === 'hang') expect(shadowWhenAnswered.timeouts, 'every client had its answer while copies were still hanging').toBeLessThan(10);
     for (const a of answers) {
       expect(a.status).toBe(200);
       expect(JSON.parse(a.body.toString()).served).toBe('legacy');
@@ -222,7 +234,7 @@ describe('mirror mode', () => {
     await waitFor(() => {
       const n = fx.proxy.stats.snapshot(60, { replicaId: '', appliedVersion: 0 }).routes.balance.shadow;
       return n.errors + n.timeouts === 10;
-    }, 5000);
+    }, 30_000);
     const shadow = (await statsOf(fx)).shadow;
     expect(shadow.sent).toBe(10);
     if (behaviour === 'hang') expect(shadow.timeouts).toBe(10);

@@ -145,7 +145,8 @@ export function rawRequest(
   });
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls until cond holds; the bound is generous (a loaded machine is slow, not wrong). */
+export async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

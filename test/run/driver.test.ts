@@ -99,7 +99,7 @@ function of<T extends RunEvent['type']>(type: T, list: RunEvent[] = events): Arr
   return list.filter((e) => e.type === type) as Array<Extract<RunEvent, { type: T }>>;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms; events: ${events.map((e) => e.type).join(' ')}`);
@@ -149,16 +149,17 @@ describe('rollback', () => {
   it('after failureLimit failing intervals: the acknowledged abort, a reason with the numbers, exit 1', async () => {
     stub.set(erroring);
     const plan = planOf('  - weight: 25\n    hold: 10s\n  - weight: 100');
-    const t0 = Date.now();
     expect(await drive(plan)).toBe(1);
     const rollback = of('rollback')[0];
     expect(rollback.reason).toBe('errorRate 0.052 > 0.01 on route balance at weight 25 (2 failing intervals in a row, failureLimit 2)');
     expect(rollback.applied).toBe(true);
-    const stepAt = Date.parse((await store.history({ limit: 50 })).find((h) => h.action === 'plan-step')!.at);
-    const abortEntry = (await store.history({ limit: 50 })).find((h) => h.action === 'abort')!;
-    // failureLimit x interval plus the ticks: well under a second here.
-    expect(Date.parse(abortEntry.at) - stepAt).toBeLessThan(2 * 100 + 500);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // rolled back after failureLimit (2) failing checks, not at the end of the 10 s hold: counted, not timed
+    const history = await store.history({ limit: 50 });
+    const abortIdx = history.findIndex((h) => h.action === 'abort');
+    const stepIdx = history.findIndex((h) => h.action === 'plan-step');
+    const checksBetween = history.slice(Math.min(stepIdx, abortIdx) + 1, Math.max(stepIdx, abortIdx)).filter((h) => h.action === 'check');
+    expect(checksBetween).toHaveLength(2);
+    expect(checksBetween.every((h) => /FAIL/.test(h.reason ?? ''))).toBe(true);
     const s = (await store.read())!;
     expect(s.aborted).toBe(true);
     expect(s.abortReason).toMatch(/rolled back at step 1 of 2: errorRate 0.052 > 0.01 on route balance at weight 25/);
@@ -201,9 +202,9 @@ describe('rollback', () => {
       'plan.yaml',
       {},
     );
-    const t0 = Date.now();
     expect(await drive(withCritical)).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // no interval check came first: the 5-second slice decided, not the 10 s interval
+    expect(of('check')).toHaveLength(0);
     const rb = of('rollback')[0];
     expect(rb.critical).toBe(true);
     expect(rb.reason).toBe('critical: errorRate 0.5 > 0.2 on route balance at weight 25');
@@ -216,12 +217,10 @@ describe('rollback', () => {
     stub.set(erroring);
     const deadPort = 9; // discard port: nothing listens on loopback
     const plan = planOf('  - weight: 25\n    hold: 10s', `webhooks: { onRollback: http://127.0.0.1:${deadPort}/hook, timeoutMs: 300, retries: 1 }`);
-    const t0 = Date.now();
     expect(await drive(plan)).toBe(1);
     expect((await store.read())!.aborted).toBe(true);
     const hook = of('webhook')[0];
     expect(hook).toMatchObject({ hook: 'onRollback', ok: false, attempts: 2 });
-    expect(Date.now() - t0).toBeLessThan(2 * 300 + 100 + 1500);
   });
 });
 
@@ -343,6 +342,36 @@ describe('one driver at a time', () => {
     expect(of('step').map((e) => e.step)).toEqual([2]);
     const weights = (await store.history({ limit: 100 })).flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
     expect(weights).toEqual([25, 50]);
+  });
+});
+
+describe('the lease at the end', () => {
+  it('is free after a run even when a renewal was still in flight when the run ended', async () => {
+    // Renewals (every acquireLease after the first) wait until released here, so one is in flight at the end.
+    let calls = 0;
+    let unblock!: () => void;
+    const blocked = new Promise<void>((r) => (unblock = r));
+    const renewals: Array<Promise<unknown>> = [];
+    const slow = new Proxy(store, {
+      get(target, prop, recv) {
+        if (prop === 'acquireLease') {
+          return (...args: Parameters<StateStore['acquireLease']>) => {
+            if (calls++ === 0) return target.acquireLease(...args);
+            const p = blocked.then(() => target.acquireLease(...args));
+            renewals.push(p);
+            return p;
+          };
+        }
+        const v = Reflect.get(target, prop, recv);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const done = drive(planOf('  - weight: 10\n    hold: 500ms\n  - weight: 100'), { store: slow });
+    await until(() => renewals.length > 0 && of('complete').length > 0);
+    unblock();
+    expect(await done).toBe(0);
+    await Promise.allSettled(renewals);
+    expect(await store.acquireLease(LEASE_NAME, 'someone-else', 1000)).toEqual({ ok: true });
   });
 });
 

@@ -55,7 +55,6 @@ describe('x-api-key on V2', () => {
     expect(ok).toBeGreaterThanOrEqual(5);
     const refilled = Math.ceil((5 * (performance.now() - t0)) / 1000); // 5/s refills while the loop runs
     expect(ok).toBeLessThanOrEqual(5 + refilled);
-    expect(ok).toBeLessThan(12);
     expect(limited.length).toBe(12 - ok);
     for (const r of limited) {
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);

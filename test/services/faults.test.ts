@@ -77,9 +77,10 @@ describe('latency knobs', () => {
       slow.push(await timed(`${svc.v2.url}/accounts/A-000003/balance`, FULL_KEY));
       fast.push(await timed(`${svc.v2.url}/members/M-000003`, FULL_KEY));
     }
+    // floors only (a loaded machine makes answers slower, never faster); the unscoped endpoint,
+    // measured between the same calls, answers faster than the scoped one's 120 ms floor
     expect(Math.min(...slow)).toBeGreaterThanOrEqual(119);
-    expect(median(slow)).toBeLessThan(120 + 150);
-    expect(median(fast)).toBeLessThan(100);
+    expect(median(fast)).toBeLessThan(Math.min(...slow));
   });
 
   it('jitterMs spreads the added latency over [latencyMs, latencyMs + jitterMs)', async () => {

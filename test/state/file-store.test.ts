@@ -30,10 +30,9 @@ describe('file store', () => {
     expect(await store.read()).toEqual(s1);
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).state.version).toBe(1);
     expect((await store.history()).map((e) => e.version)).toEqual([1]);
-    // the next writer takes the dead writer's lock over, and cleans its temp file
-    const t0 = Date.now();
+    // the next writer takes the dead writer's lock over, and cleans its temp file: it succeeds at
+    // all only by seeing the owner is dead (the lock would time out at 5 s, before it went stale at 10 s)
     const s2 = await store.compareAndSet(1, { ...s1, paused: true }, { by: 'y', action: 'pause' });
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(s2.version).toBe(2);
     expect(readdirSync(dir).filter((f) => f.startsWith('.tmp-') || f.endsWith('.lock'))).toEqual([]);
     await store.close();
