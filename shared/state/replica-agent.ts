@@ -263,6 +263,24 @@ export class ReplicaAgent {
     }
   }
 
+  /**
+   * Did the abort this replica holds reach the store already (written by another replica or by
+   * the CLI) and get resumed since? Then a resume cleared it: writing it again would undo that
+   * resume. Marks it synced at that entry and lets noteOverride clear it.
+   */
+  private async abortInHistory(o: LocalOverride, state: RolloutState): Promise<boolean> {
+    const since = Date.parse(o.at) - 60_000;
+    const entries = await this.store.history({ limit: 200 }).catch(() => []);
+    const hit = entries.find((e) => e.action === 'abort' && e.reason === o.reason && Date.parse(e.at) >= since && e.version <= state.version);
+    if (!hit) return false;
+    o.synced = { epoch: epochOf(state), version: hit.version };
+    this.overrideError = undefined;
+    this.noteOverride(state);
+    if (this.override) void this.opts.local?.saveOverride(this.override);
+    else this.applyEffective(state);
+    return true;
+  }
+
   /** Routes this replica serves that `state` lacks, with the mode they join in. */
   private missingRoutes(state: RolloutState): Record<string, RouteState> | undefined {
     let out: Record<string, RouteState> | undefined;
@@ -277,6 +295,7 @@ export class ReplicaAgent {
   /** The writes this replica owes the store: its break-glass abort, then the routes the state lacks. */
   private async owedWrite(state: RolloutState): Promise<RolloutState | undefined> {
     const o = this.override;
+    if (o && !o.synced && !(state.aborted && state.abortReason === o.reason) && (await this.abortInHistory(o, state))) return undefined;
     if (o && !o.synced && !(state.aborted && state.abortReason === o.reason)) {
       const base = o.route !== undefined && !Object.hasOwn(state.routes, o.route)
         ? { ...state, routes: { ...state.routes, [o.route]: { mode: 'legacy' as const, weight: 0 } } }
