@@ -5,7 +5,7 @@
  * the abort must land in the store, with its reason and author, when the store is back.
  */
 import { execSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStateStore, type StateStore } from '../../shared/state/index.js';
@@ -175,6 +175,8 @@ describe('break-glass abort with the store sick', () => {
       await store.close();
     }
 
+    // a replica caught mid-write by the remount would leave its lock file behind on a read-only disk
+    await eventually(() => !existsSync(`${file}.lock`), 'no writer holds the state file lock');
     execSync(`mount -o remount,ro ${mnt}`);
     try {
       const ro = await runCutover(['pause', '--state', `file://${file}`, '--reason', 'hold']);
