@@ -13,7 +13,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'plan',
     cores: ['rollout-cli/plan/mann-whitney.ts', 'rollout-cli/plan/step-machine.ts', 'rollout-cli/plan/analysis.ts'],
-    tests: ['test/run/mann-whitney.test.ts', 'test/run/step-machine.test.ts', 'test/run/analysis.test.ts', 'test/run/analysis-edges.test.ts'],
+    tests: ['test/run/mann-whitney.test.ts', 'test/run/step-machine.test.ts', 'test/run/analysis.test.ts', 'test/run/analysis-edges.test.ts', 'test/run/step-machine-edges.test.ts'],
   },
   {
     name: 'verifier',
@@ -26,6 +26,8 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/noise.test.ts',
       'test/verifier/aggregate.test.ts',
       'test/verifier/waivers.test.ts',
+      'test/verifier/timestamp-edges.test.ts',
+      'test/verifier/compare-edges.test.ts',
     ],
   },
   {

@@ -1,8 +1,10 @@
-// `npm run mutate [-- <group|file>...] [--concurrency N]`: Stryker over the safety cores.
-// A selector is a group name (plan, verifier, state, routing) or part of a core's file name
-// (`analysis`, `normalize.ts`); with none, every group runs, one after the other. Prints, per
-// file: total, killed, survived, no coverage and score; survivors go to
-// .stryker-tmp/survivors-<group>.txt. Not part of `npm test`: a full run takes minutes.
+// `npm run mutate [-- <group|file>...] [--concurrency N] [--force]`: Stryker over the safety
+// cores. A selector is a group name (plan, verifier, state, routing) or part of a core's file
+// name (`analysis`, `normalize.ts`); with none, every group runs, one after the other. Prints,
+// per file: total, killed, survived, no coverage and score; survivors go to
+// .stryker-tmp/survivors-<selection>.txt. Runs are incremental (unchanged mutants with
+// unchanged tests keep their last result); --force tests every mutant. Not part of `npm test`:
+// a full run of a group takes 5 to 40 minutes on two busy cores.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
@@ -17,9 +19,17 @@ interface Selection {
 
 const TEMP_DIR = '.stryker-tmp';
 
-function parseArgs(argv: readonly string[]): { selectors: string[]; concurrency: number } {
+interface Options {
+  selectors: string[];
+  concurrency: number;
+  /** Test every mutant again instead of reusing unchanged results from the last run. */
+  force: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
   const selectors: string[] = [];
   let concurrency = 2;
+  let force = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency' || arg === '-c') {
@@ -28,13 +38,15 @@ function parseArgs(argv: readonly string[]): { selectors: string[]; concurrency:
         throw new UsageError(`--concurrency must be a whole number of at least 1, got "${argv[i] ?? ''}"`);
       }
       concurrency = value;
+    } else if (arg === '--force') {
+      force = true;
     } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option "${arg}"; use a group or file name, or --concurrency N`);
+      throw new UsageError(`unknown option "${arg}"; use a group or file name, --concurrency N or --force`);
     } else {
       selectors.push(arg);
     }
   }
-  return { selectors, concurrency };
+  return { selectors, concurrency, force };
 }
 
 class UsageError extends Error {}
@@ -60,17 +72,29 @@ function select(selectors: readonly string[]): Selection[] {
   return [...picked].map(([group, cores]) => ({ group, cores: [...cores] }));
 }
 
-async function runGroup(selection: Selection, concurrency: number): Promise<MutantResult[]> {
+/** One result file per selection: a run of one core does not overwrite its group's results. */
+function selectionKey(selection: Selection): string {
+  if (selection.cores.length === selection.group.cores.length) return selection.group.name;
+  return [selection.group.name, ...selection.cores.map((c) => path.basename(c, '.ts'))].join('-');
+}
+
+async function runGroup(selection: Selection, options: Options): Promise<MutantResult[]> {
   const { group } = selection;
+  const key = selectionKey(selection);
   const stryker = new Stryker({
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner'],
     vitest: { configFile: `mutation/vitest.${group.name}.config.ts`, related: false },
     mutate: [...selection.cores],
     coverageAnalysis: 'perTest',
-    concurrency,
+    concurrency: options.concurrency,
+    // Stryker's incremental mode: a mutant whose code and covering tests did not change since
+    // the last run keeps its result (the report names what it reused); --force tests all.
+    incremental: true,
+    incrementalFile: `${TEMP_DIR}/incremental/${key}.json`,
+    force: options.force,
     reporters: [process.stdout.isTTY ? 'progress' : 'progress-append-only', 'json'],
-    jsonReporter: { fileName: `${TEMP_DIR}/reports/${group.name}.json` },
+    jsonReporter: { fileName: `${TEMP_DIR}/reports/${key}.json` },
     tempDirName: TEMP_DIR,
     cleanTempDir: true,
     ignorePatterns: ['dist', 'reports/out', 'reports/bench', 'reports/soak', 'test-artifacts', '.cutover', 'soak', 'benchmarks'],
@@ -126,19 +150,19 @@ function survivorLines(results: readonly MutantResult[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const { selectors, concurrency } = parseArgs(process.argv.slice(2));
-  const selections = select(selectors);
+  const options = parseArgs(process.argv.slice(2));
+  const selections = select(options.selectors);
   const summaries: string[] = [];
   for (const selection of selections) {
     const started = Date.now();
-    const results = await runGroup(selection, concurrency);
+    const results = await runGroup(selection, options);
     const seconds = Math.round((Date.now() - started) / 1000);
     const survivors = survivorLines(results);
     await mkdir(TEMP_DIR, { recursive: true });
-    const survivorFile = `${TEMP_DIR}/survivors-${selection.group.name}.txt`;
+    const survivorFile = `${TEMP_DIR}/survivors-${selectionKey(selection)}.txt`;
     await writeFile(survivorFile, survivors.join('\n') + '\n');
     summaries.push(
-      `group ${selection.group.name}: ${seconds} s at concurrency ${concurrency}; ` +
+      `${selectionKey(selection)}: ${seconds} s at concurrency ${options.concurrency}${options.force ? ', every mutant' : ''}; ` +
         `${survivors.length} survivors in ${survivorFile}\n${formatRows(tally(results))}`,
     );
   }

@@ -91,7 +91,8 @@ export function traceIdOf(traceparent: string): string {
 /**
  * The headers to send upstream for a client's request, as a new object (the client's stays as
  * it came, for tracing and logs): hop-by-hop fields, those the Connection header names,
- * proxy-owned fields (x-cutover-upstream, x-cutover-shadow) and `expect` (the proxy already answered it) left out; `host`
+ * proxy-owned fields (x-cutover-upstream, x-cutover-shadow), `expect` (the proxy already answered it) and
+ * `proxy-authorization` (credentials for this hop, never for the origin) left out; `host`
  * set to the upstream's; x-forwarded-for/-proto/-host set; a valid traceparent kept, else a new
  * one (and tracestate dropped). The traceparent sent is `result.traceparent`.
  */
@@ -104,7 +105,7 @@ export function forwardedRequestHeaders(
   const extra = incoming.connection === undefined ? null : extraConnectionNames(connectionListed(incoming as Headers));
   for (const key in incoming) {
     const v = incoming[key];
-    if (v === undefined || HOP_SET.has(key) || key === 'host' || key === 'expect' || PROXY_OWNED.has(key)) continue;
+    if (v === undefined || HOP_SET.has(key) || key === 'host' || key === 'expect' || key === 'proxy-authorization' || PROXY_OWNED.has(key)) continue;
     if (extra !== null && extra.includes(key)) continue;
     out[key] = v;
   }

@@ -7,14 +7,15 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { CutoverConfig } from '../shared/config.js';
+import { DEFAULT_LIMITS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
+import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { LocalReplicaFiles } from '../shared/state/local-copy.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
-import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
+import { buildDataPlane, type DataPlane, type DataPlaneDeps, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
 import { createProxyLogger, logRequests, logStateChange, type ProxyLogger } from './logging.js';
@@ -47,6 +48,24 @@ export interface StartProxyOptions {
   waitForState?: boolean;
   /** State store to use instead of opening config.state (tests). */
   store?: StateStore;
+  /**
+   * Another data plane in place of the splitting one (`cutover shadow`), sharing everything
+   * else: route table, stats, mirror, verifier, state agent, admin plane and metrics.
+   */
+  plane?: AlternatePlane;
+}
+
+export interface AlternatePlane {
+  build(deps: DataPlaneDeps): DataPlane;
+  /** The config field and address it listens on (in errors and as dataUrl). */
+  listen: { field: string; value: string };
+  /** Extra unlabelled counters and gauges for /metrics, read at scrape time. */
+  counters?: Array<{ name: string; help: string; read: () => number }>;
+  gauges?: Array<{ name: string; help: string; read: () => number }>;
+  /** Extra figures for /healthz. */
+  health?: () => Record<string, unknown>;
+  /** false: no noise replica copies (the plane uses upstreams.legacyReplica itself). */
+  noiseReplica?: boolean;
 }
 
 export interface RunningProxy {
@@ -59,7 +78,7 @@ export interface RunningProxy {
   /** The state the route table was last built from. */
   applied(): RolloutState | undefined;
   /** Pairs handed to the sink, and dropped because it was full. */
-  pairCounts(): { offered: number; dropped: number };
+  pairCounts(): { offered: number; dropped: number; droppedMemory: number };
   /** The unread queue of `verifier: false` (undefined otherwise). */
   queue: BoundedPairQueue | undefined;
   /** The verifier the proxy owns (undefined when a pairSink was given or `verifier: false`). */
@@ -143,7 +162,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
-    ? new VerifierPipeline({ config, redisUrl: /^rediss?:\/\//.test(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
+    ? new VerifierPipeline({ config, redisUrl: isRedisUrl(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
     : undefined;
   const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;
@@ -156,7 +175,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
-    replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    replica: config.upstreams.legacyReplica && opts.plane?.noiseReplica !== false ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    captureBytes: (config.limits ?? DEFAULT_LIMITS).mirrorCaptureBytes,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
   // modes may be older than a stored abort, and legacy is always the safe side.
@@ -166,10 +186,28 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const local = localDir ? new LocalReplicaFiles(localDir, store.url) : undefined;
   let lastApplied: RolloutState | undefined;
   const agentRef: { current: ReplicaAgent | undefined } = { current: undefined };
+  // Read at scrape time; the data plane is built further down.
+  const planeCounters = () => data?.counters;
   const metrics = createMetrics({
     routeNames,
-    counters: [{ name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped }],
+    counters: [
+      { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs not handed to the verifier: its queue was full, or the capture budget ran out.', read: () => mirror.pairsDropped },
+      {
+        name: 'cutover_pairs_dropped_memory_total',
+        help: 'Mirrored pairs dropped because captured bodies reached limits.mirrorCaptureBytes (also in cutover_pairs_dropped_total).',
+        read: () => mirror.pairsDroppedMemory,
+      },
+      { name: 'cutover_client_body_timeouts_total', help: 'Request bodies that made no progress for limits.bodyIdleTimeoutMs (answered 408).', read: () => planeCounters()?.bodyTimeouts ?? 0 },
+      { name: 'cutover_uploads_refused_total', help: 'Streamed uploads that found no upload place within the route timeout (answered 503).', read: () => planeCounters()?.uploadsRefused ?? 0 },
+      {
+        name: 'cutover_upstream_bodyless_framing_total',
+        help: 'Upstream 204/304 answers that carried a Content-Length or body anyway (forwarded as the status, without a body).',
+        read: () => planeCounters()?.bodylessFraming ?? 0,
+      },
+      ...(opts.plane?.counters ?? []),
+    ],
     gauges: [
+      { name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() },
       {
         name: 'cutover_state_invalid',
         help: '1 while the stored rollout state fails validation (this replica keeps routing on its last good state).',
@@ -185,6 +223,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         help: '1 while this replica holds a break-glass abort that the state store does not show yet.',
         read: () => (agentRef.current?.breakGlassOverride && !agentRef.current.breakGlassOverride.synced ? 1 : 0),
       },
+      ...(opts.plane?.gauges ?? []),
     ],
     verifierQueueDepth: () => sinkDepth(sink),
     state: () => lastApplied,
@@ -219,7 +258,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 
   try {
-    data = buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
+    data = (opts.plane?.build ?? buildDataPlane)({ config, specs, tables, stats, mirror, log, recorder });
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
@@ -271,14 +310,18 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       sink,
       health: () => ({
         pairsDropped: mirror.pairsDropped,
+        pairsDroppedMemory: mirror.pairsDroppedMemory,
+        captureBytes: { held: mirror.budget.held(), peak: mirror.budget.peak, limit: mirror.budget.limit },
+        dataPlane: data ? { bodyTimeouts: data.counters.bodyTimeouts, uploadsRefused: data.counters.uploadsRefused, bodylessFraming: data.counters.bodylessFraming, uploads: data.counters.uploads() } : null,
         pairQueue: queue?.size ?? null,
         verifier: pipeline?.stats() ?? null,
         recorder: recorder ? { file: recorder.file, recorded: recorder.recorded, dropped: recorder.dropped, errors: recorder.errors } : null,
+        ...(opts.plane?.health?.() ?? {}),
       }),
     });
     await listen(admin, 'listen.admin', config.listen.admin);
     const adminUrl = urlOf(admin);
-    await listen(data, 'listen.data', config.listen.data);
+    await listen(data, opts.plane?.listen.field ?? 'listen.data', opts.plane?.listen.value ?? config.listen.data);
     const dataUrl = urlOf(data);
     agent = new ReplicaAgent(
       store,
@@ -330,7 +373,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       queue,
       verifier: pipeline,
       applied: () => lastApplied,
-      pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped }),
+      pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped, droppedMemory: mirror.pairsDroppedMemory }),
       close() {
         closing ??= (async () => {
           // Stop accepting and let in-flight requests finish, up to the drain bound.

@@ -13,7 +13,7 @@ export type CommandModule = {
 
 type ExitState = { exitCode: number };
 
-const STATE_HELP = 'state store URL (file://PATH or redis://HOST:PORT/DB); default from cutover.yaml';
+const STATE_HELP = 'state store URL (file://PATH, redis://HOST:PORT/DB or redis+sentinel://H1:26379,H2:26379/MASTER/DB); default from cutover.yaml';
 const ADMIN_HELP = "a proxy's admin URL (http://127.0.0.1:8081) to act through instead of the store";
 const TOKEN_HELP = 'admin token (default: $CUTOVER_ADMIN_TOKEN)';
 
@@ -51,6 +51,13 @@ export function buildProgram(state: ExitState): Command {
     .description('run the splitting proxy (data plane + admin plane)')
     .option('--config <file>', 'config file', 'cutover.yaml')
     .action(lazy(state, () => import('./commands/proxy.js')));
+
+  program
+    .command('shadow')
+    .description('verify requests mirrored by nginx, Envoy/Istio or GoReplay: call legacy and V2, diff, gate (docs/shadow.md)')
+    .option('--config <file>', 'config file', 'cutover.yaml')
+    .option('--listen <host:port>', 'where mirrored requests arrive (default: shadow.listen)')
+    .action(lazy(state, () => import('./commands/shadow.js')));
 
   program
     .command('services')

@@ -17,6 +17,7 @@ import { redactUrl, StateConflictError } from '../shared/state/errors.js';
 import { openStateStore } from '../shared/state/open.js';
 import type { RedisStateStore } from '../shared/state/redis-store.js';
 import { recalledAdmins, rememberReplicas, replicaAdmins } from './replica-cache.js';
+import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
 import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
 import type { HistoryEntry, ReplicaInfo, RolloutState, StateStore } from '../shared/state/types.js';
@@ -54,6 +55,8 @@ export interface StatusView {
   notInState: Record<string, string[]>;
   /** Things on-call should know (Redis without persistence...). */
   warnings: string[];
+  /** A Redis store: the server answering (with Sentinel: the master it follows), or why it could not be named. */
+  server?: { kind: 'single' | 'sentinel'; address: string; role: string; name?: string } | { error: string };
 }
 
 export interface Target {
@@ -178,7 +181,7 @@ class StoreTarget implements Target {
     const [state, replicas, persistence] = await Promise.all([this.store.read(), this.store.replicas(), this.persistenceWarning()]);
     rememberReplicas(this.store.url, replicas);
     const views = markStale(replicas, DEFAULT_STALE_MS);
-    return {
+    const view: StatusView = {
       source: this.where,
       state: state ?? null,
       replicas: views,
@@ -186,6 +189,9 @@ class StoreTarget implements Target {
       notInState: routesNotInState(state ?? null, views),
       warnings: persistence ? [persistence] : [],
     };
+    const named = this.store as StateStore & { server?: () => Promise<NonNullable<StatusView['server']>> };
+    if (typeof named.server === 'function') view.server = await named.server().catch((err: Error) => ({ error: err.message }));
+    return view;
   }
 
   /** A Redis that keeps nothing over a restart loses the abort with it: say so, and what to set. */
@@ -219,7 +225,7 @@ class StoreTarget implements Target {
    * here could lift that abort, so only an abort (all legacy: always safe) may seed it.
    */
   private seedFor(req: ChangeRequest): (() => Omit<RolloutState, 'version'>) | undefined {
-    if (/^rediss?:\/\//.test(this.store.url) && req.action !== 'abort') return undefined;
+    if (isRedisUrl(this.store.url) && req.action !== 'abort') return undefined;
     return this.seed;
   }
 

@@ -29,7 +29,10 @@ export interface CapturedResponse {
    */
   cutShort?: boolean;
   latencyMs: number;
-  /** 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer. */
+  /**
+   * 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer;
+   * 'midstream' when it answered and then failed before its body was complete (with `cutShort`).
+   */
   error?: string;
 }
 

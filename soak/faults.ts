@@ -14,6 +14,7 @@ import {
 } from './observe.js';
 import { phaseFigures } from './phases.js';
 import { GARBAGE_MODES } from './garbage.js';
+import { slowUploads } from './slow-uploads.js';
 
 export interface Durations {
   warmupMs: number;
@@ -37,6 +38,11 @@ export const FAULTS = [
   { id: 7, name: 'noise-replica-gone', what: 'the legacyReplica (noise) upstream stopped, then restarted' },
   {
     id: 8,
+    name: 'slow-uploads',
+    what: 'on replica soak-1, clients trickle POST bodies a byte at a time (small ones and streamed 10 MB ones, more than legacy has connections) and 3 stop mid-body',
+  },
+  {
+    id: 9,
     name: 'abort-store-sick',
     what: 'Redis SIGKILLed, then cutover abort (break-glass through every replica admin plane) under load; Redis restarted empty: the abort lands in the store; resume and restore',
   },
@@ -242,7 +248,7 @@ export class FaultRunner {
         extra.rampDetail = steps.join(', ');
         break;
       }
-      case 8: {
+      case 9: {
         const held = await replicaViews(cluster);
         await cluster.killRedis();
         const reason = 'soak: abort with the store down';
@@ -294,6 +300,16 @@ export class FaultRunner {
         await cluster.stopService(cluster.replica);
         await sleep(d.faultMs);
         await cluster.startService(cluster.replica);
+        break;
+      }
+      case 8: {
+        const target = cluster.proxies[0];
+        const f = await slowUploads({ dataUrl: target.dataUrl, adminUrl: target.adminUrl, faultMs: Math.max(d.faultMs, 5000), quick: d.faultMs < FULL.faultMs });
+        extra.slowUploads = f;
+        notes.push(
+          `${f.trickleSmall} small and ${f.trickleLarge} streamed trickling uploads, ${f.stalled} stalled; upload places held at most ${f.maxUploadPlacesHeld} of ${f.uploadPlaceLimit}; ` +
+            `stalled answered 408: ${f.stalledAnswered408}; trickling clients answered meanwhile: ${JSON.stringify(f.trickleAnswered)}`,
+        );
         break;
       }
     }

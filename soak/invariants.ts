@@ -84,6 +84,20 @@ export function faultChecks(r: Omit<FaultRecord, 'checks'>): Check[] {
     c.push(fullSuccess('abort/resume: every client request succeeded', r.client.all));
   }
   if (r.id === 8) {
+    const f = r.extra.slowUploads as { stalled: number; stalledAnswered408: number; maxUploadPlacesHeld: number; uploadPlaceLimit: number } | undefined;
+    c.push(fullSuccess('slow uploads: every ordinary request on every route succeeded meanwhile', r.client.all));
+    c.push({
+      name: 'slow uploads: streamed uploads never held more than their share of legacy connections',
+      ok: f !== undefined && f.maxUploadPlacesHeld <= f.uploadPlaceLimit,
+      detail: f ? `at most ${f.maxUploadPlacesHeld} of ${f.uploadPlaceLimit}` : 'no figures',
+    });
+    c.push({
+      name: 'slow uploads: every body that stopped arriving was answered 408',
+      ok: f !== undefined && f.stalledAnswered408 === f.stalled,
+      detail: f ? `${f.stalledAnswered408}/${f.stalled}` : 'no figures',
+    });
+  }
+  if (r.id === 9) {
     c.push({ name: 'break-glass abort applied by every replica with Redis down', ok: r.extra.abortOk === true, detail: String(r.extra.abortDetail ?? '') });
     c.push({ name: 'no request sent after the break-glass abort returned was served by V2 until resume', ok: r.extra.v2AfterAbort === 0, detail: `${r.extra.v2AfterAbort}` });
     c.push({ name: 'the abort reached the store (reason and author) once Redis was back', ok: r.extra.abortInStore === true, detail: String(r.extra.abortInStore) });

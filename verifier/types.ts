@@ -104,6 +104,8 @@ export interface RecordedRequest {
   headers?: Record<string, string>;
   /** UTF-8 text body. */
   body?: string;
+  /** The request had a body the recorder did not keep (over its size limit): it cannot be replayed as it was. */
+  bodyOmitted?: boolean;
   /** Optional: the route name the recorder matched. */
   route?: string;
   /** Optional: when it was recorded (ISO 8601). */

@@ -48,6 +48,12 @@ export function renderStatus(view: StatusView, p: Painter = painter()): string {
   }
   for (const r of view.replicas.filter((x) => !x.stale && x.stateInvalid)) lines.push(p.red(`${r.id} rejects the stored state (${r.stateInvalid}) and routes on its last good one`));
   lines.push('');
+  if (view.server) {
+    const sv = view.server;
+    if ('error' in sv) lines.push(`redis: ${p.red(`cannot name the server (${sv.error})`)}`);
+    else if (sv.kind === 'sentinel') lines.push(`redis: master ${sv.address} of "${sv.name}" (found through Sentinel; role ${sv.role})`);
+    else lines.push(`redis: ${sv.address} (role ${sv.role})`);
+  }
   if (view.proxy) {
     lines.push(
       `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
@@ -79,6 +85,7 @@ function statusDocument(view: StatusView): Record<string, unknown> {
     notInState: view.notInState ?? {},
     warnings: view.warnings ?? [],
     ...(view.proxy ? { proxy: view.proxy } : {}),
+    ...(view.server ? { server: view.server } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * A concurrent change between the read and the write gets the conflict error (never a lost
  * update); nothing is retried here except by the abort (see acks.ts).
  */
+import { checkChangeMeta } from './meta-limits.js';
 import { emptyStore, routesMissing, StateConflictError, unknownRoute } from './errors.js';
 import { applyChange, checkReplacement, diffStates, withServedRoutes, type ChangeRequest, type Change, type StateDraft } from './transitions.js';
 import type { ChangeMeta, RolloutState, StateStore } from './types.js';
@@ -63,6 +64,7 @@ export async function changeState(
   meta: Omit<ChangeMeta, 'action' | 'changes'>,
   opts: ChangeOptions = {},
 ): Promise<ChangeOutcome> {
+  checkChangeMeta(meta);
   const cur = await readOrSeed(store, meta.by, opts.seed);
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== cur.version) throw new StateConflictError(opts.expectedVersion, cur.version);
   const tr = applyChange(opts.served ? withServedRoutes(cur, opts.served) : cur, { ...req, reason: meta.reason } as ChangeRequest);
@@ -81,6 +83,7 @@ export async function replaceState(
   meta: ChangeMeta,
   served?: Iterable<string>,
 ): Promise<ChangeOutcome> {
+  checkChangeMeta(meta);
   const cur = await store.read();
   const curVersion = cur?.version ?? 0;
   if (curVersion !== expectedVersion) throw new StateConflictError(expectedVersion, curVersion);
