@@ -6,7 +6,12 @@
  * `requireToken` is the proxy's preHandler for changes (the proxy owns auth). Routes:
  * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp }
  * - PUT  /admin/state     { expectedVersion, state, meta: { by, action, reason?, ticket? } } -> { state } | 409
- * - POST /admin/abort     { reason, route?, by?, timeoutMs?, staleMs? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ * - POST /admin/abort     { reason, route?, by?, timeoutMs?, staleMs?, local? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ *   When the store cannot take the abort within BREAK_GLASS_AFTER_MS (down, corrupt, full disk),
+ *   this replica takes it locally at once (break-glass) and the answer says so: { breakGlass,
+ *   storeError, knownReplicas }. `local: true` asks for the local abort only (what `cutover abort`
+ *   sends every replica when it cannot write the store).
+ * - PUT /admin/state refuses a document that leaves out a route (409) or names one nobody serves (422).
  * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., by?, reason?, ticket?, expectedVersion? }
  * - GET  /admin/replicas  { replicas: [... stale] }
  * - GET  /admin/history?limit=N  { entries }
@@ -19,6 +24,10 @@ import {
   changeState,
   replaceState,
   DEFAULT_STALE_MS,
+  STORE_SICK_CODES,
+  type AbortResult,
+  type BreakGlassResult,
+  type LocalOverride,
   stateInput,
   validateChangeRequest,
   validateStateDocument,
@@ -29,9 +38,17 @@ import {
 
 export const ADMIN_STATE_SCHEMA_VERSION = 1;
 const MAX_ABORT_TIMEOUT_MS = 60_000;
+/** An abort the store has not taken by then is taken locally (it is also still written to the store). */
+export const BREAK_GLASS_AFTER_MS = 300;
+
+/** What the admin routes need from the replica agent (the proxy hands a view of its agent). */
+export type StateAgent = Pick<ReplicaAgent, 'id' | 'applied' | 'appliedVersion' | 'storeUp' | 'ready'> &
+  Partial<Pick<ReplicaAgent, 'effective' | 'breakGlassOverride' | 'stateInvalid' | 'routes' | 'storeError'>> & {
+    breakGlass?: (input: { reason: string; by: string; route?: string; ticket?: string }) => Promise<BreakGlassResult>;
+  };
 
 export interface StateRoutesOptions {
-  agent: ReplicaAgent;
+  agent: StateAgent;
   store: StateStore;
   /** preHandler that rejects a request without the admin token (401/403). */
   requireToken: preHandlerHookHandler;
@@ -68,11 +85,42 @@ function withStale(replicas: ReplicaInfo[], staleMs: number): Array<ReplicaInfo 
   return replicas.map((r) => ({ ...r, stale: now - Date.parse(r.lastSeen) > staleMs }));
 }
 
+function isStoreSick(err: unknown): boolean {
+  return isCutoverError(err) && STORE_SICK_CODES.has(err.code);
+}
+
+function overrideView(o: (LocalOverride & { syncError?: string }) | undefined): Record<string, unknown> | null {
+  if (!o) return null;
+  const { synced, ...rest } = o;
+  return { ...rest, synced: Boolean(synced), ...(synced ? { syncedVersion: synced.version } : {}) };
+}
+
 async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOptions): Promise<void> {
   const { agent, store, requireToken } = opts;
   const read = opts.requireReadToken ? { preHandler: opts.requireReadToken } : {};
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const defaultBy = () => `admin-api@${agent.id}`;
+  // The admin planes this replica last saw in the registry: where `cutover abort` can fan out
+  // to when the store is down.
+  let knownAdmins: string[] = [];
+  const listReplicas = async (): Promise<ReplicaInfo[]> => {
+    const list = await store.replicas();
+    knownAdmins = [...new Set(list.filter((r) => r.adminUrl && Date.now() - Date.parse(r.lastSeen) <= 10 * staleMs).map((r) => r.adminUrl!))];
+    return list;
+  };
+  const served = async (): Promise<Set<string>> => {
+    const out = new Set(agent.routes ?? []);
+    for (const r of await listReplicas().catch(() => [] as ReplicaInfo[])) {
+      if (Date.now() - Date.parse(r.lastSeen) > staleMs) continue;
+      for (const n of r.routes ?? []) out.add(n);
+    }
+    return out;
+  };
+
+  const breakGlass = async (input: { reason: string; by: string; route?: string; ticket?: string }): Promise<BreakGlassResult | undefined> => {
+    if (!agent.breakGlass) return undefined;
+    return agent.breakGlass(input);
+  };
 
   app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     if (isCutoverError(err)) {
@@ -84,13 +132,20 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     void reply.code(status).send({ error: { code: e.code ?? 'CUTOVER_ERR_ADMIN', message: status === 500 ? 'internal error' : (e.message ?? 'error') } });
   });
 
-  app.get('/admin/state', read, async () => ({
-    schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
-    state: agent.applied ?? null,
-    appliedVersion: agent.appliedVersion,
-    replicaId: agent.id,
-    storeUp: agent.storeUp,
-  }));
+  app.get('/admin/state', read, async () => {
+    const eff = agent.effective ?? agent.applied;
+    return {
+      schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
+      state: agent.applied ?? null,
+      appliedVersion: agent.appliedVersion,
+      replicaId: agent.id,
+      storeUp: agent.storeUp,
+      routes: agent.routes ?? Object.keys(agent.applied?.routes ?? {}),
+      routing: eff ? { aborted: eff.aborted, routes: eff.routes } : null,
+      breakGlass: overrideView(agent.breakGlassOverride),
+      stateInvalid: agent.stateInvalid ?? null,
+    };
+  });
 
   app.put('/admin/state', { preHandler: requireToken }, async (req) => {
     const body = asObject(req.body);
@@ -104,28 +159,78 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     const action = optionalString(meta, 'action');
     if (!by) throw stateInput('meta.by', 'is required (who makes the change)');
     if (!action) throw stateInput('meta.action', 'is required (what kind of change)');
-    const out = await replaceState(store, expectedVersion, doc, {
-      by,
-      action,
-      reason: optionalString(meta, 'reason'),
-      ticket: optionalString(meta, 'ticket'),
-    });
+    const out = await replaceState(
+      store,
+      expectedVersion,
+      doc,
+      { by, action, reason: optionalString(meta, 'reason'), ticket: optionalString(meta, 'ticket') },
+      await served(),
+    );
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, state: out.state, changes: out.changes };
   });
 
   app.post('/admin/abort', { preHandler: requireToken }, async (req) => {
     const body = asObject(req.body);
-    const reason = optionalString(body, 'reason');
-    if (!reason || reason.trim() === '') throw stateInput('reason', 'is required to abort (it goes into the history)');
-    const result = await abortAndWait(store, {
-      reason,
-      route: optionalString(body, 'route'),
-      by: optionalString(body, 'by') ?? defaultBy(),
-      ticket: optionalString(body, 'ticket'),
-      timeoutMs: optionalInt(body, 'timeoutMs', 1, MAX_ABORT_TIMEOUT_MS) ?? 2000,
-      staleMs: optionalInt(body, 'staleMs', 1, 24 * 3600 * 1000) ?? staleMs,
-    });
-    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...result };
+    const reason = optionalString(body, 'reason')?.trim();
+    if (!reason) throw stateInput('reason', 'is required to abort (it goes into the history)');
+    const local = body.local;
+    if (local !== undefined && typeof local !== 'boolean') throw stateInput('local', 'must be true or false');
+    const route = optionalString(body, 'route');
+    const by = optionalString(body, 'by') ?? defaultBy();
+    const ticket = optionalString(body, 'ticket');
+    const timeoutMs = optionalInt(body, 'timeoutMs', 1, MAX_ABORT_TIMEOUT_MS) ?? 2000;
+    const stale = optionalInt(body, 'staleMs', 1, 24 * 3600 * 1000) ?? staleMs;
+    if (route !== undefined && !(agent.routes ?? []).includes(route) && !Object.hasOwn(agent.applied?.routes ?? {}, route)) {
+      throw stateInput('route', `unknown route "${route}"; this replica serves ${(agent.routes ?? []).join(', ')}`);
+    }
+    const input = { reason, by, route, ticket };
+    if (local === true) {
+      const bg = await breakGlass(input);
+      if (!bg) throw stateInput('local', 'this admin plane has no replica agent to take a local abort');
+      return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, replicaId: agent.id, applied: true, storeUp: agent.storeUp, ...bgView(bg) };
+    }
+    // The store path, with break-glass behind it: if the store has not taken the abort soon, this
+    // replica takes it now; the store write goes on and counts when it lands.
+    let taken: Promise<BreakGlassResult | undefined> | undefined;
+    const timer = setTimeout(() => (taken ??= breakGlass(input)), BREAK_GLASS_AFTER_MS);
+    let result: AbortResult | undefined;
+    let storeError: unknown;
+    try {
+      result = await abortAndWait(store, {
+        reason,
+        route,
+        by,
+        ticket,
+        timeoutMs,
+        staleMs: stale,
+        served: await served(),
+        // written: what is left is waiting for acknowledgements, not a sick store
+        onWritten: () => clearTimeout(timer),
+      });
+    } catch (err) {
+      if (!isStoreSick(err)) {
+        clearTimeout(timer);
+        throw err;
+      }
+      storeError = err;
+    }
+    clearTimeout(timer);
+    if (!result) {
+      taken ??= breakGlass(input);
+      const bg = await taken;
+      if (!bg) throw storeError;
+      const e = storeError as { code: string; message: string };
+      return {
+        schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
+        ok: false,
+        replicaId: agent.id,
+        storeError: { code: e.code, message: e.message },
+        knownReplicas: knownAdmins,
+        ...bgView(bg),
+      };
+    }
+    const bg = taken ? await taken : undefined;
+    return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...result, ...(bg ? bgView(bg) : {}) };
   });
 
   app.post('/admin/change', { preHandler: requireToken }, async (req) => {
@@ -140,7 +245,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
         reason: optionalString(body, 'reason'),
         ticket: optionalString(body, 'ticket'),
       },
-      { expectedVersion: optionalInt(body, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER) },
+      { expectedVersion: optionalInt(body, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER), served: await served() },
     );
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...out };
   });
@@ -148,7 +253,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
   app.get('/admin/replicas', read, async () => ({
     schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
     staleAfterMs: staleMs,
-    replicas: withStale(await store.replicas(), staleMs),
+    replicas: withStale(await listReplicas(), staleMs),
   }));
 
   app.get('/admin/history', read, async (req) => {
@@ -160,6 +265,17 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     }
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, entries: await store.history({ limit }) };
   });
+}
+
+function bgView(bg: BreakGlassResult): Record<string, unknown> {
+  return {
+    breakGlass: {
+      applied: true,
+      persisted: bg.persisted,
+      ...(bg.persistError ? { persistError: bg.persistError } : {}),
+      override: overrideView(bg.override),
+    },
+  };
 }
 
 /**

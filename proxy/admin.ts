@@ -6,8 +6,8 @@
 import { stringifyExact } from '../verifier/json-exact.js';
 import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
 import type { PairSink } from '../shared/pairs.js';
-import type { ReplicaAgent, StateStore } from '../shared/state/index.js';
-import { stateRoutes } from './admin-state-routes.js';
+import type { StateStore } from '../shared/state/index.js';
+import { stateRoutes, type StateAgent } from './admin-state-routes.js';
 import type { RequireToken } from './auth.js';
 import { PROXY_ERR } from './errors.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -19,7 +19,7 @@ export interface AdminDeps {
   replicaId: string;
   stats: ProxyStats;
   metrics: ProxyMetrics;
-  agent: ReplicaAgent;
+  agent: StateAgent;
   store: StateStore;
   requireToken: RequireToken;
   /** For reads of customer data: the token when one is configured. */
@@ -50,13 +50,24 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
   const open = new Set(deps.open ?? ADMIN_OPEN_PATHS);
   const probe = (path: string) => (open.has(path) ? {} : read);
 
-  app.get('/healthz', probe('/healthz'), async () => ({
-    status: agent.storeUp ? 'ok' : 'degraded',
-    appliedVersion: agent.appliedVersion,
-    storeUp: agent.storeUp,
-    replicaId: deps.replicaId,
-    ...(deps.health?.() ?? {}),
-  }));
+  app.get('/healthz', probe('/healthz'), async () => {
+    const o = agent.breakGlassOverride;
+    const invalid = agent.stateInvalid;
+    const problems: string[] = [];
+    if (!agent.storeUp) problems.push(`state store unreachable${agent.storeError ? ` (${agent.storeError})` : ''}: routing on the last applied state`);
+    if (invalid) problems.push(`stored state rejected (${invalid}): routing on the last good state`);
+    if (o && !o.synced) problems.push(`break-glass abort held locally ("${o.reason}" by ${o.by} at ${o.at}); the store does not show it yet`);
+    return {
+      status: problems.length ? 'degraded' : 'ok',
+      appliedVersion: agent.appliedVersion,
+      storeUp: agent.storeUp,
+      replicaId: deps.replicaId,
+      stateInvalid: invalid ?? null,
+      breakGlass: o ? { reason: o.reason, by: o.by, at: o.at, route: o.route ?? null, synced: Boolean(o.synced), syncError: o.syncError ?? null } : null,
+      problems,
+      ...(deps.health?.() ?? {}),
+    };
+  });
 
   app.get('/readyz', probe('/readyz'), async (_req, reply) => {
     if (!agent.ready) {

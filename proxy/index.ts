@@ -12,6 +12,7 @@ import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
 import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
+import { LocalReplicaFiles } from '../shared/state/local-copy.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
 import { buildDataPlane, type DataPlane, type DataPlaneDeps, type TableHolder } from './data-plane.js';
@@ -124,6 +125,17 @@ function listenServer(server: Server, host: string, port: number): Promise<void>
   });
 }
 
+/**
+ * This replica's own folder (last applied state, break-glass override): `localState` from the
+ * config, else `.cutover/local/<replicaId>` when the config names the replica; none for a replica
+ * without a stable name (its copies could never be found again after a restart).
+ */
+export function localStateDir(config: Readonly<CutoverConfig>): string | undefined {
+  if (config.localState) return config.localState;
+  if (config.replicaId) return `.cutover/local/${encodeURIComponent(config.replicaId)}`;
+  return undefined;
+}
+
 function allLegacy(routeNames: readonly string[]): RolloutState {
   const routes: RolloutState['routes'] = {};
   for (const name of routeNames) routes[name] = { mode: 'legacy', weight: 0 };
@@ -170,7 +182,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   // modes may be older than a stored abort, and legacy is always the safe side.
   const tables: TableHolder = { current: buildRouteTable(specs, allLegacy(routeNames)) };
   const store = opts.store ?? openStateStore(config.state);
+  const localDir = localStateDir(config);
+  const local = localDir ? new LocalReplicaFiles(localDir, store.url) : undefined;
   let lastApplied: RolloutState | undefined;
+  const agentRef: { current: ReplicaAgent | undefined } = { current: undefined };
   // Read at scrape time; the data plane is built further down.
   const planeCounters = () => data?.counters;
   const metrics = createMetrics({
@@ -191,7 +206,25 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       },
       ...(opts.plane?.counters ?? []),
     ],
-    gauges: [{ name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() }, ...(opts.plane?.gauges ?? [])],
+    gauges: [
+      { name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() },
+      {
+        name: 'cutover_state_invalid',
+        help: '1 while the stored rollout state fails validation (this replica keeps routing on its last good state).',
+        read: () => (agentRef.current?.stateInvalid ? 1 : 0),
+      },
+      {
+        name: 'cutover_break_glass_override',
+        help: '1 while this replica holds a break-glass abort taken locally (cleared by a resume).',
+        read: () => (agentRef.current?.breakGlassOverride ? 1 : 0),
+      },
+      {
+        name: 'cutover_break_glass_unsynced',
+        help: '1 while this replica holds a break-glass abort that the state store does not show yet.',
+        read: () => (agentRef.current?.breakGlassOverride && !agentRef.current.breakGlassOverride.synced ? 1 : 0),
+      },
+      ...(opts.plane?.gauges ?? []),
+    ],
     verifierQueueDepth: () => sinkDepth(sink),
     state: () => lastApplied,
   });
@@ -229,8 +262,26 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
-    const agentRef: { current: ReplicaAgent | undefined } = { current: undefined };
     const agentView = {
+      get effective() {
+        return agentRef.current?.effective;
+      },
+      get breakGlassOverride() {
+        return agentRef.current?.breakGlassOverride;
+      },
+      get stateInvalid() {
+        return agentRef.current?.stateInvalid;
+      },
+      get routes() {
+        return routeNames;
+      },
+      get storeError() {
+        return agentRef.current?.storeError;
+      },
+      breakGlass(input: Parameters<ReplicaAgent['breakGlass']>[0]) {
+        if (!agentRef.current) throw new Error('the replica agent is not started yet');
+        return agentRef.current.breakGlass(input);
+      },
       get id() {
         return replicaId;
       },
@@ -278,7 +329,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         id: replicaId,
         adminUrl,
         seed: () => initialStateFromConfig(config),
+        local,
         onError: (err) => log.log('error', 'applying the rollout state failed', { err }),
+        onInvalid: (message) => {
+          if (message) log.log('error', 'the stored rollout state fails validation and is not applied; routing on the last good state', { error: message });
+          else log.log('info', 'the stored rollout state is valid again');
+        },
       },
       (state) => {
         // One assignment: a request sees the old table or the new one, never a mix.
@@ -291,6 +347,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       },
     );
     agentRef.current = agent;
+    const held = agent.breakGlassOverride;
+    if (held) log.log('warn', 'a break-glass abort from the local disk is in force (routes to legacy) until a resume', { reason: held.reason, by: held.by, at: held.at, dir: localDir });
 
     const ready = agent.start().then(
       () => undefined,

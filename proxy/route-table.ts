@@ -134,10 +134,15 @@ export function compileRouteSpecs(config: Readonly<CutoverConfig>): { routes: Ro
   return { routes, defaultRoute };
 }
 
+/**
+ * A route the state does not hold is served by legacy: the state is the only authority (the
+ * replica agent adds the route to the state; until then, and while aborted, legacy is safe).
+ * Without any state (unit tests of the table) the config's mode applies.
+ */
 function compileRoute(spec: RouteSpec, state: RolloutState | undefined): CompiledRoute {
-  const s = state?.routes[spec.name];
-  const mode = s?.mode ?? spec.config.mode;
-  const weight = s?.weight ?? spec.config.weight;
+  const s = state ? (Object.hasOwn(state.routes, spec.name) ? state.routes[spec.name] : undefined) : undefined;
+  const mode = state ? (s?.mode ?? 'legacy') : spec.config.mode;
+  const weight = state ? (s?.weight ?? 0) : spec.config.weight;
   return Object.freeze({ spec, mode, weight, v2Buckets: v2Buckets(weight) });
 }
 

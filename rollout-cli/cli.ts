@@ -31,7 +31,7 @@ function lazy(state: ExitState, load: () => Promise<CommandModule>) {
 function withTarget(cmd: Command): Command {
   return cmd
     .option('--state <url>', STATE_HELP)
-    .option('--admin <url>', ADMIN_HELP)
+    .option('--admin <url>', ADMIN_HELP, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--token <token>', TOKEN_HELP)
     .option('--config <file>', 'config file supplying defaults', 'cutover.yaml')
     .option('--by <name>', 'who makes the change (default: $USER@host)');

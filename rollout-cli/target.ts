@@ -9,12 +9,14 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { CutoverError, InputError } from '../shared/errors.js';
+import { CutoverError, InputError, isCutoverError } from '../shared/errors.js';
 import type { CutoverConfig } from '../shared/config.js';
 // Specific modules, not shared/state/index.js: the verbs must not load zod or ioredis they do not use.
 import { abortAndWait, DEFAULT_STALE_MS, type AbortResult } from '../shared/state/acks.js';
 import { redactUrl, StateConflictError } from '../shared/state/errors.js';
 import { openStateStore } from '../shared/state/open.js';
+import type { RedisStateStore } from '../shared/state/redis-store.js';
+import { recalledAdmins, rememberReplicas, replicaAdmins } from './replica-cache.js';
 import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
 import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
@@ -25,7 +27,8 @@ export const CLI_ERR_ADMIN = 'CUTOVER_ERR_ADMIN';
 
 export interface TargetOptions {
   state?: string;
-  admin?: string;
+  /** One URL, or several (only `abort` acts on more than one: its break-glass fan-out). */
+  admin?: string | string[];
   token?: string;
   config?: string;
   by?: string;
@@ -41,7 +44,17 @@ export interface StatusView {
   replicas: ReplicaView[];
   staleAfterMs: number;
   /** Through --admin: that proxy's own view. */
-  proxy?: { replicaId: string; appliedVersion: number; storeUp: boolean };
+  proxy?: {
+    replicaId: string;
+    appliedVersion: number;
+    storeUp: boolean;
+    breakGlass?: { reason: string; by: string; at: string; synced: boolean } | null;
+    stateInvalid?: string | null;
+  };
+  /** Routes a live replica serves that the state does not hold (served by legacy until added), with who serves them. */
+  notInState: Record<string, string[]>;
+  /** Things on-call should know (Redis without persistence...). */
+  warnings: string[];
   /** A Redis store: the server answering (with Sentinel: the master it follows), or why it could not be named. */
   server?: { kind: 'single' | 'sentinel'; address: string; role: string; name?: string } | { error: string };
 }
@@ -52,11 +65,31 @@ export interface Target {
   readonly where: string;
   status(): Promise<StatusView>;
   change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome>;
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult>;
+  abort(opts: AbortOptions): Promise<AbortResult & BreakGlassAnswer>;
+  /** Admin planes of the replicas the registry lists (best effort; [] when it cannot be read). */
+  knownAdmins(): Promise<string[]>;
   history(limit?: number): Promise<HistoryEntry[]>;
   /** Called with each newer state; returns a stop function. */
   watch(onChange: (state: RolloutState) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface AbortOptions {
+  reason: string;
+  route?: string;
+  by: string;
+  timeoutMs: number;
+  staleMs?: number;
+  /** Called once the store holds the abort (the rest is the wait for acknowledgements). */
+  onWritten?: () => void;
+}
+
+/** What a proxy's POST /admin/abort adds when it took the abort locally (break-glass). */
+export interface BreakGlassAnswer {
+  breakGlass?: { applied: boolean; persisted: boolean; persistError?: string };
+  storeError?: { code: string; message: string };
+  knownReplicas?: string[];
+  replicaId?: string;
 }
 
 export function defaultBy(): string {
@@ -76,6 +109,24 @@ function markStale(replicas: ReplicaInfo[], staleMs: number): ReplicaView[] {
   return replicas.map((r) => ({ ...r, stale: now - Date.parse(r.lastSeen) > staleMs }));
 }
 
+/** Routes live replicas serve that `state` lacks, with the replicas serving each. */
+export function routesNotInState(state: RolloutState | null, replicas: ReplicaView[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of replicas) {
+    if (r.stale) continue;
+    for (const name of r.routes ?? []) {
+      if (state && Object.hasOwn(state.routes, name)) continue;
+      (out[name] ??= []).push(r.id);
+    }
+  }
+  return out;
+}
+
+function liveRoutes(replicas: ReplicaInfo[], staleMs: number): string[] {
+  const now = Date.now();
+  return replicas.filter((r) => now - Date.parse(r.lastSeen) <= staleMs).flatMap((r) => r.routes ?? []);
+}
+
 /** cutover.yaml when there is one: an explicit --config must exist; the default one is optional. Loaded lazily (zod, yaml). */
 export async function loadOptionalConfig(file: string | undefined): Promise<Readonly<CutoverConfig> | undefined> {
   const path = file ?? 'cutover.yaml';
@@ -87,17 +138,29 @@ export async function loadOptionalConfig(file: string | undefined): Promise<Read
   return loadConfig(path);
 }
 
-export async function resolveTarget(opts: TargetOptions): Promise<Target> {
-  if (opts.state && opts.admin) throw usageError('--state', 'give either --state or --admin, not both');
-  const config = await loadOptionalConfig(opts.config);
-  if (opts.admin) {
-    if (!/^https?:\/\/[^\s/]+/.test(opts.admin)) throw usageError('--admin', `${opts.admin} is not an http:// URL (for example http://127.0.0.1:8081)`);
-    const token = opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
-    return new AdminTarget(opts.admin.replace(/\/+$/, ''), token);
+/** The --admin URLs given (repeatable), checked and without a trailing slash. */
+export function adminUrls(opts: TargetOptions): string[] {
+  const list = opts.admin === undefined ? [] : Array.isArray(opts.admin) ? opts.admin : [opts.admin];
+  for (const a of list) {
+    if (!/^https?:\/\/[^\s/]+/.test(a)) throw usageError('--admin', `${a} is not an http:// URL (for example http://127.0.0.1:8081)`);
   }
+  return [...new Set(list.map((a) => a.replace(/\/+$/, '')))];
+}
+
+export function adminToken(opts: TargetOptions, config: Readonly<CutoverConfig> | undefined): string | undefined {
+  return opts.token ?? process.env.CUTOVER_ADMIN_TOKEN ?? config?.adminToken;
+}
+
+export async function resolveTarget(opts: TargetOptions, resolveOpts: { manyAdmins?: boolean; config?: Readonly<CutoverConfig> } = {}): Promise<Target> {
+  const admins = adminUrls(opts);
+  if (opts.state && admins.length) throw usageError('--state', 'give either --state or --admin, not both');
+  if (admins.length > 1 && !resolveOpts.manyAdmins) throw usageError('--admin', 'give one admin URL (only `cutover abort` takes --admin more than once)');
+  const config = resolveOpts.config ?? (await loadOptionalConfig(opts.config));
+  if (admins.length) return new AdminTarget(admins[0]!, adminToken(opts, config));
   const url = opts.state ?? config?.state ?? (await import('../shared/config.js')).DEFAULT_STATE_URL;
   const seed = config ? () => initialStateFromConfig(config) : undefined;
-  return new StoreTarget(openStateStore(url), seed);
+  const own = config ? [...config.routes.map((r) => r.name), config.defaultRoute.name] : [];
+  return new StoreTarget(openStateStore(url), seed, own);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,20 +171,52 @@ class StoreTarget implements Target {
   constructor(
     private readonly store: StateStore,
     private readonly seed: (() => Omit<RolloutState, 'version'>) | undefined,
+    /** Routes cutover.yaml names (a change may name one the state does not hold yet). */
+    private readonly own: string[] = [],
   ) {
     this.where = redactUrl(store.url);
   }
 
   async status(): Promise<StatusView> {
-    const [state, replicas] = await Promise.all([this.store.read(), this.store.replicas()]);
-    const view: StatusView = { source: this.where, state: state ?? null, replicas: markStale(replicas, DEFAULT_STALE_MS), staleAfterMs: DEFAULT_STALE_MS };
+    const [state, replicas, persistence] = await Promise.all([this.store.read(), this.store.replicas(), this.persistenceWarning()]);
+    rememberReplicas(this.store.url, replicas);
+    const views = markStale(replicas, DEFAULT_STALE_MS);
+    const view: StatusView = {
+      source: this.where,
+      state: state ?? null,
+      replicas: views,
+      staleAfterMs: DEFAULT_STALE_MS,
+      notInState: routesNotInState(state ?? null, views),
+      warnings: persistence ? [persistence] : [],
+    };
     const named = this.store as StateStore & { server?: () => Promise<NonNullable<StatusView['server']>> };
     if (typeof named.server === 'function') view.server = await named.server().catch((err: Error) => ({ error: err.message }));
     return view;
   }
 
-  change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
-    return changeState(this.store, req, meta, { seed: this.seedFor(req) });
+  /** A Redis that keeps nothing over a restart loses the abort with it: say so, and what to set. */
+  private async persistenceWarning(): Promise<string | undefined> {
+    const check = (this.store as Partial<{ persistence(): ReturnType<RedisStateStore['persistence']> }>).persistence;
+    if (typeof check !== 'function') return undefined;
+    const p = await check.call(this.store);
+    if (!p.checked) return `could not check whether ${this.where} persists its data (${p.why}); make sure it does (appendonly yes), or set localState on every proxy`;
+    if (p.on) return undefined;
+    return `${this.where} keeps nothing on disk (appendonly ${p.appendonly || 'no'}, save "${p.save}"): a Redis restart loses the rollout state and its history; replicas restore it from memory or their local copy (localState), but set \`appendonly yes\` (CONFIG SET appendonly yes, and in redis.conf)`;
+  }
+
+  private async served(): Promise<string[]> {
+    const replicas = await this.store.replicas().catch(() => [] as ReplicaInfo[]);
+    return [...this.own, ...liveRoutes(replicas, DEFAULT_STALE_MS)];
+  }
+
+  async knownAdmins(): Promise<string[]> {
+    const replicas = await this.store.replicas().catch(() => undefined);
+    if (replicas) rememberReplicas(this.store.url, replicas);
+    return replicas ? replicaAdmins(replicas) : recalledAdmins(this.store.url);
+  }
+
+  async change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
+    return changeState(this.store, req, meta, { seed: this.seedFor(req), served: await this.served() });
   }
 
   /**
@@ -134,8 +229,9 @@ class StoreTarget implements Target {
     return this.seed;
   }
 
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult> {
-    return abortAndWait(this.store, { ...opts, staleMs: opts.staleMs ?? DEFAULT_STALE_MS, seed: this.seed });
+  async abort(opts: AbortOptions): Promise<AbortResult> {
+    const { onWritten, ...rest } = opts;
+    return abortAndWait(this.store, { ...rest, staleMs: opts.staleMs ?? DEFAULT_STALE_MS, seed: this.seed, served: await this.served(), onWritten });
   }
 
   history(limit?: number): Promise<HistoryEntry[]> {
@@ -232,25 +328,45 @@ class AdminTarget implements Target {
   }
 
   async status(): Promise<StatusView> {
-    const [s, r] = await Promise.all([
-      this.call<{ state: RolloutState | null; appliedVersion: number; replicaId: string; storeUp: boolean }>('GET', '/admin/state'),
-      this.call<{ replicas: ReplicaView[]; staleAfterMs: number }>('GET', '/admin/replicas'),
-    ]);
+    type StateAnswer = {
+      state: RolloutState | null;
+      appliedVersion: number;
+      replicaId: string;
+      storeUp: boolean;
+      breakGlass?: { reason: string; by: string; at: string; synced: boolean } | null;
+      stateInvalid?: string | null;
+    };
+    const s = await this.call<StateAnswer>('GET', '/admin/state');
+    // the registry is in the store: with the store down this proxy's own view is all there is
+    const r = await this.call<{ replicas: ReplicaView[]; staleAfterMs: number }>('GET', '/admin/replicas').catch((err) => {
+      if (isCutoverError(err) && err.status === 503) return { replicas: [] as ReplicaView[], staleAfterMs: DEFAULT_STALE_MS, error: err.message };
+      throw err;
+    });
+    const warnings: string[] = [];
+    if ('error' in r) warnings.push(`the replica registry cannot be read through ${this.base}: ${r.error as string}`);
     return {
       source: this.where,
       state: s.state,
       replicas: r.replicas,
       staleAfterMs: r.staleAfterMs,
-      proxy: { replicaId: s.replicaId, appliedVersion: s.appliedVersion, storeUp: s.storeUp },
+      proxy: { replicaId: s.replicaId, appliedVersion: s.appliedVersion, storeUp: s.storeUp, breakGlass: s.breakGlass ?? null, stateInvalid: s.stateInvalid ?? null },
+      notInState: routesNotInState(s.state, r.replicas),
+      warnings,
     };
+  }
+
+  async knownAdmins(): Promise<string[]> {
+    const r = await this.call<{ replicas: ReplicaView[] }>('GET', '/admin/replicas', undefined, 1500).catch(() => undefined);
+    return r ? replicaAdmins(r.replicas) : [];
   }
 
   change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
     return this.call<ChangeOutcome>('POST', '/admin/change', { ...req, ...meta });
   }
 
-  abort(opts: { reason: string; route?: string; by: string; timeoutMs: number; staleMs?: number }): Promise<AbortResult> {
-    return this.call<AbortResult>('POST', '/admin/abort', opts, opts.timeoutMs + 10_000);
+  abort(opts: AbortOptions): Promise<AbortResult & BreakGlassAnswer> {
+    const { onWritten: _onWritten, ...body } = opts;
+    return this.call<AbortResult & BreakGlassAnswer>('POST', '/admin/abort', body, opts.timeoutMs + 10_000);
   }
 
   async history(limit?: number): Promise<HistoryEntry[]> {

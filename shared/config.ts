@@ -218,6 +218,16 @@ export const configSchema = z
       .optional(),
     /** Which of /healthz, /readyz, /metrics answer without the admin token ([] locks them too). */
     adminOpen: z.array(z.enum(ADMIN_OPEN_PATHS, { message: `must be one of ${ADMIN_OPEN_PATHS.join(', ')}` })).default([...ADMIN_OPEN_PATHS]),
+    /** This replica's own folder for its last applied state and a break-glass abort (docs/break-glass.md). */
+    localState: z.string().min(1).optional(),
+    /** Where `cutover abort` finds the replicas' admin planes when the store cannot be written. */
+    breakGlass: z
+      .strictObject({
+        admins: z.array(httpUrl).default([]),
+        /** HOST:PORT whose every DNS address is a replica's admin plane (a headless service). */
+        adminDns: z.string().regex(/^[^\s:/]+:\d{1,5}$/, { message: 'must be HOST:PORT (a name whose every address is a replica admin plane)' }).optional(),
+      })
+      .optional(),
     routes: z.array(routeSchema).default([]),
     defaultRoute: defaultRouteSchema.default(defaultRouteSchema.parse({})),
     verifier: z

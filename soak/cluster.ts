@@ -31,13 +31,13 @@ export interface ServiceProc {
 }
 
 /** The soak routes: reads and POSTs in mirror mode, two canary read routes with fallbackToLegacy. */
-export function soakConfigYaml(o: { legacy: string; v2: string; replica: string; redisUrl: string; id: string; dataPort: number; adminPort: number }): string {
+export function soakConfigYaml(o: { legacy: string; v2: string; replica: string; redisUrl: string; id: string; dataPort: number; adminPort: number; localState?: string }): string {
   return `upstreams: { legacy: ${o.legacy}, v2: ${o.v2}, legacyReplica: ${o.replica} }
 listen: { data: 127.0.0.1:${o.dataPort}, admin: 127.0.0.1:${o.adminPort} }
 state: ${o.redisUrl}
 adminToken: ${ADMIN_TOKEN}
 replicaId: ${o.id}
-verifier: { noise: { replicaSample: 20 } }
+${o.localState ? `localState: ${o.localState}\n` : ''}verifier: { noise: { replicaSample: 20 } }
 routes:
   - name: balance
     match: { method: GET, path: /accounts/:accountId/balance }
@@ -111,7 +111,17 @@ export class SoakCluster {
       const configFile = join(this.dir, `${id}.yaml`);
       writeFileSync(
         configFile,
-        soakConfigYaml({ legacy: this.legacy.url, v2: this.v2.url, replica: this.replica.url, redisUrl: this.redisUrl, id, dataPort, adminPort }),
+        soakConfigYaml({
+          legacy: this.legacy.url,
+          v2: this.v2.url,
+          replica: this.replica.url,
+          redisUrl: this.redisUrl,
+          id,
+          dataPort,
+          adminPort,
+          // each replica's own folder in this run's directory: nothing carries over to the next run
+          localState: join(this.dir, `${id}-local`),
+        }),
       );
       this.proxies.push({ id, dataPort, adminPort, dataUrl: `http://127.0.0.1:${dataPort}`, adminUrl: `http://127.0.0.1:${adminPort}`, configFile });
     }

@@ -41,6 +41,11 @@ export const FAULTS = [
     name: 'slow-uploads',
     what: 'on replica soak-1, clients trickle POST bodies a byte at a time (small ones and streamed 10 MB ones, more than legacy has connections) and 3 stop mid-body',
   },
+  {
+    id: 9,
+    name: 'abort-store-sick',
+    what: 'Redis SIGKILLed, then cutover abort (break-glass through every replica admin plane) under load; Redis restarted empty: the abort lands in the store; resume and restore',
+  },
 ] as const;
 
 export type FaultId = (typeof FAULTS)[number]['id'];
@@ -241,6 +246,54 @@ export class FaultRunner {
         const planned = MIRROR_ROUTES.every((r) => routes[r]?.mode === 'mirror') && CANARY_ROUTES.every((r) => routes[r]?.mode === 'canary' && routes[r]?.weight === 50);
         extra.rampOk = rampOk && planned;
         extra.rampDetail = steps.join(', ');
+        break;
+      }
+      case 9: {
+        const held = await replicaViews(cluster);
+        await cluster.killRedis();
+        const reason = 'soak: abort with the store down';
+        const admins = cluster.proxies.flatMap((p) => ['--admin', p.adminUrl]);
+        const ab = await runCutover(['abort', ...admins, '--token', ADMIN_TOKEN, '--reason', reason, '--by', 'soak-oncall', '--json'], { timeoutMs: 30_000 });
+        const ackAt = load.now();
+        let doc: any = null;
+        try {
+          doc = JSON.parse(ab.stdout);
+        } catch {
+          notes.push(`abort output did not parse: ${ab.stdout.slice(0, 200)} ${ab.stderr.slice(0, 200)}`);
+        }
+        extra.abortOk = ab.code === 0 && doc?.breakGlass === true && doc?.ok === true && (doc?.applied?.length ?? 0) === cluster.proxies.length;
+        extra.abortDetail = `exit ${ab.code}, breakGlass ${doc?.breakGlass}, applied on ${(doc?.applied ?? []).map((r: any) => r.replicaId).join(', ')}; ${doc?.storeProblem ?? ''}`;
+        await sleep(d.faultMs);
+        await cluster.restartRedisEmpty();
+        // the replicas restore the store and write the abort they hold into it
+        let landed = false;
+        const t0 = performance.now();
+        while (!landed && performance.now() - t0 < 20_000) {
+          const st = await runCutover(['history', '--state', cluster.redisUrl, '--json'], { timeoutMs: 20_000 });
+          try {
+            landed = (JSON.parse(st.stdout).entries as any[]).some((e) => e.action === 'abort' && e.reason === reason && e.by === 'soak-oncall');
+          } catch {
+            // store not answering yet
+          }
+          if (!landed) await sleep(250);
+        }
+        extra.abortInStore = landed;
+        const resumeAt = load.now();
+        const rs = await runCutover(['resume', '--state', cluster.redisUrl, '--reason', 'soak: store back', '--json'], { timeoutMs: 30_000 });
+        extra.v2AfterAbort = load.samples.filter((s) => s.t > ackAt && s.t < resumeAt && s.upstream === 'v2').length;
+        // back to the routes held before the fault
+        const steps: string[] = [`resume exit ${rs.code}`];
+        let restoreOk = rs.code === 0;
+        for (const [name, r] of Object.entries(held[0]?.routes ?? {}) as Array<[string, { mode: string; weight: number }]>) {
+          if (r.mode === 'legacy') continue;
+          const x = r.mode === 'canary'
+            ? await adminChange(cluster, { action: 'set-weight', route: name, weight: r.weight, force: true })
+            : await adminChange(cluster, { action: 'mode', route: name, mode: r.mode });
+          steps.push(`${name} ${r.mode} ${r.mode === 'canary' ? r.weight : ''} ${x.status}`);
+          restoreOk &&= x.status === 200;
+        }
+        extra.restoreOk = restoreOk;
+        extra.restoreDetail = steps.join(', ');
         break;
       }
       case 7: {

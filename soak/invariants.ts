@@ -97,6 +97,12 @@ export function faultChecks(r: Omit<FaultRecord, 'checks'>): Check[] {
       detail: f ? `${f.stalledAnswered408}/${f.stalled}` : 'no figures',
     });
   }
+  if (r.id === 9) {
+    c.push({ name: 'break-glass abort applied by every replica with Redis down', ok: r.extra.abortOk === true, detail: String(r.extra.abortDetail ?? '') });
+    c.push({ name: 'no request sent after the break-glass abort returned was served by V2 until resume', ok: r.extra.v2AfterAbort === 0, detail: `${r.extra.v2AfterAbort}` });
+    c.push({ name: 'the abort reached the store (reason and author) once Redis was back', ok: r.extra.abortInStore === true, detail: String(r.extra.abortInStore) });
+    c.push({ name: 'resume and restore of the routes held before the fault', ok: r.extra.restoreOk === true, detail: String(r.extra.restoreDetail ?? '') });
+  }
   return c;
 }
 

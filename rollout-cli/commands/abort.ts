@@ -1,16 +1,31 @@
 /**
- * `cutover abort [--route R] --reason TEXT [--timeout ms]`: the on-call button. Sends every route
- * (or R) to legacy and returns when every live replica has applied it, saying how long that
- * took; after the timeout it names the replicas that have not and exits 1.
+ * `cutover abort [--route R] --reason TEXT [--timeout ms] [--admin URL]...`: the on-call button.
+ * Sends every route (or R) to legacy and returns when every live replica has applied it, saying
+ * how long that took; after the timeout it names the replicas that have not and exits 1.
+ *
+ * Break-glass: when the store cannot take the abort (unreachable, corrupt, full disk, read-only)
+ * or has not taken it within BREAK_GLASS_AFTER_MS, every replica admin plane it can find takes
+ * the abort locally (rollout-cli/break-glass.ts). It prints which replicas applied it and which
+ * could not be reached; exit 0 only when every replica it knows of applied it.
  */
+import { isCutoverError } from '../../shared/errors.js';
+import { STORE_SICK_CODES } from '../../shared/state/errors.js';
 import type { ReplicaInfo } from '../../shared/state/types.js';
+import { configAdmins, fanOutAbort, type BreakGlassReplica } from '../break-glass.js';
 import { usageError } from '../errors.js';
 import { formatAge, painter, printJson, println } from '../output.js';
-import { asCliError, defaultBy, resolveTarget } from '../target.js';
+import { recalledAdmins } from '../replica-cache.js';
+import { adminToken, adminUrls, asCliError, CLI_ERR_ADMIN, defaultBy, loadOptionalConfig, resolveTarget, type BreakGlassAnswer } from '../target.js';
+import type { AbortResult } from '../../shared/state/acks.js';
+
+/** A store that has not taken the abort by then is bypassed (the replicas take it locally). */
+export const BREAK_GLASS_AFTER_MS = 300;
 
 function describe(r: ReplicaInfo): string {
   return `${r.id} (pid ${r.pid} on ${r.host}${r.adminUrl ? `, ${r.adminUrl}` : ''}; applied version ${r.appliedVersion}, last heartbeat ${formatAge(Date.now() - Date.parse(r.lastSeen))})`;
 }
+
+type Primary = { ok: true; result: AbortResult & BreakGlassAnswer } | { ok: false; error: unknown };
 
 export async function run(_args: string[], opts: Record<string, any>): Promise<number> {
   const reason = typeof opts.reason === 'string' ? opts.reason.trim() : '';
@@ -21,39 +36,150 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   }
   const staleText = String(opts.staleAfter ?? '5000');
   if (!/^\d+$/.test(staleText) || Number(staleText) < 1) throw usageError('--stale-after', `must be a whole number of milliseconds (got ${staleText})`);
-  const target = await resolveTarget(opts);
+  const admins = adminUrls(opts);
+  const config = await loadOptionalConfig(opts.config);
+  const token = adminToken(opts, config);
+  const target = await resolveTarget(opts, { manyAdmins: true, config });
+  const by = opts.by ?? defaultBy();
+  const route: string | undefined = opts.route;
+  const timeoutMs = Number(timeoutText);
   try {
-    const r = await target.abort({ reason, route: opts.route, by: opts.by ?? defaultBy(), timeoutMs: Number(timeoutText), staleMs: Number(staleText) });
-    if (opts.json) {
-      printJson({
-        command: 'abort',
-        ok: r.ok,
-        version: r.state.version,
-        elapsedMs: r.elapsedMs,
-        appliedBy: r.appliedBy,
-        notApplied: r.notApplied,
-        stale: r.stale,
-        state: r.state,
-      });
-    } else {
-      const p = painter();
-      const what = opts.route ? `route ${opts.route} to legacy` : 'every route to legacy';
-      const live = r.appliedBy.length + r.notApplied.length;
-      if (live === 0) {
-        println(`${p.yellow('abort')}: ${what} (version ${r.state.version}); no live replica is registered, so none had to apply it`);
-      } else if (r.ok) {
-        println(`${p.green('abort applied')}: ${what} (version ${r.state.version}); all ${live} live replicas applied it in ${r.elapsedMs} ms`);
-      } else {
-        println(`${p.red('abort NOT applied everywhere')}: ${what} (version ${r.state.version} is written); after ${r.elapsedMs} ms ${r.notApplied.length} of ${live} live replicas have not applied it:`);
-        for (const n of r.notApplied) println(`  ${describe(n)}`);
-        println(`check those replicas (they keep routing on their old state until they apply it), then run \`cutover status\``);
-      }
-      if (r.stale.length) println(p.dim(`not waited for (stale heartbeat): ${r.stale.map((s) => s.id).join(', ')}`));
+    // The store path, watched: a store that fails, or has not written the abort soon, is bypassed.
+    let written = false;
+    let onSlow: () => void = () => undefined;
+    const slow = new Promise<void>((res) => (onSlow = res));
+    const timer = target.kind === 'state' ? setTimeout(() => onSlow(), BREAK_GLASS_AFTER_MS) : undefined;
+    const primaryP: Promise<Primary> = target
+      .abort({
+        reason,
+        route,
+        by,
+        timeoutMs,
+        staleMs: Number(staleText),
+        onWritten: () => {
+          written = true;
+          clearTimeout(timer);
+        },
+      })
+      .then(
+        (result) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    const first = await Promise.race([primaryP, slow.then(() => undefined)]);
+    clearTimeout(timer);
+    const needsBreakGlass = (p: Primary | undefined) =>
+      p === undefined ||
+      (!p.ok && isCutoverError(p.error) && (STORE_SICK_CODES.has(p.error.code) || p.error.code === CLI_ERR_ADMIN)) ||
+      (p.ok && p.result.breakGlass !== undefined && !p.result.ok && p.result.storeError !== undefined);
+    if (!needsBreakGlass(first) || (first === undefined && written)) {
+      const p = first ?? (await primaryP);
+      if (!p.ok) throw p.error;
+      return report(p.result, opts, route);
     }
-    return r.ok ? 0 : 1;
+
+    // Break-glass: every replica admin plane we can find takes the abort locally.
+    const fromConfig = await configAdmins(config);
+    const fromStore = await target.knownAdmins().catch(() => [] as string[]);
+    const fromAnswer = first?.ok ? (first.result.knownReplicas ?? []) : [];
+    const storeUrl = opts.state ?? config?.state;
+    const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
+    const urls = [...new Set([...admins, ...fromConfig.urls, ...fromStore, ...fromAnswer, ...recalled])];
+    const replicas = await fanOutAbort(urls, token, { reason, route, by });
+    // A store that was only slow goes on writing: once it holds the abort, its acknowledged
+    // result is the answer (the replicas' local aborts are then already in the store).
+    const late = first ?? (await primaryP);
+    if (late.ok && !late.result.storeError) {
+      const code = report(late.result, opts, route);
+      if (!opts.json) {
+        const applied = dedupe(replicas).filter((r) => r.applied).length;
+        println(painter().dim(`the store was slow (over ${BREAK_GLASS_AFTER_MS} ms), so ${applied} replica(s) also took the abort locally at once`));
+      }
+      return code;
+    }
+    return reportBreakGlass(replicas, { storeProblem: describeProblem(late), dnsErrors: fromConfig.errors }, opts, route);
   } catch (err) {
     throw asCliError(err);
   } finally {
     await target.close();
   }
+}
+
+function describeProblem(p: Primary): string {
+  if (p.ok) return p.result.storeError ? `${p.result.storeError.message} [${p.result.storeError.code}]` : 'the store did not take the abort';
+  return isCutoverError(p.error) ? `${p.error.message} [${p.error.code}]` : String(p.error);
+}
+
+/** One line per replica (a replica reached by two addresses is one replica). */
+function dedupe(replicas: BreakGlassReplica[]): BreakGlassReplica[] {
+  const seen = new Map<string, BreakGlassReplica>();
+  for (const r of replicas) {
+    const key = r.replicaId ?? r.url;
+    const prev = seen.get(key);
+    if (!prev || (!prev.applied && r.applied)) seen.set(key, r);
+  }
+  return [...seen.values()];
+}
+
+function reportBreakGlass(
+  all: BreakGlassReplica[],
+  ctx: { storeProblem: string; dnsErrors: string[] },
+  opts: Record<string, any>,
+  route: string | undefined,
+): number {
+  const replicas = dedupe(all);
+  const applied = replicas.filter((r) => r.applied);
+  const missed = replicas.filter((r) => !r.applied);
+  const ok = replicas.length > 0 && missed.length === 0;
+  if (opts.json) {
+    printJson({ command: 'abort', ok, breakGlass: true, storeProblem: ctx.storeProblem, applied, notReached: missed, dnsErrors: ctx.dnsErrors });
+    return ok ? 0 : 1;
+  }
+  const p = painter();
+  const what = route ? `route ${route} to legacy` : 'every route to legacy';
+  println(`${p.yellow('state store bypassed')}: ${ctx.storeProblem}`);
+  if (replicas.length === 0) {
+    println(`${p.red('abort NOT applied')}: no replica admin plane is known; pass each one with --admin URL (repeatable), or list them in cutover.yaml (breakGlass.admins or breakGlass.adminDns)`);
+    for (const e of ctx.dnsErrors) println(`  ${e}`);
+    return 1;
+  }
+  const head = ok ? p.green('abort applied (break-glass)') : p.red('abort NOT applied everywhere (break-glass)');
+  println(`${head}: ${what} on ${applied.length} of ${replicas.length} replicas, each on its own; they write it to the store when it takes writes again`);
+  for (const r of applied) {
+    const disk = r.persisted ? 'kept on its disk' : p.yellow(`NOT kept on its disk (${r.persistError ?? 'no localState'}): a restart of it before the store takes the abort loses it`);
+    println(`  applied  ${r.replicaId ?? '?'} (${r.url}), ${disk}`);
+  }
+  for (const r of missed) println(`  ${p.red('NOT reached')}  ${r.url}: ${r.error}`);
+  for (const e of ctx.dnsErrors) println(`  ${p.red('not resolved')}  ${e}`);
+  println('the store does not show the abort yet; `cutover status` shows each replica\'s override until it does; only `cutover resume` clears it');
+  return ok ? 0 : 1;
+}
+
+function report(r: AbortResult & BreakGlassAnswer, opts: Record<string, any>, route: string | undefined): number {
+  if (opts.json) {
+    printJson({
+      command: 'abort',
+      ok: r.ok,
+      version: r.state.version,
+      elapsedMs: r.elapsedMs,
+      appliedBy: r.appliedBy,
+      notApplied: r.notApplied,
+      stale: r.stale,
+      state: r.state,
+    });
+  } else {
+    const p = painter();
+    const what = route ? `route ${route} to legacy` : 'every route to legacy';
+    const live = r.appliedBy.length + r.notApplied.length;
+    if (live === 0) {
+      println(`${p.yellow('abort')}: ${what} (version ${r.state.version}); no live replica is registered, so none had to apply it`);
+    } else if (r.ok) {
+      println(`${p.green('abort applied')}: ${what} (version ${r.state.version}); all ${live} live replicas applied it in ${r.elapsedMs} ms`);
+    } else {
+      println(`${p.red('abort NOT applied everywhere')}: ${what} (version ${r.state.version} is written); after ${r.elapsedMs} ms ${r.notApplied.length} of ${live} live replicas have not applied it:`);
+      for (const n of r.notApplied) println(`  ${describe(n)}`);
+      println(`check those replicas (they keep routing on their old state until they apply it), then run \`cutover status\``);
+    }
+    if (r.stale.length) println(p.dim(`not waited for (stale heartbeat): ${r.stale.map((s) => s.id).join(', ')}`));
+  }
+  return r.ok ? 0 : 1;
 }

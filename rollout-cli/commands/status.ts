@@ -34,8 +34,21 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
       const mode = r.mode === 'v2' ? p.green(r.mode) : r.mode === 'canary' ? p.yellow(r.mode) : r.mode;
       return [name, mode, r.mode === 'canary' ? String(r.weight) : '-', `${effectiveWeight(r)} %`];
     });
+    for (const [name, by] of Object.entries(view.notInState ?? {})) {
+      rows.push([name, p.yellow('NOT IN STATE'), '-', `0 % (served by legacy on ${by.join(', ')} until a replica adds it)`]);
+    }
     lines.push(table(['ROUTE', 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
   }
+  if (!s) for (const [name, by] of Object.entries(view.notInState ?? {})) lines.push(`route ${name}: served by legacy on ${by.join(', ')} (not in any state)`);
+  for (const w of view.warnings ?? []) lines.push(p.yellow(`warning: ${w}`));
+  const overrides = view.replicas.filter((r) => !r.stale && r.override);
+  for (const r of overrides) {
+    const o = r.override!;
+    lines.push(
+      `${p.red('BREAK-GLASS')} ${r.id} holds a local abort${o.route ? ` of route ${o.route}` : ''} ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}; only \`cutover resume\` clears it`,
+    );
+  }
+  for (const r of view.replicas.filter((x) => !x.stale && x.stateInvalid)) lines.push(p.red(`${r.id} rejects the stored state (${r.stateInvalid}) and routes on its last good one`));
   lines.push('');
   if (view.server) {
     const sv = view.server;
@@ -47,6 +60,9 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
     lines.push(
       `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
     );
+    const o = view.proxy.breakGlass;
+    if (o) lines.push(`${p.red('BREAK-GLASS')} this proxy holds a local abort ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}`);
+    if (view.proxy.stateInvalid) lines.push(p.red(`this proxy rejects the stored state (${view.proxy.stateInvalid}) and routes on its last good one`));
   }
   if (view.replicas.length === 0) {
     lines.push('replicas: none registered');
@@ -85,6 +101,8 @@ function statusDocument(view: StatusView, plan?: PlanStatus): Record<string, unk
     ...(plan ? { plan } : {}),
     replicas: view.replicas.map((r) => ({ ...r, lagging: lagging(view, r) })),
     staleAfterMs: view.staleAfterMs,
+    notInState: view.notInState ?? {},
+    warnings: view.warnings ?? [],
     ...(view.proxy ? { proxy: view.proxy } : {}),
     ...(view.server ? { server: view.server } : {}),
   };

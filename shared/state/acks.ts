@@ -9,7 +9,7 @@ import { checkChangeMeta } from './meta-limits.js';
 import { performance } from 'node:perf_hooks';
 import { isCutoverError } from '../errors.js';
 import { emptyStore, STATE_ERR_CONFLICT } from './errors.js';
-import { abort } from './transitions.js';
+import { abort, diffStates, withServedRoutes } from './transitions.js';
 import { hasApplied } from './versioning.js';
 import type { ReplicaInfo, RolloutState, StateStore } from './types.js';
 
@@ -128,6 +128,10 @@ export async function abortAndWait(
     staleMs?: number;
     /** Routes to abort when the store is empty (the on-call button must work on a store that came back empty). */
     seed?: () => Omit<RolloutState, 'version'>;
+    /** Routes some replica serves: every one of them is written as legacy, held by the state or not. */
+    served?: Iterable<string>;
+    /** Called as soon as the store holds the abort (before the wait for acknowledgements). */
+    onWritten?: (state: RolloutState) => void;
   },
 ): Promise<AbortResult> {
   checkChangeMeta(opts);
@@ -142,7 +146,7 @@ export async function abortAndWait(
   let written: RolloutState | undefined;
   let t0 = performance.now();
   for (let attempt = 0; !written; attempt++) {
-    const tr = abort(state, { reason: opts.reason, route: opts.route });
+    const tr = abort(opts.served ? withServedRoutes(state, opts.served) : state, { reason: opts.reason, route: opts.route });
     t0 = performance.now();
     try {
       written = await store.compareAndSet(state.version, tr.next, {
@@ -150,7 +154,7 @@ export async function abortAndWait(
         action: 'abort',
         reason: tr.next.abortReason,
         ticket: opts.ticket,
-        changes: tr.changes,
+        changes: opts.served ? diffStates(state, tr.next) : tr.changes,
       });
     } catch (err) {
       if (!(isCutoverError(err) && err.code === STATE_ERR_CONFLICT) || attempt >= 10) throw err;
@@ -158,6 +162,7 @@ export async function abortAndWait(
     }
   }
   const writeMs = Math.round((performance.now() - t0) * 100) / 100;
+  opts.onWritten?.(written);
   const wait = await waitForApplied(store, written, timeoutMs, {
     staleMs: opts.staleMs,
     startedAt: t0,

@@ -12,6 +12,12 @@ export const STATE_ERR_URL = 'CUTOVER_ERR_STATE_URL';
 export const STATE_ERR_EMPTY = 'CUTOVER_ERR_STATE_EMPTY';
 export const STATE_ERR_ABORTED = 'CUTOVER_ERR_ROLLOUT_ABORTED';
 export const STATE_ERR_NOT_APPLIED = 'CUTOVER_ERR_ABORT_NOT_APPLIED';
+export const STATE_ERR_WRITE = 'CUTOVER_ERR_STATE_WRITE';
+export const STATE_ERR_ROUTES_MISSING = 'CUTOVER_ERR_STATE_ROUTES_MISSING';
+export const STATE_ERR_UNKNOWN_ROUTE = 'CUTOVER_ERR_STATE_UNKNOWN_ROUTE';
+
+/** Errors that mean the store cannot take a write now (break-glass territory), as opposed to a refused change. */
+export const STORE_SICK_CODES: ReadonlySet<string> = new Set([STATE_ERR_UNREACHABLE, STATE_ERR_CORRUPT, STATE_ERR_WRITE]);
 
 /** Another writer changed the state first: nothing was written. */
 export class StateConflictError extends CutoverError {
@@ -41,11 +47,51 @@ export function unreachable(url: string, cause: unknown): CutoverError {
 }
 
 export function corrupt(where: string, why: string, cause?: unknown): CutoverError {
-  return new CutoverError(STATE_ERR_CORRUPT, `the rollout state in ${where} is unreadable (${why}); restore it from the history or a backup`, {
+  return new CutoverError(STATE_ERR_CORRUPT, `the rollout state in ${where} is unreadable (${why}); nothing acts on it: restore it from the history or a backup`, {
     exitCode: 1,
-    status: 500,
+    status: 503,
     cause,
   });
+}
+
+const OS_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+/** A store write the OS refused (full disk, read-only, no permission): nothing was written, no temp file is left. */
+export function writeFailed(path: string, cause: unknown): CutoverError {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  const why = code ? `${code}: ${OS_REASONS[code] ?? (cause as Error).message}` : cause instanceof Error ? cause.message : String(cause);
+  return new CutoverError(
+    STATE_ERR_WRITE,
+    `cannot write the rollout state to ${redactUrl(path)} (${why}); nothing was written; free space or fix permissions, or abort through the replicas (cutover abort falls back to their admin planes)`,
+    { exitCode: 1, status: 503, cause },
+  );
+}
+
+/** A whole-state write that leaves out routes the state or a replica has: refused (409), nothing written. */
+export function routesMissing(routes: string[]): CutoverError {
+  return new CutoverError(
+    STATE_ERR_ROUTES_MISSING,
+    `state.routes: leaves out ${routes.map((r) => `"${r}"`).join(', ')} (in the current state or served by a live replica); the state must hold every route: put them back (mode legacy to switch one off); nothing was written`,
+    { exitCode: 2, status: 409 },
+  );
+}
+
+/** A route no replica serves and the state does not hold: refused (422), nothing written. */
+export function unknownRoute(field: string, route: string, known: string[]): CutoverError {
+  return new CutoverError(
+    STATE_ERR_UNKNOWN_ROUTE,
+    `${field}: unknown route "${route}": no live replica serves it and the state does not hold it (known: ${known.length ? known.join(', ') : '(none)'}); nothing was written`,
+    { exitCode: 2, status: 422 },
+  );
 }
 
 export function stateInput(field: string, reason: string): InputError {

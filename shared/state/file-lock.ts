@@ -54,9 +54,13 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
       const fh = await open(lockPath, 'wx');
       try {
         await fh.writeFile(JSON.stringify(owner));
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // a full disk: an empty lock file left here would block every writer until it goes stale
+        await fh.close().catch(() => undefined);
+        await unlink(lockPath).catch(() => undefined);
+        throw err;
       }
+      await fh.close();
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -20,7 +20,9 @@ import { mkdirSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { withFileLock } from './file-lock.js';
-import { corrupt, StateConflictError } from './errors.js';
+import { isCutoverError } from '../errors.js';
+import { corrupt, StateConflictError, stateInput, unreachable, writeFailed } from './errors.js';
+import { checkStoredState, stateProblem } from './validate.js';
 import { diffStates } from './transitions.js';
 import { historyEntry } from './history.js';
 import { EpochTracker, newEpoch } from './versioning.js';
@@ -71,6 +73,17 @@ async function fsyncPath(path: string, flags = 'r'): Promise<void> {
   }
 }
 
+/** Writes a small file through a temp file and a rename; the temp file is removed when either fails. */
+async function writeThenRename(tmp: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
 function tmpName(dir: string): string {
   return join(dir, `.tmp-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
 }
@@ -115,7 +128,7 @@ export class FileStateStore implements StateStore {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      throw unreachable(this.url, err);
     }
     let doc: unknown;
     try {
@@ -125,10 +138,7 @@ export class FileStateStore implements StateStore {
     }
     if (!doc || typeof doc !== 'object') throw corrupt(this.path, 'not a JSON object');
     const d = doc as Partial<StateFile> & Partial<RolloutState>;
-    const state = (d.state ?? d) as RolloutState;
-    if (typeof state.version !== 'number' || !state.routes || typeof state.routes !== 'object') {
-      throw corrupt(this.path, 'no version or routes');
-    }
+    const state = checkStoredState(d.state ?? d, this.path);
     return { state, lastChange: d.state ? d.lastChange : undefined };
   }
 
@@ -143,9 +153,12 @@ export class FileStateStore implements StateStore {
     try {
       await fh.writeFile(JSON.stringify(doc, null, 2) + '\n');
       await fh.sync();
-    } finally {
-      await fh.close();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
+    await fh.close();
     try {
       if (this.opts.beforeRename) await this.opts.beforeRename();
       await rename(tmp, this.path);
@@ -229,11 +242,36 @@ export class FileStateStore implements StateStore {
   }
 
   private withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return withFileLock(this.lockPath, fn, { timeoutMs: this.opts.lockTimeoutMs });
+    return this.io(() => withFileLock(this.lockPath, fn, { timeoutMs: this.opts.lockTimeoutMs }));
+  }
+
+  /** OS errors of a write (ENOSPC, EACCES, EROFS...) become CUTOVER_ERR_STATE_WRITE naming the file. */
+  private async io<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isCutoverError(err)) throw err;
+      throw writeFailed(this.path, err);
+    }
+  }
+
+  /** A state this store is asked to write must pass the same check as one it reads. */
+  private checkWritable(state: RolloutState): void {
+    const p = stateProblem(state);
+    if (p) throw stateInput(`state.${p.field}`, p.reason);
+  }
+
+  /**
+   * After the rename the change is committed; the history line is also in the state file
+   * (`lastChange`), so a failed append (a disk that filled up meanwhile) is repaired by the next
+   * writer instead of reporting a committed change as failed.
+   */
+  private async appendAfterCommit(entry: HistoryEntry): Promise<void> {
+    await this.appendHistoryLine(entry).catch(() => undefined);
   }
 
   async compareAndSet(expectedVersion: number, next: Omit<RolloutState, 'version'>, meta: ChangeMeta): Promise<RolloutState> {
-    await mkdir(this.dir, { recursive: true });
+    await this.io(() => mkdir(this.dir, { recursive: true }));
     return this.withLock(async () => {
       const cur = await this.readFileDoc();
       const curVersion = cur?.state.version ?? 0;
@@ -249,23 +287,25 @@ export class FileStateStore implements StateStore {
         updatedBy: meta.by,
         updatedAt: at,
       };
+      this.checkWritable(state);
       const entry = historyEntry(state.version, at, meta, meta.changes ?? diffStates(cur?.state, state));
       await this.writeStateFile({ state, lastChange: entry });
-      await this.appendHistoryLine(entry);
+      await this.appendAfterCommit(entry);
       return state;
     });
   }
 
   async restore(state: RolloutState, meta: ChangeMeta): Promise<RolloutState> {
-    await mkdir(this.dir, { recursive: true });
+    await this.io(() => mkdir(this.dir, { recursive: true }));
     return this.withLock(async () => {
       const cur = await this.readFileDoc();
       if (cur) throw new StateConflictError(0, cur.state.version);
       const at = new Date().toISOString();
       const restored: RolloutState = { ...state, schemaVersion: STATE_SCHEMA_VERSION, updatedBy: meta.by, updatedAt: at };
+      this.checkWritable(restored);
       const entry = historyEntry(restored.version, at, meta, meta.changes ?? diffStates(undefined, restored));
       await this.writeStateFile({ state: restored, lastChange: entry });
-      await this.appendHistoryLine(entry);
+      await this.appendAfterCommit(entry);
       return restored;
     });
   }
@@ -295,7 +335,7 @@ export class FileStateStore implements StateStore {
   }
 
   async appendHistory(entry: Omit<HistoryEntry, 'version' | 'at'> & { at?: string }): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.io(() => mkdir(this.dir, { recursive: true }));
     await this.withLock(async () => {
       const cur = await this.readFileDoc();
       await this.repairHistory(cur);
@@ -396,10 +436,10 @@ export class FileStateStore implements StateStore {
   }
 
   async heartbeat(replica: ReplicaInfo): Promise<void> {
-    await mkdir(this.replicasDir, { recursive: true });
-    const tmp = tmpName(this.replicasDir);
-    await writeFile(tmp, JSON.stringify(replica));
-    await rename(tmp, this.replicaFile(replica.id));
+    await this.io(async () => {
+      await mkdir(this.replicasDir, { recursive: true });
+      await writeThenRename(tmpName(this.replicasDir), this.replicaFile(replica.id), JSON.stringify(replica));
+    });
   }
 
   async removeReplica(id: string): Promise<void> {
@@ -470,7 +510,7 @@ export class FileStateStore implements StateStore {
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<{ ok: true } | { ok: false; holder: string }> {
-    await mkdir(this.dir, { recursive: true });
+    await this.io(() => mkdir(this.dir, { recursive: true }));
     return this.withLock(async () => {
       const file = this.leaseFile(name);
       let cur: { holder: string; expiresAt: number } | undefined;
@@ -480,15 +520,13 @@ export class FileStateStore implements StateStore {
         cur = undefined;
       }
       if (cur && cur.holder !== holder && cur.expiresAt > Date.now()) return { ok: false as const, holder: cur.holder };
-      const tmp = tmpName(this.dir);
-      await writeFile(tmp, JSON.stringify({ holder, expiresAt: Date.now() + ttlMs }));
-      await rename(tmp, file);
+      await writeThenRename(tmpName(this.dir), file, JSON.stringify({ holder, expiresAt: Date.now() + ttlMs }));
       return { ok: true as const };
     });
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.io(() => mkdir(this.dir, { recursive: true }));
     await this.withLock(async () => {
       const file = this.leaseFile(name);
       try {

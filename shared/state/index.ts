@@ -21,6 +21,7 @@ export {
   setMode,
   setWeight,
   checkReplacement,
+  withServedRoutes,
   CHANGE_ACTIONS,
   DEFAULT_MAX_STEP,
   type Change,
@@ -33,6 +34,9 @@ export {
 export { validateStateDocument, validateChangeRequest } from './documents.js';
 export { ReplicaAgent, DEFAULT_HEARTBEAT_MS, type ReplicaAgentOptions } from './replica-agent.js';
 export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type WaitResult } from './acks.js';
-export { changeState, replaceState, readOrSeed, type ChangeOutcome, type ChangeOptions } from './operations.js';
+export { changeState, replaceState, readOrSeed, servedRoutes, type ChangeOutcome, type ChangeOptions } from './operations.js';
+export { stateProblem, checkStoredState } from './validate.js';
+export { LocalReplicaFiles, type LocalOverride } from './local-copy.js';
+export type { BreakGlassResult } from './replica-agent.js';
 export { supersedes, hasApplied, newEpoch } from './versioning.js';
 export * from './errors.js';

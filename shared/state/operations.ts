@@ -5,8 +5,8 @@
  * update); nothing is retried here except by the abort (see acks.ts).
  */
 import { checkChangeMeta } from './meta-limits.js';
-import { emptyStore, StateConflictError } from './errors.js';
-import { applyChange, checkReplacement, diffStates, type ChangeRequest, type Change, type StateDraft } from './transitions.js';
+import { emptyStore, routesMissing, StateConflictError, unknownRoute } from './errors.js';
+import { applyChange, checkReplacement, diffStates, withServedRoutes, type ChangeRequest, type Change, type StateDraft } from './transitions.js';
 import type { ChangeMeta, RolloutState, StateStore } from './types.js';
 
 export interface ChangeOutcome {
@@ -21,6 +21,25 @@ export interface ChangeOptions {
   expectedVersion?: number;
   /** The state to write first when the store is empty (from cutover.yaml); without it an empty store is an error. */
   seed?: () => Omit<RolloutState, 'version'>;
+  /** Routes some replica serves (or cutover.yaml names): one the state lacks can be changed; it joins as legacy first. */
+  served?: Iterable<string>;
+}
+
+/** A replica heartbeating within this is live for the routes it serves (acks.ts has the same default). */
+const LIVE_MS = 5000;
+
+/**
+ * Every route a live replica serves (from the registry's heartbeats) plus `own` (this process's
+ * config). A registry that cannot be read gives `own` alone.
+ */
+export async function servedRoutes(store: StateStore, own: Iterable<string> = [], staleMs = LIVE_MS): Promise<Set<string>> {
+  const out = new Set(own);
+  const now = Date.now();
+  for (const r of await store.replicas().catch(() => [])) {
+    if (now - Date.parse(r.lastSeen) > staleMs) continue;
+    for (const name of r.routes ?? []) out.add(name);
+  }
+  return out;
 }
 
 /** The current state; an empty store is seeded from `seed` (action `init`) or is an error. */
@@ -48,19 +67,27 @@ export async function changeState(
   checkChangeMeta(meta);
   const cur = await readOrSeed(store, meta.by, opts.seed);
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== cur.version) throw new StateConflictError(opts.expectedVersion, cur.version);
-  const tr = applyChange(cur, { ...req, reason: meta.reason } as ChangeRequest);
-  if (tr.changes.length === 0 && req.action !== 'abort') return { state: cur, changes: [], unchanged: true };
+  const tr = applyChange(opts.served ? withServedRoutes(cur, opts.served) : cur, { ...req, reason: meta.reason } as ChangeRequest);
+  const changes = opts.served ? diffStates(cur, tr.next) : tr.changes;
+  if (changes.length === 0 && req.action !== 'abort') return { state: cur, changes: [], unchanged: true };
   const reason = tr.action === 'abort' ? tr.next.abortReason : meta.reason;
-  const state = await store.compareAndSet(cur.version, tr.next, { ...meta, reason, action: tr.action, changes: tr.changes });
-  return { state, changes: tr.changes, unchanged: false };
+  const state = await store.compareAndSet(cur.version, tr.next, { ...meta, reason, action: tr.action, changes });
+  return { state, changes, unchanged: false };
 }
 
 /** PUT /admin/state: a whole document, compare-and-set on `expectedVersion`; the epoch stays the store's. */
-export async function replaceState(store: StateStore, expectedVersion: number, doc: StateDraft, meta: ChangeMeta): Promise<ChangeOutcome> {
+export async function replaceState(
+  store: StateStore,
+  expectedVersion: number,
+  doc: StateDraft,
+  meta: ChangeMeta,
+  served?: Iterable<string>,
+): Promise<ChangeOutcome> {
   checkChangeMeta(meta);
   const cur = await store.read();
   const curVersion = cur?.version ?? 0;
   if (curVersion !== expectedVersion) throw new StateConflictError(expectedVersion, curVersion);
+  if (served) checkRouteSet(cur, doc, new Set(served));
   checkReplacement(cur, doc, meta.reason);
   const { version: _ignored, ...rest } = doc;
   const next: Omit<RolloutState, 'version'> = { ...rest, epoch: cur?.epoch ?? doc.epoch };
@@ -68,4 +95,20 @@ export async function replaceState(store: StateStore, expectedVersion: number, d
   const changes = diffStates(cur, next);
   const state = await store.compareAndSet(expectedVersion, next, { ...meta, changes });
   return { state, changes, unchanged: false };
+}
+
+/**
+ * A whole-state write holds every route: none the current state has or a live replica serves may
+ * be left out (409: the document is stale or cut short), and none that nobody serves and the
+ * state lacks may be added (422: a typo would otherwise sit in the state forever).
+ */
+function checkRouteSet(cur: RolloutState | undefined, doc: StateDraft, served: Set<string>): void {
+  const have = new Set(Object.keys(doc.routes));
+  const missing = [...new Set([...Object.keys(cur?.routes ?? {}), ...served])].filter((n) => !have.has(n)).sort();
+  if (missing.length) throw routesMissing(missing);
+  for (const name of have) {
+    if (!served.has(name) && !Object.hasOwn(cur?.routes ?? {}, name)) {
+      throw unknownRoute(`state.routes.${name}`, name, [...new Set([...Object.keys(cur?.routes ?? {}), ...served])].sort());
+    }
+  }
 }

@@ -18,7 +18,8 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { isCutoverError } from '../errors.js';
-import { corrupt, StateConflictError, unreachable } from './errors.js';
+import { corrupt, redactUrl, StateConflictError, stateInput, unreachable, writeFailed } from './errors.js';
+import { checkStoredState, stateProblem } from './validate.js';
 import { confirmReplicated, connectedReplicas, describeServer, parseRedisUrl, unconfirmedChange, type RedisConnectionSpec } from './redis-connection.js';
 import { historyEntry } from './history.js';
 import { diffStates } from './transitions.js';
@@ -205,6 +206,8 @@ export class RedisStateStore implements StateStore {
       return await fn(c);
     } catch (err) {
       if (isCutoverError(err)) throw err;
+      // Redis answered but refused the write (out of memory, a read-only replica, a failed RDB save)
+      if (/^(OOM|READONLY|MISCONF|NOPERM)\b/.test((err as Error)?.message ?? '')) throw writeFailed(this.url, err);
       throw unreachable(this.url, err);
     }
   }
@@ -212,13 +215,25 @@ export class RedisStateStore implements StateStore {
   // -------------------------------------------------------------------------------------------
   // State
 
+  /** Where the state lives, for messages: the URL without credentials and the key. */
+  get where(): string {
+    return `${redactUrl(this.cleanUrl)} key ${this.keys.state}`;
+  }
+
   private parseState(text: string | null): RolloutState | undefined {
     if (text === null) return undefined;
+    let doc: unknown;
     try {
-      return JSON.parse(text) as RolloutState;
+      doc = JSON.parse(text);
     } catch (err) {
-      throw corrupt(`${this.cleanUrl} ${this.keys.state}`, 'not valid JSON', err);
+      throw corrupt(this.where, 'not valid JSON', err);
     }
+    return checkStoredState(doc, this.where);
+  }
+
+  private checkWritable(state: RolloutState): void {
+    const p = stateProblem(state);
+    if (p) throw stateInput(`state.${p.field}`, p.reason);
   }
 
   async read(): Promise<RolloutState | undefined> {
@@ -243,6 +258,7 @@ export class RedisStateStore implements StateStore {
       updatedBy: meta.by,
       updatedAt: at,
     };
+    this.checkWritable(state);
     const entry = historyEntry(state.version, at, meta, changes);
     const [ok, cur] = await this.run(async (c) => {
       const r = await c.cutoverCas(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, expectedVersion, JSON.stringify(state), JSON.stringify(entry));
@@ -256,6 +272,7 @@ export class RedisStateStore implements StateStore {
   async restore(state: RolloutState, meta: ChangeMeta): Promise<RolloutState> {
     const at = new Date().toISOString();
     const restored: RolloutState = { ...state, schemaVersion: STATE_SCHEMA_VERSION, updatedBy: meta.by, updatedAt: at };
+    this.checkWritable(restored);
     const entry = historyEntry(restored.version, at, meta, meta.changes ?? diffStates(undefined, restored));
     const [ok, cur] = await this.run(async (c) => {
       const r = await c.cutoverRestore(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, restored.version, JSON.stringify(restored), JSON.stringify(entry));
@@ -341,7 +358,12 @@ export class RedisStateStore implements StateStore {
     } catch {
       return;
     }
-    if (channel === this.keys.changed) this.offer(parsed as RolloutState);
+    // A published state passes the same check as a read one; a bad one is ignored here and
+    // reported by the next read (the poll), which fails with CUTOVER_ERR_STATE_CORRUPT.
+    if (channel === this.keys.changed) {
+      if (!stateProblem(parsed)) this.offer(parsed as RolloutState);
+      else void this.poll();
+    }
     else if (channel === this.keys.replica) for (const w of this.replicaWatchers) w(parsed as ReplicaInfo);
   }
 
@@ -441,6 +463,22 @@ export class RedisStateStore implements StateStore {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.run((c) => c.cutoverLeaseRelease(this.keys.lease(name), holder));
+  }
+
+  /**
+   * Whether this Redis keeps its data over a restart (AOF or an RDB save schedule). `checked:
+   * false` where CONFIG is not allowed (managed Redis, ACLs): the caller says it could not tell.
+   */
+  async persistence(): Promise<{ checked: true; on: boolean; appendonly: string; save: string } | { checked: false; why: string }> {
+    try {
+      const [aof, save] = await this.run((c) => Promise.all([c.config('GET', 'appendonly'), c.config('GET', 'save')]));
+      const appendonly = String((aof as string[])[1] ?? '');
+      const saveRule = String((save as string[])[1] ?? '');
+      return { checked: true, on: appendonly === 'yes' || saveRule.trim() !== '', appendonly, save: saveRule };
+    } catch (err) {
+      const why = (err as Error).message.replace(/^the state store .* is unreachable \((.*)\);.*$/s, '$1');
+      return { checked: false, why };
+    }
   }
 
   async close(): Promise<void> {

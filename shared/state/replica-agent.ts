@@ -17,14 +17,28 @@
  * saying so; the history before the loss is gone with the store. Every other replica applies the
  * restored state (a new epoch supersedes whatever version it holds). Whoever writes first wins
  * (compare-and-set on the empty store), so a CLI change made on the empty store before any
- * replica restored it wins too and every replica applies that one.
+ * replica restored it wins too and every replica applies that one. A replica that starts on an
+ * empty store with a local copy of its last applied state (`local`) restores that copy, not the
+ * config: a fleet restarted with a Redis that kept nothing stays aborted.
+ *
+ * The state is the only authority: a route this replica serves that the state lacks is added to
+ * the state (history entry `add-routes` naming the replica; as `legacy` while aborted) and is
+ * served by legacy until then (route-table.ts). A stored state that fails validation is never
+ * applied: the replica keeps its last good one and says so (`stateInvalid`).
+ *
+ * Break-glass: `breakGlass()` takes an abort locally at once (routing, then the local disk) when
+ * the store cannot be written; the agent writes it to the store as a normal abort as soon as the
+ * store takes writes, and only a later `resume` in the store clears it.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { channels } from '../events.js';
 import { isCutoverError } from '../errors.js';
-import { STATE_ERR_CONFLICT } from './errors.js';
+import { STATE_ERR_CONFLICT, STATE_ERR_CORRUPT } from './errors.js';
+import type { LocalOverride, LocalReplicaFiles } from './local-copy.js';
+import { abort } from './transitions.js';
 import { EpochTracker, epochOf, newEpoch } from './versioning.js';
-import type { ReplicaInfo, RolloutState, StateStore } from './types.js';
+import type { ReplicaInfo, RolloutState, RouteState, StateStore } from './types.js';
 
 export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type WaitResult } from './acks.js';
 
@@ -46,6 +60,17 @@ export interface ReplicaAgentOptions {
   onError?: (err: unknown) => void;
   /** Told each time the next attempt is scheduled while the store is down, with its delay (at most 1 s). */
   onRetryScheduled?: (delayMs: number) => void;
+  /** Told once per distinct reason when the stored state fails validation (and again when it is valid: undefined). */
+  onInvalid?: (message: string | undefined) => void;
+  /** This replica's own folder (last applied state, break-glass override); without it both live in memory only. */
+  local?: LocalReplicaFiles;
+}
+
+export interface BreakGlassResult {
+  override: LocalOverride;
+  /** False when the local disk refused the override (it still routes by it until a restart). */
+  persisted: boolean;
+  persistError?: string;
 }
 
 export class ReplicaAgent {
@@ -62,11 +87,38 @@ export class ReplicaAgent {
   private heartbeatInFlight = false;
   private heartbeatAgain = false;
   private lastError: string | undefined;
+  private invalid: string | undefined;
+  private override: LocalOverride | undefined;
+  private overrideError: string | undefined;
+  private readonly configRoutes: Record<string, RouteState>;
 
   constructor(store: StateStore, opts: ReplicaAgentOptions, onApply: (state: RolloutState) => void) {
     this.store = store;
     this.opts = { host: hostname(), pid: process.pid, heartbeatMs: DEFAULT_HEARTBEAT_MS, ...opts };
     this.onApply = onApply;
+    this.configRoutes = opts.seed().routes;
+    this.override = opts.local?.loadOverride();
+  }
+
+  /** Every route this replica serves. */
+  get routes(): string[] {
+    return Object.keys(this.configRoutes);
+  }
+
+  /** What this replica routes by: the applied store state with a break-glass override on top. */
+  get effective(): RolloutState | undefined {
+    const s = this.tracker.state;
+    return s ? this.effectiveOf(s) : undefined;
+  }
+
+  /** The break-glass abort this replica holds, if any (with why it is not in the store yet). */
+  get breakGlassOverride(): (LocalOverride & { syncError?: string }) | undefined {
+    return this.override ? { ...this.override, ...(this.overrideError ? { syncError: this.overrideError } : {}) } : undefined;
+  }
+
+  /** Why the stored state is not applied (it failed validation), or undefined. */
+  get stateInvalid(): string | undefined {
+    return this.invalid;
   }
 
   get id(): string {
@@ -105,7 +157,7 @@ export class ReplicaAgent {
         await this.sync();
         break;
       } catch (err) {
-        this.markDown(err);
+        if (!(isCutoverError(err) && err.code === STATE_ERR_CORRUPT)) this.markDown(err);
         await new Promise((r) => setTimeout(r, this.nextBackoff()));
       }
     }
@@ -147,6 +199,137 @@ export class ReplicaAgent {
     this.schedule();
   }
 
+  /**
+   * Takes an abort here and now (every route, or `route`, to legacy), whatever the store's
+   * health: routing first, then the local disk, then a try at the store. Resolves once the local
+   * disk has it (or refused it).
+   */
+  async breakGlass(input: { reason: string; by: string; route?: string; ticket?: string }): Promise<BreakGlassResult> {
+    const prev = this.override;
+    const o: LocalOverride = { id: randomUUID(), reason: input.reason, by: input.by, at: new Date().toISOString() };
+    // a route-only abort never narrows a whole-fleet one already held
+    const route = prev && !prev.route ? undefined : input.route;
+    if (route !== undefined) o.route = route;
+    if (input.ticket) o.ticket = input.ticket;
+    this.override = o;
+    this.overrideError = undefined;
+    const cur = this.tracker.state;
+    if (cur) this.applyEffective(cur);
+    const persisted = (await this.opts.local?.saveOverride(o)) ?? false;
+    void this.heartbeatSoon();
+    this.sync().catch((err) => this.markDown(err));
+    const r: BreakGlassResult = { override: o, persisted };
+    if (!persisted) r.persistError = this.opts.local ? this.opts.local.lastError : 'no localState folder is configured: the override lives in memory only';
+    return r;
+  }
+
+  private effectiveOf(state: RolloutState): RolloutState {
+    const o = this.override;
+    if (!o) return state;
+    let s = state;
+    if (o.route !== undefined && !Object.hasOwn(s.routes, o.route)) s = { ...s, routes: { ...s.routes, [o.route]: { mode: 'legacy', weight: 0 } } };
+    return abort(s, { reason: o.reason, route: o.route }).next;
+  }
+
+  private applyEffective(state: RolloutState): boolean {
+    try {
+      this.onApply(this.effectiveOf(state));
+      return true;
+    } catch (err) {
+      this.opts.onError?.(err);
+      return false;
+    }
+  }
+
+  /** Marks the override as in the store, or clears it after a resume the store recorded later. */
+  private noteOverride(state: RolloutState): void {
+    const o = this.override;
+    if (!o) return;
+    if (!o.synced) {
+      if (state.aborted && state.abortReason === o.reason) {
+        o.synced = { epoch: epochOf(state), version: state.version };
+        this.overrideError = undefined;
+        void this.opts.local?.saveOverride(o);
+      }
+      return;
+    }
+    if (state.aborted) return;
+    if (epochOf(state) === o.synced.epoch && state.version > o.synced.version) {
+      this.override = undefined;
+      void this.opts.local?.saveOverride(undefined);
+    } else if (epochOf(state) !== o.synced.epoch) {
+      // a store that lost the abort (a new line of versions without it): write it again
+      delete o.synced;
+    }
+  }
+
+  /**
+   * Did the abort this replica holds reach the store already (written by another replica or by
+   * the CLI) and get resumed since? Then a resume cleared it: writing it again would undo that
+   * resume. Marks it synced at that entry and lets noteOverride clear it.
+   */
+  private async abortInHistory(o: LocalOverride, state: RolloutState): Promise<boolean> {
+    const since = Date.parse(o.at) - 60_000;
+    const entries = await this.store.history({ limit: 200 }).catch(() => []);
+    const hit = entries.find((e) => e.action === 'abort' && e.reason === o.reason && Date.parse(e.at) >= since && e.version <= state.version);
+    if (!hit) return false;
+    o.synced = { epoch: epochOf(state), version: hit.version };
+    this.overrideError = undefined;
+    this.noteOverride(state);
+    if (this.override) void this.opts.local?.saveOverride(this.override);
+    else this.applyEffective(state);
+    return true;
+  }
+
+  /** Routes this replica serves that `state` lacks, with the mode they join in. */
+  private missingRoutes(state: RolloutState): Record<string, RouteState> | undefined {
+    let out: Record<string, RouteState> | undefined;
+    for (const [name, r] of Object.entries(this.configRoutes)) {
+      if (Object.hasOwn(state.routes, name)) continue;
+      out ??= {};
+      out[name] = state.aborted ? { mode: 'legacy', weight: 0 } : { ...r };
+    }
+    return out;
+  }
+
+  /** The writes this replica owes the store: its break-glass abort, then the routes the state lacks. */
+  private async owedWrite(state: RolloutState): Promise<RolloutState | undefined> {
+    const o = this.override;
+    if (o && !o.synced && !(state.aborted && state.abortReason === o.reason) && (await this.abortInHistory(o, state))) return undefined;
+    if (o && !o.synced && !(state.aborted && state.abortReason === o.reason)) {
+      const base = o.route !== undefined && !Object.hasOwn(state.routes, o.route)
+        ? { ...state, routes: { ...state.routes, [o.route]: { mode: 'legacy' as const, weight: 0 } } }
+        : state;
+      const tr = abort(base, { reason: o.reason, route: o.route });
+      try {
+        return await this.store.compareAndSet(state.version, tr.next, {
+          by: o.by,
+          action: 'abort',
+          reason: o.reason,
+          ticket: o.ticket,
+          changes: tr.changes,
+          data: { breakGlass: true, replica: this.opts.id, takenAt: o.at },
+        });
+      } catch (err) {
+        this.overrideError = err instanceof Error ? err.message : String(err);
+        throw err;
+      }
+    }
+    const missing = this.missingRoutes(state);
+    if (!missing) return undefined;
+    const names = Object.keys(missing);
+    return this.store.compareAndSet(
+      state.version,
+      { ...state, routes: { ...state.routes, ...missing } },
+      {
+        by: this.opts.id,
+        action: 'add-routes',
+        reason: `replica ${this.opts.id} serves ${names.join(', ')}, which the state did not hold; added ${state.aborted ? 'as legacy (the rollout is aborted)' : 'with their cutover.yaml mode'} (served by legacy until now)`,
+        data: { replica: this.opts.id, routes: missing },
+      },
+    );
+  }
+
   /** Reads the store, seeds or restores it when empty, applies what is newer, heartbeats. One at a time. */
   private sync(): Promise<void> {
     if (!this.syncing) {
@@ -159,7 +342,19 @@ export class ReplicaAgent {
 
   private async doSync(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      let state = await this.store.read();
+      let state: RolloutState | undefined;
+      try {
+        state = await this.store.read();
+      } catch (err) {
+        if (!(isCutoverError(err) && err.code === STATE_ERR_CORRUPT)) throw err;
+        // The store answers but its state fails validation: keep routing on the last good one,
+        // keep heartbeating (so `status` shows why), and look again on the next tick.
+        this.markUp();
+        this.markInvalid(err.message);
+        await this.heartbeatOnce();
+        if (!this.tracker.state) throw err;
+        return;
+      }
       if (!state) {
         try {
           state = await this.fillEmptyStore();
@@ -169,14 +364,44 @@ export class ReplicaAgent {
         }
       }
       this.markUp();
+      this.markInvalid(undefined);
       this.offer(state);
+      let written: RolloutState | undefined;
+      try {
+        written = await this.owedWrite(state);
+      } catch (err) {
+        if (isCutoverError(err) && err.code === STATE_ERR_CONFLICT && attempt < 3) continue;
+        // A store that reads but does not take writes (a full disk): routing goes on, the
+        // heartbeat says why, the next tick tries again.
+        await this.heartbeatOnce().catch(() => undefined);
+        throw err;
+      }
+      if (written) this.offer(written);
       await this.heartbeatOnce();
       return;
     }
   }
 
+  private markInvalid(message: string | undefined): void {
+    if (message === this.invalid) return;
+    this.invalid = message;
+    this.opts.onInvalid?.(message);
+  }
+
   private async fillEmptyStore(): Promise<RolloutState> {
     const held = this.tracker.state;
+    const copy = held ? undefined : this.opts.local?.loadApplied();
+    if (copy) {
+      return this.store.restore(
+        { ...copy, epoch: newEpoch(), version: copy.version + 1 },
+        {
+          by: this.opts.id,
+          action: 'restore',
+          reason: `the store is empty at start; restored from replica ${this.opts.id}'s local copy of its last applied state (version ${copy.version}${copy.aborted ? ', aborted' : ''}), not from cutover.yaml; earlier history is not in this store`,
+          data: { fromVersion: copy.version, fromEpoch: epochOf(copy), localCopy: true },
+        },
+      );
+    }
     if (!held) {
       return this.store.compareAndSet(0, this.opts.seed(), {
         by: this.opts.id,
@@ -200,13 +425,11 @@ export class ReplicaAgent {
     if (!this.running) return;
     const previous = this.tracker.state;
     if (!this.tracker.wouldTake(state)) return;
-    try {
-      this.onApply(state);
-    } catch (err) {
-      this.opts.onError?.(err);
-      return;
-    }
+    this.noteOverride(state);
+    if (!this.applyEffective(state)) return;
     this.tracker.offer(state);
+    void this.opts.local?.saveApplied(state);
+    if (this.missingRoutes(state) || (this.override && !this.override.synced)) this.sync().catch((err) => this.markDown(err));
     if (channels.stateApplied.hasSubscribers) {
       channels.stateApplied.publish({
         version: state.version,
@@ -231,6 +454,10 @@ export class ReplicaAgent {
       lastSeen: new Date().toISOString(),
     };
     if (this.opts.adminUrl) r.adminUrl = this.opts.adminUrl;
+    r.routes = this.routes;
+    const o = this.override;
+    if (o) r.override = { reason: o.reason, by: o.by, at: o.at, ...(o.route !== undefined ? { route: o.route } : {}), synced: Boolean(o.synced) };
+    if (this.invalid) r.stateInvalid = this.invalid;
     return r;
   }
 

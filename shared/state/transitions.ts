@@ -208,6 +208,22 @@ export function abort(state: RolloutState, input: { reason?: string; route?: str
   return result('abort', state, { ...state, routes, aborted: true, abortReason: reason });
 }
 
+/**
+ * `state` with every route of `served` that it lacks added as legacy (the safe side until someone
+ * decides otherwise); the same object when nothing is missing. Used before a change so that a
+ * route a replica serves (or cutover.yaml names) can be aborted, weighted or switched even before
+ * a replica has added it to the state.
+ */
+export function withServedRoutes(state: RolloutState, served: Iterable<string>): RolloutState {
+  let routes: Record<string, RouteState> | undefined;
+  for (const name of served) {
+    if (Object.hasOwn(state.routes, name)) continue;
+    routes ??= { ...state.routes };
+    routes[name] = { mode: 'legacy', weight: 0 };
+  }
+  return routes ? { ...state, routes } : state;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests (one shape for the CLI's --state mode and the admin API's POST /admin/change)
 

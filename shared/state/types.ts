@@ -76,6 +76,12 @@ export interface ReplicaInfo {
   appliedEpoch?: string;
   lastSeen: string;
   adminUrl?: string;
+  /** Every route this replica serves (its config's routes and default route). */
+  routes?: string[];
+  /** A break-glass abort this replica holds (taken locally); `synced` once the store holds it too. */
+  override?: { reason: string; by: string; at: string; route?: string; synced: boolean };
+  /** Why the stored state is not applied (it failed validation); the replica keeps its last good one. */
+  stateInvalid?: string;
 }
 
 export interface ChangeMeta {

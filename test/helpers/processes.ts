@@ -144,10 +144,10 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-/** A private redis-server on a free port, nothing persisted. */
-export async function startRedis(port?: number): Promise<RedisHandle> {
+/** A private redis-server on a free port, nothing persisted (`extraArgs` are appended: `--rename-command CONFIG ""`...). */
+export async function startRedis(port?: number, extraArgs: string[] = []): Promise<RedisHandle> {
   const p = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = track(child);

@@ -79,10 +79,16 @@ describe('route matching', () => {
 
 describe('modes', () => {
   it('legacy, v2 and mirror send everything to one side', () => {
-    const t = buildRouteTable(specs, state({ balance: { mode: 'legacy', weight: 100 }, tx: { mode: 'mirror', weight: 0 } }));
+    const t = buildRouteTable(specs, state({ balance: { mode: 'legacy', weight: 100 }, tx: { mode: 'mirror', weight: 0 }, post: { mode: 'v2', weight: 100 } }));
     expect(decide(t, 'GET', '/accounts/A-1/balance', {})).toMatchObject({ upstream: 'legacy', mirror: false });
     expect(decide(t, 'GET', '/accounts/A-1/transactions', {})).toMatchObject({ upstream: 'legacy', mirror: true });
     expect(decide(t, 'POST', '/accounts/A-1/transfers', {})).toMatchObject({ upstream: 'v2', mirror: false });
+  });
+
+  it('a route the state does not hold is served by legacy, whatever its config mode (v2 here)', () => {
+    const t = buildRouteTable(specs, state({ balance: { mode: 'legacy', weight: 0 } }));
+    expect(t.routes.find((r) => r.spec.name === 'post')).toMatchObject({ mode: 'legacy', weight: 0, v2Buckets: 0 });
+    expect(decide(t, 'POST', '/accounts/A-1/transfers', {})).toMatchObject({ upstream: 'legacy', mirror: false });
   });
 
   it('canary keeps each account on the side its bucket says', () => {

@@ -1,5 +1,5 @@
 /**
- * The soak suite's quick variant as a test: the bad-input sweep and faults 1, 3-7 at quick
+ * The soak suite's quick variant as a test: the bad-input sweep and faults 1, 3-7 and 9 at quick
  * durations on real processes (3 proxy replicas, Redis, legacy, V2, a noise replica), then every
  * invariant read back from the written summary.json. Fault 2 (5xx, then garbage with a 10 MB
  * body) is left to `npm run soak -- --quick` to keep this file near a minute on two cores.
@@ -14,10 +14,10 @@ afterAll(async () => {
   await stopAll();
 });
 
-describe('soak --quick (faults 1, 3-7 and the bad-input sweep)', () => {
+describe('soak --quick (faults 1, 3-7, 9 and the bad-input sweep)', () => {
   it('keeps every invariant and writes a summary that says so', { timeout: 240_000 }, async () => {
     const out = tempDir('cutover-soak-test-');
-    const run = await runSoak({ quick: true, faults: [1, 3, 4, 5, 6, 7] });
+    const run = await runSoak({ quick: true, faults: [1, 3, 4, 5, 6, 7, 9] });
     writeSummary(out, run);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SoakSummary;
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('# Soak summary (quick)');
@@ -27,7 +27,7 @@ describe('soak --quick (faults 1, 3-7 and the bad-input sweep)', () => {
     const broken = s.invariants.filter((c) => !c.ok && !c.timed).map((c) => `${c.name}: ${c.detail}`);
     expect(broken).toEqual([]);
     expect(s.invariants.some((c) => c.timed)).toBe(true);
-    expect(s.faults.map((f) => f.id)).toEqual([1, 3, 4, 5, 6, 7]);
+    expect(s.faults.map((f) => f.id)).toEqual([1, 3, 4, 5, 6, 7, 9]);
 
     expect(s.postsToV2FromMirror).toBe(0);
     expect(s.postsAppliedTwice).toBe(0);
@@ -47,6 +47,10 @@ describe('soak --quick (faults 1, 3-7 and the bad-input sweep)', () => {
     const abort = s.faults.find((f) => f.id === 6)!;
     expect(abort.extra.abortOk).toBe(true);
     expect(abort.extra.v2AfterAbort).toBe(0);
+    const sick = s.faults.find((f) => f.id === 9)!;
+    expect(sick.extra.abortOk).toBe(true);
+    expect(sick.extra.v2AfterAbort).toBe(0);
+    expect(sick.extra.abortInStore).toBe(true);
 
     expect(s.rss.length).toBeGreaterThanOrEqual(7);
     for (const r of s.rss) expect(r.peakMb ?? r.endMb!, r.label).toBeLessThanOrEqual(s.limits.rssPeakMb);
