@@ -4,7 +4,7 @@
  * `staleMs` is taken over. Held for the few milliseconds of a read-compare-write.
  */
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { CutoverError } from '../errors.js';
 import { STATE_ERR_UNREACHABLE } from './errors.js';
 
@@ -40,6 +40,17 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
   }
 }
 
+/** How long an empty or unparsable lock file may stand before it is judged left behind. */
+const UNREADABLE_STALE_MS = 1000;
+
+async function unreadableFor(path: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: { timeoutMs?: number; staleMs?: number } = {}): Promise<T> {
@@ -66,9 +77,10 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const held = await readOwner(lockPath);
-    // A lock file caught between create and write reads as empty; only a persistently unreadable one is stale.
+    // A lock file caught between create and write reads as empty for a moment; one that stays
+    // unreadable was left by a writer killed in between (SIGKILL, power loss) and is stale.
     unreadable = held ? 0 : unreadable + 1;
-    if (isStale(held, staleMs) || unreadable > 200) await takeOver(lockPath, held);
+    if (isStale(held, staleMs) || unreadable > 200 || (held === undefined && (await unreadableFor(lockPath)) > UNREADABLE_STALE_MS)) await takeOver(lockPath, held);
     if (Date.now() > deadline) {
       throw new CutoverError(
         STATE_ERR_UNREACHABLE,

@@ -3,7 +3,7 @@
  * lost to a crash is put back, another process notices a change within 100 ms.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/processes.js';
 import { initialStateFromConfig, openStateStore } from '../../shared/state/index.js';
@@ -35,6 +35,24 @@ describe('file store', () => {
     const s2 = await store.compareAndSet(1, { ...s1, paused: true }, { by: 'y', action: 'pause' });
     expect(s2.version).toBe(2);
     expect(readdirSync(dir).filter((f) => f.startsWith('.tmp-') || f.endsWith('.lock'))).toEqual([]);
+    await store.close();
+  });
+
+  it('an empty lock file left by a writer killed between creating and writing it is taken over, not a dead end', async () => {
+    const dir = tempDir('cutover-empty-lock-');
+    const url = `file://${join(dir, 'state.json')}`;
+    // a lock wait shorter than the old rule (200 unreadable reads) took: only judging the empty
+    // lock by its age lets this writer in
+    const store = openStateStore(url, { lockTimeoutMs: 1000 });
+    const s1 = await store.compareAndSet(0, seed(), { by: 'x', action: 'init' });
+    // what a SIGKILL between open(O_EXCL) and the owner's write leaves: a lock with no owner in it
+    const lock = join(dir, 'state.json.lock');
+    writeFileSync(lock, '');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(lock, past, past);
+    const s2 = await store.compareAndSet(1, { ...s1, aborted: true }, { by: 'on-call', action: 'abort' });
+    expect(s2.version).toBe(2);
+    expect(existsSync(lock)).toBe(false);
     await store.close();
   });
 
