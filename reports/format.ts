@@ -36,4 +36,6 @@ export function fmtTime(iso: string | null | undefined): string {
   return new Date(t).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 }
 
-export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing' } as const;
+export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing', 'no-traffic': 'no traffic', 'not-mirrored': 'not mirrored' } as const;
+
+export const ANSWER_LABEL = { go: 'go on', review: 'review first', stop: 'stop' } as const;
