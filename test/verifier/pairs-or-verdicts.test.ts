@@ -17,10 +17,10 @@ describe('verify --pairs with the proxy\'s verdict files', () => {
   it('aggregates verdict lines like the pairs they came from', async () => {
     const config = loadConfig(join(FIX, 'cutover.yaml'));
     const written: Verdict[] = [];
-    const fromPairs = await verifyPairsFile(join(FIX, 'pairs.jsonl'), { config, onVerdict: (v) => written.push(v) });
+    const fromPairs = await verifyPairsFile(join(FIX, 'pairs.jsonl'), { config, source: 'test', onVerdict: (v) => written.push(v) });
     const file = join(tempDir('cutover-verdicts-'), 'verdicts.jsonl');
     writeFileSync(file, written.map((v) => JSON.stringify(v)).join('\n') + '\n');
-    const fromVerdicts = await verifyPairsFile(file, { config });
+    const fromVerdicts = await verifyPairsFile(file, { config, source: 'test' });
     const a = fromPairs.book.snapshot();
     const b = fromVerdicts.book.snapshot();
     expect(b.totals).toEqual(a.totals);
