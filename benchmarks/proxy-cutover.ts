@@ -1,7 +1,8 @@
 /**
  * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
  * benchmark origins; `--verifier off` runs mirror mode without diffing, `--verifier discard`
- * captures every pair and drops it. Prints `listening PORT`, then `admin URL`.
+ * captures every pair and drops it; `--max-body-bytes N` sets the route's maxBodyBytes. Prints
+ * `listening PORT`, then `admin URL`.
  * Runs the built JavaScript in dist/ (what ships, worker threads included), not the sources
  * through tsx: `npm run bench*` build first.
  */
@@ -14,14 +15,19 @@ if (!existsSync(new URL('proxy/index.js', DIST))) throw new Error('dist/ is miss
 const { parseConfigText } = (await import(new URL('shared/config.js', DIST).href)) as typeof import('../shared/config.js');
 const { startProxy } = (await import(new URL('proxy/index.js', DIST).href)) as typeof import('../proxy/index.js');
 
-const arg = (name: string) => process.argv[process.argv.indexOf(`--${name}`) + 1];
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
 const mode = arg('mode');
+// --max-body-bytes N: the route's maxBodyBytes (how much of each answer a pair captures).
+const maxBody = arg('max-body-bytes');
 const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-'));
 const route =
   mode === 'canary'
     ? 'mode: canary\n    weight: 10\n    stickyBy: param:accountId'
     : mode === 'mirror'
-      ? 'mode: mirror\n    mirror: { sample: 100, maxInFlight: 512 }'
+      ? `mode: mirror\n    mirror: { sample: 100, maxInFlight: 512 }${maxBody ? `\n    maxBodyBytes: ${Number(maxBody)}` : ''}`
       : 'mode: legacy';
 const config = parseConfigText(
   `

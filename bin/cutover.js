@@ -5,7 +5,7 @@ import { main } from '../dist/rollout-cli/main.js';
 main(process.argv).then(
   (code) => process.exit(typeof code === 'number' ? code : 0),
   (err) => {
-    process.stderr.write(`cutover: unexpected failure: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.stderr.write(`cutover: unexpected failure: ${process.env.CUTOVER_DEBUG === '1' && err && err.stack ? err.stack : String(err && err.message ? err.message : err)}\n`);
     process.exit(1);
   },
 );

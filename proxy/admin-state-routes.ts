@@ -35,6 +35,8 @@ export interface StateRoutesOptions {
   store: StateStore;
   /** preHandler that rejects a request without the admin token (401/403). */
   requireToken: preHandlerHookHandler;
+  /** preHandler for reads (state, history, replicas): the token when one is configured. Default: open. */
+  requireReadToken?: preHandlerHookHandler;
   /** Replicas whose heartbeat is older than this are flagged stale and not waited for (default 5000 ms). */
   staleMs?: number;
 }
@@ -68,6 +70,7 @@ function withStale(replicas: ReplicaInfo[], staleMs: number): Array<ReplicaInfo 
 
 async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOptions): Promise<void> {
   const { agent, store, requireToken } = opts;
+  const read = opts.requireReadToken ? { preHandler: opts.requireReadToken } : {};
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const defaultBy = () => `admin-api@${agent.id}`;
 
@@ -81,7 +84,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     void reply.code(status).send({ error: { code: e.code ?? 'CUTOVER_ERR_ADMIN', message: status === 500 ? 'internal error' : (e.message ?? 'error') } });
   });
 
-  app.get('/admin/state', async () => ({
+  app.get('/admin/state', read, async () => ({
     schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
     state: agent.applied ?? null,
     appliedVersion: agent.appliedVersion,
@@ -142,13 +145,13 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...out };
   });
 
-  app.get('/admin/replicas', async () => ({
+  app.get('/admin/replicas', read, async () => ({
     schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
     staleAfterMs: staleMs,
     replicas: withStale(await store.replicas(), staleMs),
   }));
 
-  app.get('/admin/history', async (req) => {
+  app.get('/admin/history', read, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     let limit: number | undefined;
     if (q.limit !== undefined) {

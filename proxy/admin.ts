@@ -11,6 +11,8 @@ import type { RequireToken } from './auth.js';
 import { PROXY_ERR } from './errors.js';
 import type { ProxyMetrics } from './metrics.js';
 import { parseWindow, type ProxyStats } from './stats.js';
+import { ADMIN_OPEN_PATHS } from '../shared/config.js';
+import { adminServerOptions } from './admin-limits.js';
 
 export interface AdminDeps {
   replicaId: string;
@@ -19,6 +21,10 @@ export interface AdminDeps {
   agent: ReplicaAgent;
   store: StateStore;
   requireToken: RequireToken;
+  /** For reads of customer data: the token when one is configured. */
+  requireReadToken?: RequireToken;
+  /** Which of /healthz, /readyz, /metrics answer without the token (default: all three). */
+  open?: readonly string[];
   sink: PairSink;
   /** Extra figures for /healthz (pairs dropped, queue depth...). */
   health?: () => Record<string, unknown>;
@@ -38,9 +44,12 @@ function isQueryable(sink: PairSink): sink is PairSink & QueryableSink {
 
 export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance> {
   const { agent, stats } = deps;
-  const app = Fastify({ logger: false, return503OnClosing: false, forceCloseConnections: true });
+  const app = Fastify(adminServerOptions());
+  const read = { preHandler: (deps.requireReadToken ?? (async () => undefined)) as unknown as preHandlerHookHandler };
+  const open = new Set(deps.open ?? ADMIN_OPEN_PATHS);
+  const probe = (path: string) => (open.has(path) ? {} : read);
 
-  app.get('/healthz', async () => ({
+  app.get('/healthz', probe('/healthz'), async () => ({
     status: agent.storeUp ? 'ok' : 'degraded',
     appliedVersion: agent.appliedVersion,
     storeUp: agent.storeUp,
@@ -48,14 +57,14 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
     ...(deps.health?.() ?? {}),
   }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', probe('/readyz'), async (_req, reply) => {
     if (!agent.ready) {
       return reply.code(503).send({ ready: false, error: { code: PROXY_ERR.notReady, message: 'the rollout state is not loaded yet' } });
     }
     return { ready: true, appliedVersion: agent.appliedVersion };
   });
 
-  app.get('/admin/stats', async (req, reply) => {
+  app.get('/admin/stats', read, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     let seconds = stats.windowSeconds;
     if (q.window !== undefined) {
@@ -75,12 +84,12 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
     return stats.snapshot(seconds, { replicaId: deps.replicaId, appliedVersion: agent.appliedVersion });
   });
 
-  app.get('/admin/diffs', async (req) => {
+  app.get('/admin/diffs', read, async (req) => {
     if (isQueryable(deps.sink)) return deps.sink.query(req.query as Record<string, string | undefined>);
     return { diffs: [], note: 'no verifier is wired to this proxy: pairs wait in a bounded queue and are not diffed' };
   });
 
-  app.get('/admin/diffs/summary', async (_req, reply) => {
+  app.get('/admin/diffs/summary', read, async (_req, reply) => {
     const sink = deps.sink as PairSink & Partial<QueryableSink>;
     if (typeof sink.snapshot !== 'function') {
       return reply.code(404).send({ error: { code: PROXY_ERR.noVerifier, message: 'no verifier is wired to this proxy' } });
@@ -88,11 +97,18 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
     return { schemaVersion: 1, replicaId: deps.replicaId, aggregate: sink.snapshot(), verifier: sink.stats?.() ?? null };
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', probe('/metrics'), async (_req, reply) => {
     const text = await deps.metrics.text();
     return reply.header('content-type', deps.metrics.contentType).send(text);
   });
 
-  await app.register(stateRoutes({ agent, store: deps.store, requireToken: deps.requireToken as unknown as preHandlerHookHandler }));
+  await app.register(
+    stateRoutes({
+      agent,
+      store: deps.store,
+      requireToken: deps.requireToken as unknown as preHandlerHookHandler,
+      requireReadToken: read.preHandler,
+    }),
+  );
   return app;
 }

@@ -73,9 +73,17 @@ export function v2Buckets(weight: number): number {
   return n < 0 ? 0 : n > BUCKETS ? BUCKETS : n;
 }
 
+/**
+ * The routing decision itself: buckets 0..v2BucketCount-1 go to V2. The data plane
+ * (route-table.ts) calls this with the bucket count it precomputed per table.
+ */
+export function bucketInV2(bucket: number, v2BucketCount: number): boolean {
+  return bucket < v2BucketCount;
+}
+
 /** True when the key is served by V2 at this weight. */
 export function isV2(routeName: string, key: string, weight: number): boolean {
-  return bucketOf(routeName, key) < v2Buckets(weight);
+  return bucketInV2(bucketOf(routeName, key), v2Buckets(weight));
 }
 
 /** A random bucket, for requests without a sticky key (`none`, or the key is missing). */

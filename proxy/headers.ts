@@ -91,7 +91,8 @@ export function traceIdOf(traceparent: string): string {
 /**
  * The headers to send upstream for a client's request, as a new object (the client's stays as
  * it came, for tracing and logs): hop-by-hop fields, those the Connection header names,
- * proxy-owned fields (x-cutover-upstream, x-cutover-shadow) and `expect` (the proxy already answered it) left out; `host`
+ * proxy-owned fields (x-cutover-upstream, x-cutover-shadow), `expect` (the proxy already answered it) and
+ * `proxy-authorization` (credentials for this hop, never for the origin) left out; `host`
  * set to the upstream's; x-forwarded-for/-proto/-host set; a valid traceparent kept, else a new
  * one (and tracestate dropped). The traceparent sent is `result.traceparent`.
  */
@@ -104,7 +105,7 @@ export function forwardedRequestHeaders(
   const extra = incoming.connection === undefined ? null : extraConnectionNames(connectionListed(incoming as Headers));
   for (const key in incoming) {
     const v = incoming[key];
-    if (v === undefined || HOP_SET.has(key) || key === 'host' || key === 'expect' || PROXY_OWNED.has(key)) continue;
+    if (v === undefined || HOP_SET.has(key) || key === 'host' || key === 'expect' || key === 'proxy-authorization' || PROXY_OWNED.has(key)) continue;
     if (extra !== null && extra.includes(key)) continue;
     out[key] = v;
   }
@@ -132,13 +133,19 @@ export function withoutInvalidHeaderValues(flat: readonly string[]): string[] {
   return out;
 }
 
-export const REDACTED = '[redacted]';
+export { REDACTED } from '../shared/secrets.js';
+import { REDACTED } from '../shared/secrets.js';
+
+/** The secret-name test (shared/secrets.ts SecretNames, or a plain set of lower-cased names). */
+export interface NameTest {
+  has(name: string): boolean;
+}
 
 /**
  * Request headers kept with a mirrored pair: everything but hop-by-hop and forwarding fields,
  * credentials replaced by a marker.
  */
-export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<string>): Record<string, string> {
+export function capturedRequestHeaders(headers: Headers, redact: NameTest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in headers) {
     const v = headers[key];
@@ -152,7 +159,7 @@ export function capturedRequestHeaders(headers: Headers, redact: ReadonlySet<str
  * Response headers kept with a pair (lower-cased names; set-cookie and friends redacted; not
  * the proxy's own), from a headers object or a flat [name, value, ...] list.
  */
-export function capturedResponseHeaders(headers: Headers | readonly string[], redact: ReadonlySet<string>): Record<string, string> {
+export function capturedResponseHeaders(headers: Headers | readonly string[], redact: NameTest): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) keepCaptured(out, headers[i], headers[i + 1], redact);
@@ -162,7 +169,7 @@ export function capturedResponseHeaders(headers: Headers | readonly string[], re
   return out;
 }
 
-function keepCaptured(out: Record<string, string>, key: string, v: string | string[] | number | undefined, redact: ReadonlySet<string>): void {
+function keepCaptured(out: Record<string, string>, key: string, v: string | string[] | number | undefined, redact: NameTest): void {
   if (v === undefined) return;
   const k = key.toLowerCase();
   if (HOP_SET.has(k) || k === 'x-cutover-upstream') return;

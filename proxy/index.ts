@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { CutoverConfig } from '../shared/config.js';
+import { DEFAULT_LIMITS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
-import { makeRequireToken, resolveAdminToken } from './auth.js';
+import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
 import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
@@ -58,7 +58,7 @@ export interface RunningProxy {
   /** The state the route table was last built from. */
   applied(): RolloutState | undefined;
   /** Pairs handed to the sink, and dropped because it was full. */
-  pairCounts(): { offered: number; dropped: number };
+  pairCounts(): { offered: number; dropped: number; droppedMemory: number };
   /** The unread queue of `verifier: false` (undefined otherwise). */
   queue: BoundedPairQueue | undefined;
   /** The verifier the proxy owns (undefined when a pairSink was given or `verifier: false`). */
@@ -114,7 +114,7 @@ function allLegacy(routeNames: readonly string[]): RolloutState {
 export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
   const { config } = opts;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createProxyLogger({ redactHeaders: config.redact.headers });
+  const log = opts.log ?? createProxyLogger({ redactHeaders: config.redact.headers, redactPatterns: config.redact.patterns });
 
   // Everything that can refuse the config is checked before any port is bound.
   const token = resolveAdminToken(config, env);
@@ -127,7 +127,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const routeNames = allSpecs.map((s) => s.name);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
   const recorder = config.record
-    ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redactHeaders: config.redact.headers })
+    ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })
     : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
@@ -140,19 +140,38 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     stats,
     sink,
     redactHeaders: config.redact.headers,
+    redactPatterns: config.redact.patterns,
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
     replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    captureBytes: (config.limits ?? DEFAULT_LIMITS).mirrorCaptureBytes,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
   // modes may be older than a stored abort, and legacy is always the safe side.
   const tables: TableHolder = { current: buildRouteTable(specs, allLegacy(routeNames)) };
   const store = opts.store ?? openStateStore(config.state);
   let lastApplied: RolloutState | undefined;
+  // Read at scrape time; the data plane is built further down.
+  const planeCounters = () => data?.counters;
   const metrics = createMetrics({
     routeNames,
-    counters: [{ name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs the verifier queue could not take.', read: () => mirror.pairsDropped }],
+    counters: [
+      { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs not handed to the verifier: its queue was full, or the capture budget ran out.', read: () => mirror.pairsDropped },
+      {
+        name: 'cutover_pairs_dropped_memory_total',
+        help: 'Mirrored pairs dropped because captured bodies reached limits.mirrorCaptureBytes (also in cutover_pairs_dropped_total).',
+        read: () => mirror.pairsDroppedMemory,
+      },
+      { name: 'cutover_client_body_timeouts_total', help: 'Request bodies that made no progress for limits.bodyIdleTimeoutMs (answered 408).', read: () => planeCounters()?.bodyTimeouts ?? 0 },
+      { name: 'cutover_uploads_refused_total', help: 'Streamed uploads that found no upload place within the route timeout (answered 503).', read: () => planeCounters()?.uploadsRefused ?? 0 },
+      {
+        name: 'cutover_upstream_bodyless_framing_total',
+        help: 'Upstream 204/304 answers that carried a Content-Length or body anyway (forwarded as the status, without a body).',
+        read: () => planeCounters()?.bodylessFraming ?? 0,
+      },
+    ],
+    gauges: [{ name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() }],
     verifierQueueDepth: () => sinkDepth(sink),
     state: () => lastApplied,
   });
@@ -215,9 +234,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       agent: agentView,
       store,
       requireToken,
+      requireReadToken: makeRequireReadToken(token),
+      open: config.adminOpen,
       sink,
       health: () => ({
         pairsDropped: mirror.pairsDropped,
+        pairsDroppedMemory: mirror.pairsDroppedMemory,
+        captureBytes: { held: mirror.budget.held(), peak: mirror.budget.peak, limit: mirror.budget.limit },
+        dataPlane: data ? { bodyTimeouts: data.counters.bodyTimeouts, uploadsRefused: data.counters.uploadsRefused, bodylessFraming: data.counters.bodylessFraming, uploads: data.counters.uploads() } : null,
         pairQueue: queue?.size ?? null,
         verifier: pipeline?.stats() ?? null,
         recorder: recorder ? { file: recorder.file, recorded: recorder.recorded, dropped: recorder.dropped, errors: recorder.errors } : null,
@@ -270,7 +294,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       queue,
       verifier: pipeline,
       applied: () => lastApplied,
-      pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped }),
+      pairCounts: () => ({ offered: mirror.pairsOffered, dropped: mirror.pairsDropped, droppedMemory: mirror.pairsDroppedMemory }),
       close() {
         closing ??= (async () => {
           // Stop accepting and let in-flight requests finish, up to the drain bound.

@@ -1,29 +1,31 @@
 /**
  * The proxy's structured log on pino (the logger Fastify ships with): one JSON object per line
- * on stderr, `level` as a word and `time` in ISO 8601, credentials redacted by pino's redact
- * paths (the configured `redact.headers`, wherever a `headers` object appears) and secret query
- * values masked in `url`/`path` fields. Lines about a request carry its `trace_id` and, when
+ * on stderr, `level` as a word and `time` in ISO 8601, secrets masked by the same test every
+ * other sink uses (shared/secrets.ts): the value of any field, at any depth, whose name is a
+ * configured name or contains a secret pattern (so a `headers` object loses its credentials),
+ * and secret query values in `url`/`path`/`target` fields. Lines about a request carry its `trace_id` and, when
  * tracing is on, `span_id` (proxy/trace-ids.ts).
  *
  * Also here, fed by the proxy's events: a debug line per proxied request (only subscribed at
  * level debug), and one line per applied state change or rollback with its reason.
  */
 import pino from 'pino';
-import { DEFAULT_REDACT_HEADERS } from '../shared/config.js';
 import { channels } from '../shared/events.js';
+import { REDACTED, secretNames, type SecretNames } from '../shared/secrets.js';
 import type { HistoryEntry, RolloutState, StateStore } from '../shared/state/types.js';
-import { Redactor } from '../verifier/redact.js';
 import type { Logger, LogLevel } from './log.js';
 import { isValidTraceparent } from './headers.js';
 import { setTraceIds, traceFields } from './trace-ids.js';
 
-export const LOG_REDACTED = '[REDACTED]';
+export const LOG_REDACTED = REDACTED;
 
 export interface ProxyLoggerOptions {
   /** Default: CUTOVER_LOG_LEVEL, else info. */
   level?: LogLevel;
-  /** Header names whose values never appear in a line (default: the config's default list). */
+  /** Names whose values never appear in a line (default: the config's default list). */
   redactHeaders?: readonly string[];
+  /** Name fragments that make a field a secret (default: the config's default list). */
+  redactPatterns?: readonly string[];
   /** Where lines go (default: stderr, synchronously). */
   write?: (line: string) => void;
   /** Fields on every line (replica id...). */
@@ -44,12 +46,21 @@ function errorFields(err: unknown): unknown {
   return out;
 }
 
-/** pino redact paths for every header name, as a field of its own and inside any `headers` object (two levels deep). */
-export function redactPaths(headers: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const raw of new Set(headers.map((h) => h.toLowerCase()))) {
-    const k = JSON.stringify(raw);
-    out.push(`[${k}]`, `headers[${k}]`, `*.headers[${k}]`, `*.*.headers[${k}]`);
+const URL_FIELDS = new Set(['url', 'path', 'target']);
+
+/** A copy of a log line's fields with secrets masked (copy-on-write: unchanged objects are returned as they are). */
+export function maskLogFields(fields: Record<string, unknown>, secrets: SecretNames): Record<string, unknown> {
+  const masked = secrets.json(fields) as Record<string, unknown>;
+  let out = masked;
+  for (const k of Object.keys(masked)) {
+    const v = masked[k];
+    if (URL_FIELDS.has(k) && typeof v === 'string') {
+      const u = secrets.url(v);
+      if (u !== v) (out === fields || out === masked ? (out = { ...masked }) : out)[k] = u;
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && k !== 'err') {
+      const inner = maskLogFields(v as Record<string, unknown>, secrets);
+      if (inner !== v) (out === fields || out === masked ? (out = { ...masked }) : out)[k] = inner;
+    }
   }
   return out;
 }
@@ -59,9 +70,7 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export function createProxyLogger(opts: ProxyLoggerOptions = {}): ProxyLogger {
   const envLevel = process.env.CUTOVER_LOG_LEVEL as LogLevel | undefined;
   const level: LogLevel = opts.level ?? (envLevel && LEVELS.includes(envLevel) ? envLevel : 'info');
-  const headers = opts.redactHeaders ?? DEFAULT_REDACT_HEADERS;
-  const redactor = new Redactor({ headers });
-  const maskUrl = (u: unknown) => (typeof u === 'string' ? redactor.redactUrlPath(u) : u);
+  const secrets = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
   const write = opts.write;
   const destination = write ? { write } : pino.destination({ dest: 2, sync: true });
   const p = pino(
@@ -69,9 +78,8 @@ export function createProxyLogger(opts: ProxyLoggerOptions = {}): ProxyLogger {
       level,
       base: opts.base ?? null,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: redactPaths(headers), censor: LOG_REDACTED },
-      serializers: { err: errorFields, url: maskUrl, path: maskUrl },
+      formatters: { level: (label) => ({ level: label }), log: (fields) => maskLogFields(fields, secrets) },
+      serializers: { err: errorFields },
     },
     destination,
   );

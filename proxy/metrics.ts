@@ -18,7 +18,7 @@ const UPSTREAMS = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out', 'suspended'] as const;
 export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'] as const;
-export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol'] as const;
+export const FAILURE_KINDS = ['timeout', 'connect', 'reset', 'protocol', 'midstream'] as const;
 /** Upper bounds (seconds) of the duration histograms. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
@@ -247,7 +247,7 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
     ),
     custom(
       'cutover_upstream_failures_total',
-      'Upstreams that did not answer, by kind (also counted in cutover_requests_total code_class 5xx).',
+      'Upstreams that did not answer, or (kind midstream) broke off after their headers, by kind (also counted in cutover_requests_total code_class 5xx).',
       'counter',
       perRouteUpstream((out, ru, labels) => {
         for (let f = 0; f < nF; f++) out.push({ value: failures[ru * nF + f], labels: { ...labels, kind: FAILURE_KINDS[f] } });

@@ -13,12 +13,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
-import { SAFE_METHODS } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.js';
+import { secretNames, type SecretNames } from '../shared/secrets.js';
 import { classifyUpstreamError } from './errors.js';
 import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
 import { sinkIsFull } from './pair-queue.js';
+import { CaptureBudget } from './capture-budget.js';
 import { CopyBreaker } from './copy-breaker.js';
 import type { RouteSpec } from './route-table.js';
 import type { ProxyStats, ShadowOutcome } from './stats.js';
@@ -35,10 +36,15 @@ class Capture {
   truncated = false;
   latencyMs = 0;
   error: string | undefined = undefined;
+  /** The answer started (status and headers came) and then failed before its body was complete. */
+  cutShort = false;
 
-  add(chunk: Buffer, max: number): void {
-    if (this.truncated) return;
+  /** Keep a chunk (up to `max` bytes in all). False when the budget refused it: the pair must be dropped. */
+  add(chunk: Buffer, max: number, budget: CaptureBudget): boolean {
+    if (this.truncated) return true;
     const room = max - this.size;
+    const n = chunk.length <= room ? chunk.length : room > 0 ? room : 0;
+    if (n > 0 && !budget.take(n)) return false;
     const chunks = (this.chunks ??= []);
     if (chunk.length <= room) {
       chunks.push(chunk);
@@ -50,17 +56,31 @@ class Capture {
       }
       this.truncated = true;
     }
+    return true;
+  }
+
+  /** Let the captured bytes go (the pair was dropped or handed over); returns how many there were. */
+  drop(): number {
+    const n = this.size;
+    this.chunks = null;
+    this.size = 0;
+    return n;
   }
 
   toJSON(): CapturedResponse {
     const chunks = this.chunks ?? [];
+    // Compressed bytes do not survive UTF-8 text: they travel base64 (the verifier decodes them).
+    const encoded = this.headers['content-encoding'] !== undefined && this.headers['content-encoding'] !== 'identity';
+    const enc = encoded ? 'base64' : 'utf8';
     const out: CapturedResponse = {
       status: this.status,
       headers: this.headers === EMPTY_HEADERS ? {} : this.headers,
-      body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.size).toString('utf8'),
+      body: chunks.length === 1 ? chunks[0].toString(enc) : Buffer.concat(chunks, this.size).toString(enc),
       latencyMs: Math.round(this.latencyMs * 1000) / 1000,
     };
+    if (encoded) out.bodyBase64 = true;
     if (this.truncated) out.truncated = true;
+    if (this.cutShort) out.cutShort = true;
     if (this.error !== undefined) out.error = this.error;
     return out;
   }
@@ -83,9 +103,14 @@ export class MirrorContext {
     readonly url: string,
     readonly atMs: number,
     readonly t0: number,
-    /** Capture bodies and hand a pair over (false when the sink is known to be full). */
-    readonly capture: boolean,
+    /** Capture bodies and hand a pair over (false when the sink is full or the capture budget ran out). */
+    public capture: boolean,
+    /** The request is unsafe (by its method or a method override) and was copied because the route opts in. */
+    readonly unsafe: boolean,
   ) {}
+
+  /** The pair was dropped because the capture budget ran out. */
+  droppedForMemory = false;
 }
 
 function publishShadow(route: string, outcome: string, durationMs?: number, mirror?: MirrorContext): void {
@@ -100,6 +125,8 @@ class CopyHandler implements Dispatcher.DispatchHandler {
   /** True once we stopped reading a copy's body that is over the route's maxBodyBytes. */
   private cut = false;
   private finished = false;
+  /** Status and headers came. */
+  private started = false;
 
   constructor(
     private readonly mirror: Mirror,
@@ -112,7 +139,9 @@ class CopyHandler implements Dispatcher.DispatchHandler {
   onRequestStart(): void {}
 
   onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // interim (1xx): the final answer follows
     const cap = this.cap;
+    this.started = true;
     cap.status = statusCode;
     cap.latencyMs = performance.now() - this.ctx.t0;
     if (this.ctx.capture) cap.headers = capturedResponseHeaders(headers, this.mirror.redact);
@@ -134,7 +163,7 @@ class CopyHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     const max = this.ctx.spec.config.maxBodyBytes;
-    if (this.ctx.capture) this.cap.add(chunk, max);
+    if (this.ctx.capture && !this.cap.add(chunk, max, this.mirror.budget)) this.mirror.dropForMemory(this.ctx);
     this.bytes += chunk.length;
     if (this.bytes > max) this.stopReading(c);
   }
@@ -158,13 +187,18 @@ class CopyHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     if (this.cut) return this.onResponseEnd();
+    // 204 and 304 never have a body: a stray Content-Length makes undici complain after the fact.
+    if (this.started && (this.cap.status === 204 || this.cap.status === 304)) return this.onResponseEnd();
     if (this.finished) return;
     this.finished = true;
     const ctx = this.ctx;
     const f = classifyUpstreamError(err);
     const cap = this.cap;
-    cap.status = 0;
-    cap.error = f.kind === 'protocol' ? f.cause : f.kind;
+    // After its headers, a failure cuts the answer short: the status stays what V2 said, its
+    // body is a fragment (cutShort: never compared).
+    cap.cutShort = this.started;
+    if (!this.started) cap.status = 0;
+    cap.error = this.started ? 'midstream' : f.kind === 'protocol' ? f.cause : f.kind;
     cap.latencyMs = performance.now() - ctx.t0;
     if (!this.replica) {
       this.mirror.breakerFor(ctx.spec).failed();
@@ -181,18 +215,21 @@ export interface MirrorOptions {
   v2: string;
   stats: ProxyStats;
   sink: PairSink;
-  /** Lower-cased header names whose values never leave the proxy. */
+  /** Header names whose values never leave the proxy (exact), and name fragments (shared/secrets.ts). */
   redactHeaders: readonly string[];
+  redactPatterns?: readonly string[];
   routeCount: number;
   /** Keep-alive connections to V2 for copies. */
   connections?: number;
   /** A second legacy instance: a sampled share of captured safe requests is also sent there to measure noise. */
   replica?: { url: string; samplePercent: number };
+  /** Bytes of captured bodies in flight and in the sink, for the whole proxy (limits.mirrorCaptureBytes). */
+  captureBytes?: number;
 }
 
 export class Mirror {
   readonly stats: ProxyStats;
-  readonly redact: ReadonlySet<string>;
+  readonly redact: SecretNames;
   private readonly pool: Pool;
   private readonly v2Host: string;
   private readonly sink: PairSink;
@@ -203,14 +240,18 @@ export class Mirror {
   private readonly replicaHost: string;
   private readonly replicaSample: number;
   private seq = 0;
-  /** Pairs the sink refused (queue full). */
+  /** Pairs not handed over: the sink refused them (queue full) or the capture budget ran out. */
   pairsDropped = 0;
+  /** Of pairsDropped: those dropped because the capture budget ran out. */
+  pairsDroppedMemory = 0;
   pairsOffered = 0;
+  readonly budget: CaptureBudget;
 
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
     this.sink = opts.sink;
-    this.redact = new Set(opts.redactHeaders.map((h) => h.toLowerCase()));
+    this.budget = new CaptureBudget(opts.captureBytes ?? 48 * 1_048_576, opts.sink);
+    this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
     const url = new URL(opts.v2);
     this.v2Host = url.host;
     this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
@@ -246,9 +287,9 @@ export class Mirror {
    * Whether this request gets a copy. Counts the reason when it does not. A true answer
    * reserves a place under the route's cap: follow it with `begin` + `send`, or `release`.
    */
-  admit(spec: RouteSpec, method: string): boolean {
+  admit(spec: RouteSpec, safe: boolean): boolean {
     const cfg = spec.config;
-    if (!cfg.mirrorUnsafe && !SAFE_METHODS.has(method)) return this.skip(spec, 'skippedUnsafe', 'skipped_unsafe');
+    if (!cfg.mirrorUnsafe && !safe) return this.skip(spec, 'skippedUnsafe', 'skipped_unsafe');
     if (cfg.mirror.sample < 100 && Math.random() * 100 >= cfg.mirror.sample) return this.skip(spec, 'sampledOut', 'sampled_out');
     if (this.inFlight[spec.index] >= cfg.mirror.maxInFlight) return this.skip(spec, 'dropped', 'dropped');
     if (!this.breakerFor(spec).allows()) return this.skip(spec, 'suspended', 'suspended');
@@ -263,10 +304,18 @@ export class Mirror {
     this.skip(spec, outcome, outcome === 'skippedBody' ? 'skipped_body' : outcome);
   }
 
-  begin(spec: RouteSpec, method: string, url: string, atMs: number, t0: number): MirrorContext {
-    const ctx = new MirrorContext(spec, method, url, atMs, t0, !sinkIsFull(this.sink));
+  begin(spec: RouteSpec, method: string, url: string, atMs: number, t0: number, safe: boolean): MirrorContext {
+    let capture = !sinkIsFull(this.sink);
+    let overBudget = false;
+    if (capture && !this.budget.take(0)) {
+      capture = false;
+      overBudget = true;
+      this.pairsDroppedMemory++;
+    }
+    const ctx = new MirrorContext(spec, method, url, atMs, t0, capture, !safe);
+    ctx.droppedForMemory = overBudget;
     // The replica is a legacy: it only ever gets safe requests, and only when the pair is kept.
-    if (this.replicaPool && ctx.capture && SAFE_METHODS.has(method) && Math.random() * 100 < this.replicaSample) {
+    if (this.replicaPool && ctx.capture && safe && Math.random() * 100 < this.replicaSample) {
       ctx.replica = new Capture();
       ctx.pending = 3;
     }
@@ -284,8 +333,7 @@ export class Mirror {
       if (v !== undefined) copy[k] = typeof v === 'number' ? String(v) : (v as string | string[]);
     }
     copy.host = this.v2Host;
-    const unsafe = !SAFE_METHODS.has(ctx.method);
-    if (unsafe) copy['x-cutover-shadow'] = '1';
+    if (ctx.unsafe) copy['x-cutover-shadow'] = '1';
     ctx.traceId = traceparent.substring(3, 35);
     if (ctx.capture) ctx.requestHeaders = capturedRequestHeaders(copy, this.redact);
     const timeout = ctx.spec.config.mirror.timeoutMs;
@@ -321,15 +369,25 @@ export class Mirror {
   }
 
   legacyData(ctx: MirrorContext, chunk: Buffer): void {
-    if (ctx.capture) ctx.legacy.add(chunk, ctx.spec.config.maxBodyBytes);
+    if (ctx.capture && !ctx.legacy.add(chunk, ctx.spec.config.maxBodyBytes, this.budget)) this.dropForMemory(ctx);
   }
 
-  /** Legacy's body is complete, or was cut off (`error`: why). */
-  legacyEnd(ctx: MirrorContext, error?: string): void {
+  /** Legacy's body is complete, or was cut off (`error`: why; `cutShort`: legacy failed after its headers). */
+  legacyEnd(ctx: MirrorContext, error?: string, cutShort = false): void {
     const cap = ctx.legacy;
     cap.latencyMs = performance.now() - ctx.t0;
     if (error !== undefined) cap.error = error;
+    if (cutShort) cap.cutShort = true;
     this.legacyDone(ctx);
+  }
+
+  /** The capture budget ran out: this pair will not be handed over; its bytes go now. */
+  dropForMemory(ctx: MirrorContext): void {
+    if (!ctx.capture) return;
+    ctx.capture = false;
+    ctx.droppedForMemory = true;
+    this.pairsDroppedMemory++;
+    this.budget.give(ctx.legacy.drop() + ctx.v2.drop() + (ctx.replica?.drop() ?? 0));
   }
 
   /** Legacy did not answer; the pair still records what V2 said. */
@@ -353,8 +411,10 @@ export class Mirror {
     if (!ctx.capture) {
       this.pairsOffered++;
       this.pairsDropped++;
+      this.stats.recordShadow(ctx.spec.index, ctx.droppedForMemory ? 'pairsDroppedMemory' : 'pairsDropped');
       return;
     }
+    const held = ctx.legacy.size + ctx.v2.size + (ctx.replica?.size ?? 0);
     const pair: MirroredPair = {
       id: `${ctx.traceId}-${(++this.seq).toString(36)}`,
       at: new Date(ctx.atMs).toISOString(),
@@ -367,9 +427,14 @@ export class Mirror {
       traceId: ctx.traceId,
     };
     if (ctx.replica !== null) pair.replica = ctx.replica.toJSON();
+    // From here the sink holds the bodies (and reports them to the budget).
+    this.budget.give(held);
     this.pairsOffered++;
     const accepted = this.sink.offer(pair);
-    if (!accepted) this.pairsDropped++;
+    if (!accepted) {
+      this.pairsDropped++;
+      this.stats.recordShadow(ctx.spec.index, 'pairsDropped');
+    }
     if (channels.pairHanded.hasSubscribers) channels.pairHanded.publish({ route: pair.route, traceId: ctx.traceId, accepted, mirror: ctx });
   }
 

@@ -11,6 +11,8 @@ export class BoundedPairQueue implements PairSink {
   private count = 0;
   offered = 0;
   dropped = 0;
+  /** Body characters of the pairs waiting (the proxy's capture budget counts them). */
+  heldBytes = 0;
   private waiter: (() => void) | undefined;
 
   constructor(readonly capacity: number) {
@@ -34,6 +36,7 @@ export class BoundedPairQueue implements PairSink {
     }
     this.ring[(this.head + this.count) % this.capacity] = pair;
     this.count++;
+    this.heldBytes += bodyLength(pair);
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
@@ -48,6 +51,7 @@ export class BoundedPairQueue implements PairSink {
     const out: MirroredPair[] = new Array(n);
     for (let i = 0; i < n; i++) {
       out[i] = this.ring[this.head]!;
+      this.heldBytes -= bodyLength(out[i]);
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;
     }
@@ -66,6 +70,12 @@ export class BoundedPairQueue implements PairSink {
       };
     });
   }
+}
+
+function bodyLength(p: MirroredPair): number {
+  // Defensive: a malformed pair is held (and counted as empty), never a throw on the hot path.
+  const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
+  return len(p.legacy) + len(p.v2) + len(p.replica);
 }
 
 /** True when a sink can say cheaply that it would refuse a pair right now. */

@@ -10,7 +10,7 @@
  */
 import type { CutoverConfig, DefaultRouteConfig, Mode, RouteConfig } from '../shared/config.js';
 import type { RolloutState } from '../shared/state/types.js';
-import { BUCKETS, bucketOf, v2Buckets } from './bucket.js';
+import { BUCKETS, bucketInV2, bucketOf, randomBucket, v2Buckets } from './bucket.js';
 
 export type Side = 'legacy' | 'v2';
 export type StickyKind = 'param' | 'header' | 'cookie' | 'none';
@@ -320,6 +320,6 @@ export function decide(table: RouteTable, method: string, url: string, headers: 
   }
   const key = stickyKey(spec, url, headers);
   const missingKey = key === undefined && spec.sticky.kind !== 'none';
-  const bucket = key === undefined ? Math.floor(Math.random() * BUCKETS) : bucketOf(spec.name, key);
-  return { route, upstream: bucket < route.v2Buckets ? 'v2' : 'legacy', mirror: false, reason: 'weight', missingKey };
+  const bucket = key === undefined ? randomBucket() : bucketOf(spec.name, key);
+  return { route, upstream: bucketInV2(bucket, route.v2Buckets) ? 'v2' : 'legacy', mirror: false, reason: 'weight', missingKey };
 }

@@ -14,7 +14,7 @@ export type UpstreamIndex = 0 | 1; // 0 legacy, 1 v2
 export const LEGACY: UpstreamIndex = 0;
 export const V2: UpstreamIndex = 1;
 
-// Field offsets inside one slice. Upstream fields repeat for legacy (0..7) and V2 (8..15).
+// Field offsets inside one slice. Upstream fields repeat for legacy (0..8) and V2 (9..17).
 const REQUESTS = 0;
 const S2XX = 1;
 const S3XX = 2;
@@ -23,9 +23,23 @@ const S5XX = 4;
 const THROTTLED = 5;
 const TIMEOUTS = 6;
 const CONNECT_ERRORS = 7;
-const PER_UPSTREAM = 8;
+const MIDSTREAM = 8;
+const PER_UPSTREAM = 9;
 
-export const SHADOW_FIELDS = ['sent', 'dropped', 'timeouts', 'errors', 'skippedUnsafe', 'skippedBody', 'sampledOut', 's5xx', 'throttled', 'suspended'] as const;
+export const SHADOW_FIELDS = [
+  'sent',
+  'dropped',
+  'timeouts',
+  'errors',
+  'skippedUnsafe',
+  'skippedBody',
+  'sampledOut',
+  's5xx',
+  'throttled',
+  'suspended',
+  'pairsDropped',
+  'pairsDroppedMemory',
+] as const;
 export type ShadowOutcome = (typeof SHADOW_FIELDS)[number];
 const SHADOW_BASE = 2 * PER_UPSTREAM;
 const MISSING_KEY = SHADOW_BASE + SHADOW_FIELDS.length;
@@ -41,8 +55,8 @@ const SHADOW_INDEX: Record<ShadowOutcome, number> = Object.fromEntries(SHADOW_FI
 >;
 const DIFF_INDEX: Record<string, number> = Object.fromEntries(DIFF_RESULTS.map((r, i) => [r, DIFF_BASE + i]));
 
-/** How a proxied request ended when no response came back. */
-export type FailureKind = 'connect' | 'timeout' | 'reset' | 'protocol';
+/** How a proxied request failed: no response came back, or (`midstream`) it broke off after its headers. */
+export type FailureKind = 'connect' | 'timeout' | 'reset' | 'protocol' | 'midstream';
 
 class RouteWindow {
   readonly counts: Float64Array;
@@ -125,7 +139,9 @@ export class ProxyStats {
 
   /**
    * An upstream that did not answer (the client got a 502/504, or with fallbackToLegacy the
-   * V2 attempt that legacy then served: the failure still counts against V2).
+   * V2 attempt that legacy then served: the failure still counts against V2), or that failed
+   * after its headers (`midstream`: the client's answer was cut; it counts as a 5xx, never as
+   * the status the headers said).
    */
   recordFailure(route: number, upstream: UpstreamIndex, kind: FailureKind): void {
     const w = this.windows[route];
@@ -135,6 +151,7 @@ export class ProxyStats {
     w.counts[base + S5XX]++;
     if (kind === 'timeout') w.counts[base + TIMEOUTS]++;
     else if (kind === 'connect') w.counts[base + CONNECT_ERRORS]++;
+    else if (kind === 'midstream') w.counts[base + MIDSTREAM]++;
   }
 
   recordShadow(route: number, outcome: ShadowOutcome): void {
@@ -196,6 +213,7 @@ export class ProxyStats {
           throttled: sums[b + THROTTLED],
           timeouts: sums[b + TIMEOUTS],
           connectErrors: sums[b + CONNECT_ERRORS],
+          midstream: sums[b + MIDSTREAM],
           latency: served[u].toJSON(),
         };
       };

@@ -136,7 +136,7 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     pairs,
     verdicts,
     waivers,
-    redaction: config ? { headers: config.redact.headers, paths: config.redact.paths } : undefined,
+    redaction: config ? { headers: config.redact.headers, patterns: config.redact.patterns, paths: config.redact.paths } : undefined,
     routeInfo: (route) => {
       const r = config?.routes.find((x) => x.name === route);
       if (r) return { method: r.match.method, mirrorUnsafe: r.mirrorUnsafe };

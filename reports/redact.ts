@@ -4,21 +4,20 @@
  * missed mask upstream still never reaches a report file.
  */
 import { type JNode, compact, escapePointerToken, fromValue, parseLossless, splitPointer } from './json-tree.js';
-import { DEFAULT_REDACT_HEADERS } from '../shared/config.js';
-import { REDACTED } from '../verifier/redact.js';
+import { REDACTED, secretNames } from '../shared/secrets.js';
 
 export { REDACTED };
 
-/** Query parameters masked whatever the config says. */
-const SENSITIVE_PARAM = /token|secret|passw|api[-_]?key|signature|session|auth/i;
-
 export interface RedactionRules {
+  /** Exact secret names (headers, query parameters, JSON keys). */
   headers: readonly string[];
+  /** Name fragments that make a name secret (shared/secrets.ts). */
+  patterns: readonly string[];
   paths: readonly string[];
 }
 
 export interface Redactor {
-  readonly rules: { headers: string[]; paths: string[] };
+  readonly rules: { headers: string[]; patterns: string[]; paths: string[] };
   /** True when a concrete pointer (or one of its ancestors) is configured as redacted. */
   covers(pointer: string): boolean;
   /** Masks inside a tree whose root sits at `basePointer`. Returns a new tree. */
@@ -45,10 +44,10 @@ function segmentsMatch(pattern: readonly string[], concrete: readonly string[]):
 }
 
 export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
-  const headers = [...new Set([...(rules.headers ?? DEFAULT_REDACT_HEADERS)].map((h) => h.toLowerCase()))];
+  const headerSet = secretNames({ headers: rules.headers, patterns: rules.patterns });
+  const headers = [...headerSet.exact];
   const paths = [...new Set(rules.paths ?? [])];
   const patterns = paths.map(splitPointer);
-  const headerSet = new Set(headers);
 
   const keyNames = [
     ...new Set([...paths.map((p) => splitPointer(p).pop()).filter((k): k is string => !!k && k !== '*'), ...headers]),
@@ -73,7 +72,7 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
       for (let i = 0; i < node.entries.length; i++) {
         const [k, v] = node.entries[i]!;
         let next: JNode;
-        if (headerSet.has(k.toLowerCase())) next = masked;
+        if (headerSet.has(k) && v.t !== 'obj') next = masked;
         else if (v.t === 'obj' || v.t === 'arr' || patterns.length > 0) {
           segs.push(escapePointerToken(k));
           next = walk(v, segs);
@@ -98,10 +97,13 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
     return node;
   };
 
-  const maskText = (body: string) => (textKeyRe ? body.replace(textKeyRe, (_m, head: string) => `${head}${JSON.stringify(REDACTED)}`) : body);
+  const maskText = (body: string) => {
+    const byName = headerSet.text(body);
+    return textKeyRe ? byName.replace(textKeyRe, (_m, head: string) => `${head}${JSON.stringify(REDACTED)}`) : byName;
+  };
 
   return {
-    rules: { headers, paths },
+    rules: { headers, patterns: [...headerSet.patterns], paths },
     covers,
     tree(node, basePointer = '') {
       if (covers(basePointer)) return { t: 'str', v: REDACTED };
@@ -124,33 +126,15 @@ export function createRedactor(rules: Partial<RedactionRules> = {}): Redactor {
         return JSON.stringify(value ?? null);
       }
       const lastKey = splitPointer(where).pop();
-      if (covers(where) || (lastKey !== undefined && headerSet.has(lastKey.toLowerCase()))) return JSON.stringify(REDACTED);
+      if (covers(where) || (lastKey !== undefined && headerSet.has(lastKey.replace(/~1/g, '/').replace(/~0/g, '~')))) return JSON.stringify(REDACTED);
       return compact(walk(fromValue(value), splitPointer(where)));
     },
     headers(h) {
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(h)) out[k] = headerSet.has(k.toLowerCase()) ? REDACTED : v;
-      return out;
+      return headerSet.headers(h);
     },
     text: maskText,
     url(u) {
-      const q = u.indexOf('?');
-      if (q < 0) return u;
-      const params = u
-        .slice(q + 1)
-        .split('&')
-        .map((kv) => {
-          const eq = kv.indexOf('=');
-          if (eq < 0) return kv;
-          let name = kv.slice(0, eq);
-          try {
-            name = decodeURIComponent(name.replace(/\+/g, ' '));
-          } catch {
-            // keep the raw name
-          }
-          return SENSITIVE_PARAM.test(name) || headerSet.has(name.toLowerCase()) ? `${kv.slice(0, eq)}=${REDACTED}` : kv;
-        });
-      return `${u.slice(0, q)}?${params.join('&')}`;
+      return headerSet.url(u);
     },
   };
 }

@@ -4,7 +4,7 @@ import { main } from './main.js';
 main(process.argv).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`cutover: unexpected failure: ${err?.stack ?? String(err)}\n`);
+    process.stderr.write(`cutover: unexpected failure: ${process.env.CUTOVER_DEBUG === '1' && err && err.stack ? err.stack : String(err && err.message ? err.message : err)}\n`);
     process.exit(1);
   },
 );

@@ -40,6 +40,22 @@ export async function main(argv: string[]): Promise<number> {
       if (json && err.message) process.stdout.write(jsonError(err.code, err.message, err.exitCode, (err as { field?: string }).field));
       return err.exitCode;
     }
-    throw err;
+    return unexpected(err);
   }
+}
+
+/**
+ * Whatever else escaped a verb: a file the user named that cannot be used is bad input (exit 2);
+ * anything else is a failure (exit 1). Never a stack trace, unless CUTOVER_DEBUG=1 asks for it.
+ */
+function unexpected(err: unknown): number {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (process.env.CUTOVER_DEBUG === '1') process.stderr.write(`${e?.stack ?? String(err)}\n`);
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.path === 'string') {
+    process.stderr.write(`cutover: cannot use ${e.path}: ${e.code} [CUTOVER_ERR_INPUT]\n`);
+    return 2;
+  }
+  const message = (e?.message ?? String(err)).split('\n')[0];
+  process.stderr.write(`cutover: unexpected failure: ${message} (CUTOVER_DEBUG=1 shows where)\n`);
+  return 1;
 }

@@ -3,9 +3,15 @@
  * Errors name the field path and the rule (`routes[2].weight: must be between 0 and 100`).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
+import { storeUrlProblem } from './store-url.js';
+import { formatPath, isUnder, issueLine } from './validation.js';
+
+export { formatPath };
 
 export const CONFIG_ERR = 'CUTOVER_ERR_CONFIG';
 
@@ -18,7 +24,9 @@ export const DEFAULT_LISTEN_DATA = '0.0.0.0:8080';
 export const DEFAULT_LISTEN_ADMIN = '127.0.0.1:8081';
 export const DEFAULT_STATE_URL = 'file://.cutover/state.json';
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
-export const DEFAULT_REDACT_HEADERS = ['authorization', 'cookie', 'set-cookie', 'x-api-key'];
+/** Admin paths that answer without the token even when one is configured (`adminOpen`). */
+export const ADMIN_OPEN_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+export { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
 
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
   message: 'must be an http:// or https:// URL',
@@ -27,6 +35,19 @@ const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.te
 const hostPort = z.string().refine((s) => /^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/.test(s) && Number(s.split(':').pop()) <= 65535, {
   message: 'must be HOST:PORT (for example 127.0.0.1:8081)',
 });
+
+/** The longest delay a Node timer takes (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** The most verifier worker threads: twice the cores of this machine. */
+export const MAX_VERIFIER_WORKERS = availableParallelism() * 2;
+
+const int = (min: number, max: number, what = '') =>
+  z
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}${what}` });
+const timerMs = int(1, MAX_TIMER_MS, ' (about 24.8 days, the longest timer)');
 
 const weight = z
   .number({ message: 'must be a number' })
@@ -40,7 +61,7 @@ const percent = z
   .max(100, { message: 'must be between 0 and 100' });
 
 const stickyBy = z
-  .string()
+  .string({ message: 'must be a string' })
   .refine((s) => s === 'none' || /^(param|header|cookie):[A-Za-z0-9_.-]+$/.test(s), {
     message: 'must be param:NAME, header:NAME, cookie:NAME or none',
   });
@@ -72,11 +93,30 @@ export const compareSchema = z.strictObject({
 
 export const mirrorSchema = z.strictObject({
   sample: percent.default(100),
-  maxInFlight: z.number().int().positive().default(256),
-  timeoutMs: z.number().int().positive().default(2000),
-  maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
+  maxInFlight: int(1, 100_000).default(256),
+  timeoutMs: timerMs.default(2000),
+  maxRequestBodyBytes: int(0, 64 * 1_048_576).default(65_536),
   /** Suspend copies for a while after this many in a row got no answer from V2 (0: never). */
-  suspendAfterFailures: z.number().int().nonnegative().default(20),
+  suspendAfterFailures: int(0, 1_000_000).default(20),
+});
+
+/** Data-plane limits against slow or hostile clients and for what the proxy holds in memory (docs/data-plane.md). */
+export const limitsSchema = z.strictObject({
+  /** Keep-alive connections per upstream pool. */
+  upstreamConnections: z.number().int().min(2).max(4096).default(128),
+  /** A request body that makes no progress for this long gets 408 and frees its upstream connection. */
+  bodyIdleTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+  /** Share of an upstream's connections that streamed uploads may hold at once (the rest stay for other requests). */
+  uploadShare: z.number().gt(0, { message: 'must be more than 0' }).max(1, { message: 'must be at most 1' }).default(0.25),
+  /**
+   * Request bodies up to this size are read whole before an upstream connection is taken (a slow
+   * client then holds none); larger ones are streamed and take an upload place.
+   */
+  bufferBodyBytes: z.number().int().min(0).max(16 * 1_048_576).default(65_536),
+  /** Request header fields allowed; more gets 431. */
+  maxHeaders: z.number().int().min(8).max(4096).default(256),
+  /** Bytes of captured mirror bodies, in flight and waiting for the verifier, for the whole proxy; past it pairs are dropped and counted. */
+  mirrorCaptureBytes: z.number().int().min(1_048_576).max(4096 * 1_048_576).default(48 * 1_048_576),
 });
 
 const targetSchema = z.strictObject({
@@ -97,13 +137,17 @@ const routeCommon = {
   mirror: mirrorSchema.default(mirrorSchema.parse({})),
   mirrorUnsafe: z.boolean().default(false),
   fallbackToLegacy: z.boolean().default(false),
-  timeoutMs: z.number().int().positive().default(30_000),
+  timeoutMs: timerMs.default(30_000),
   compare: compareSchema.default(compareSchema.parse({})),
-  maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  maxBodyBytes: int(1, 1024 * 1_048_576).default(DEFAULT_MAX_BODY_BYTES),
 };
 
+const routeName = z
+  .string({ message: 'must be a string' })
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'must be 1 to 100 letters, digits, _ . or -' });
+
 export const routeSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'must be letters, digits, _ . or -' }),
+  name: routeName,
   match: z.strictObject({
     method: z.enum(METHODS, { message: `must be one of ${METHODS.join(', ')}` }),
     path: pathPattern,
@@ -111,7 +155,7 @@ export const routeSchema = z.strictObject({
   ...routeCommon,
 });
 
-export const defaultRouteSchema = z.strictObject({ name: z.string().default('default'), ...routeCommon });
+export const defaultRouteSchema = z.strictObject({ name: routeName.default('default'), ...routeCommon });
 
 export const configSchema = z
   .strictObject({
@@ -124,24 +168,36 @@ export const configSchema = z
       .strictObject({ data: hostPort.default(DEFAULT_LISTEN_DATA), admin: hostPort.default(DEFAULT_LISTEN_ADMIN) })
       .default({ data: DEFAULT_LISTEN_DATA, admin: DEFAULT_LISTEN_ADMIN }),
     state: z
-      .string()
-      .refine((s) => /^(file|redis|rediss):\/\//.test(s), { message: 'must be a file://PATH or redis://HOST:PORT/DB URL' })
+      .string({ message: 'must be a string' })
+      .superRefine((s, ctx) => {
+        const problem = storeUrlProblem(s);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (use file://PATH or redis://HOST:PORT/DB)` });
+      })
       .default(DEFAULT_STATE_URL),
-    adminToken: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
-    replicaId: z.string().min(1).optional(),
+    adminToken: z
+      .string({ message: 'must be a string' })
+      .min(16, { message: 'must be at least 16 characters' })
+      .max(4096, { message: 'must be at most 4096 characters' })
+      .optional(),
+    replicaId: z
+      .string({ message: 'must be a string' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, { message: 'must be 1 to 128 letters, digits, _ . : @ or - (starting with a letter or digit)' })
+      .optional(),
+    /** Which of /healthz, /readyz, /metrics answer without the admin token ([] locks them too). */
+    adminOpen: z.array(z.enum(ADMIN_OPEN_PATHS, { message: `must be one of ${ADMIN_OPEN_PATHS.join(', ')}` })).default([...ADMIN_OPEN_PATHS]),
     routes: z.array(routeSchema).default([]),
     defaultRoute: defaultRouteSchema.default(defaultRouteSchema.parse({})),
     verifier: z
       .strictObject({
-        queueSize: z.number().int().positive().default(10_000),
+        queueSize: int(1, 1_000_000).default(10_000),
         /** Bytes of bodies the verifier may hold waiting or being diffed (pairs carry up to maxBodyBytes a side). */
-        queueBytes: z.number().int().positive().default(64 * 1_048_576),
-        workers: z.number().int().min(0).default(1),
-        diffDir: z.string().optional(),
-        diffFileMaxBytes: z.number().int().positive().default(50 * 1_048_576),
-        diffFileMaxFiles: z.number().int().positive().default(5),
-        examplesPerPath: z.number().int().positive().default(5),
-        maxPaths: z.number().int().positive().default(500),
+        queueBytes: int(1, 16 * 1024 * 1_048_576).default(64 * 1_048_576),
+        workers: int(0, MAX_VERIFIER_WORKERS, ` (twice the ${availableParallelism()} cores of this machine)`).default(1),
+        diffDir: z.string({ message: 'must be a string' }).min(1, { message: 'must name a folder' }).optional(),
+        diffFileMaxBytes: int(1, 64 * 1024 * 1_048_576).default(50 * 1_048_576),
+        diffFileMaxFiles: int(1, 10_000).default(5),
+        examplesPerPath: int(1, 1000).default(5),
+        maxPaths: int(1, 1_000_000).default(500),
         noise: z
           .strictObject({
             replicaSample: percent.default(10),
@@ -162,46 +218,66 @@ export const configSchema = z
       }),
     redact: z
       .strictObject({
+        /** Exact names of headers, query parameters and JSON keys whose values are masked. */
         headers: z.array(z.string().min(1)).default(DEFAULT_REDACT_HEADERS),
+        /** Name fragments that make a header, query parameter or JSON key a secret (docs/secrets.md). */
+        patterns: z.array(z.string().min(1).max(64)).max(100).default(DEFAULT_SECRET_PATTERNS),
         paths: z.array(jsonPointer).default([]),
       })
-      .default({ headers: DEFAULT_REDACT_HEADERS, paths: [] }),
+      .default({ headers: DEFAULT_REDACT_HEADERS, patterns: DEFAULT_SECRET_PATTERNS, paths: [] }),
     record: z
-      .strictObject({ file: z.string().min(1), sample: percent.default(100) })
+      .strictObject({ file: z.string({ message: 'must be a string' }).min(1, { message: 'must name a file' }), sample: percent.default(100) })
       .optional(),
     stats: z
       .strictObject({ windowSeconds: z.number().int().min(10).max(3600).default(300) })
       .default({ windowSeconds: 300 }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
-    const seen = new Map<string, number>();
-    cfg.routes.forEach((r, i) => {
-      const prev = seen.get(r.name);
-      if (prev !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `duplicates routes[${prev}].name "${r.name}"` });
-      }
-      seen.set(r.name, i);
-      if (r.name === cfg.defaultRoute.name) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `"${r.name}" is reserved for the default route` });
-      }
-      const sticky = r.stickyBy;
-      if (sticky.startsWith('param:') && !r.match.path.split('/').includes(`:${sticky.slice(6)}`)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'stickyBy'],
-          message: `names param "${sticky.slice(6)}" but match.path ${r.match.path} has no :${sticky.slice(6)}`,
-        });
-      }
-      proxyRouteRules(r, i, ctx);
-    });
-    proxyRules(cfg, ctx);
+    crossFieldRules({ routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen }, ctx);
   });
+
+type RouteParts = Pick<RouteConfig, 'name'> & Partial<Pick<RouteConfig, 'match' | 'stickyBy' | 'target'>>;
+
+interface CrossFieldInput {
+  /** Each route's parts that passed their own rules, with its index in the file. */
+  routes: ReadonlyArray<readonly [RouteParts, number]>;
+  defaultRoute?: DefaultRouteConfig;
+  listen?: { data: string; admin: string };
+}
+
+/** Rules across fields (names unique, params that exist, ports apart), on whatever parts passed their own rules. */
+function crossFieldRules(cfg: CrossFieldInput, ctx: Ctx): void {
+  const seen = new Map<string, number>();
+  const defaultName = cfg.defaultRoute?.name ?? 'default';
+  for (const [r, i] of cfg.routes) {
+    const prev = seen.get(r.name);
+    if (prev !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `duplicates routes[${prev}].name "${r.name}"` });
+    }
+    seen.set(r.name, i);
+    if (r.name === defaultName) {
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `"${r.name}" is reserved for the default route` });
+    }
+    const sticky = r.stickyBy ?? 'none';
+    if (!r.match) continue;
+    if (sticky.startsWith('param:') && !r.match.path.split('/').includes(`:${sticky.slice(6)}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routes', i, 'stickyBy'],
+        message: `names param "${sticky.slice(6)}" but match.path ${r.match.path} has no :${sticky.slice(6)}`,
+      });
+    }
+    proxyRouteRules(r as RouteParts & Pick<RouteConfig, 'match'>, i, ctx);
+  }
+  proxyRules(cfg, ctx);
+}
 
 type Ctx = z.core.$RefinementCtx;
 const PROXY_OWNED = ['x-cutover-upstream', 'x-cutover-shadow'];
 
 /** Route rules the proxy relies on (params it reads exist, once; clients cannot pick a side). */
-function proxyRouteRules(r: z.infer<typeof routeSchema>, i: number, ctx: Ctx): void {
+function proxyRouteRules(r: RouteParts & Pick<RouteConfig, 'match'>, i: number, ctx: Ctx): void {
   const params = r.match.path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
   const dup = params.find((p, k) => params.indexOf(p) !== k);
   if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, 'match', 'path'], message: `names param :${dup} twice` });
@@ -218,11 +294,12 @@ function proxyRouteRules(r: z.infer<typeof routeSchema>, i: number, ctx: Ctx): v
   }
 }
 
-function proxyRules(cfg: { listen: { data: string; admin: string }; defaultRoute: { stickyBy: string; target?: { v2: { param: Record<string, unknown> } } } }, ctx: Ctx): void {
+function proxyRules(cfg: CrossFieldInput, ctx: Ctx): void {
   const port = (hp: string) => hp.slice(hp.lastIndexOf(':') + 1);
-  if (port(cfg.listen.data) !== '0' && port(cfg.listen.data) === port(cfg.listen.admin)) {
+  if (cfg.listen && port(cfg.listen.data) !== '0' && port(cfg.listen.data) === port(cfg.listen.admin)) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'admin'], message: `uses the same port as listen.data (${cfg.listen.data}); the admin plane needs its own port` });
   }
+  if (!cfg.defaultRoute) return;
   if (cfg.defaultRoute.stickyBy.startsWith('param:')) {
     ctx.addIssue({ code: 'custom', path: ['defaultRoute', 'stickyBy'], message: 'the default route has no path params: use header:NAME, cookie:NAME or none' });
   }
@@ -236,24 +313,52 @@ export type RouteConfig = z.infer<typeof routeSchema>;
 export type DefaultRouteConfig = z.infer<typeof defaultRouteSchema>;
 export type CompareRules = z.infer<typeof compareSchema>;
 
-/** `routes[2].weight` from zod's path array. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(root)';
-}
-
 /** Replace `${NAME}` and `${NAME:-default}` from the environment; an unset name without default is an error. */
 export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env, source = 'config'): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g, (_m, name: string, _d, fallback: string | undefined) => {
+  return text.replace(ENV_REF, (_m, name: string, _d, fallback: string | undefined) => {
     const v = env[name];
     if (v !== undefined && v !== '') return v;
     if (fallback !== undefined) return fallback;
     throw new InputError(CONFIG_ERR, source, `\${${name}} is not set in the environment (set it, or write \${${name}:-default})`);
   });
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g;
+const UNSET_MARK = '\u2063cutover-unset-env:';
+const UNSET_RE = /\u2063cutover-unset-env:([A-Za-z_][A-Za-z0-9_]*)\u2063/;
+
+/** Like substituteEnv, but an unset name leaves a marker, so that the field that holds it can be named. */
+function substituteEnvMarked(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(ENV_REF, (_m, name: string, _d, fallback: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    return `${UNSET_MARK}${name}\u2063`;
+  });
+}
+
+/** Every string holding an unset-variable marker, with its path. */
+function unsetEnvFields(raw: unknown, path: PropertyKey[] = [], out: Array<{ path: PropertyKey[]; name: string; whole: boolean }> = []) {
+  if (typeof raw === 'string') {
+    const m = UNSET_RE.exec(raw);
+    if (m) out.push({ path, name: m[1]!, whole: raw === m[0] });
+  } else if (Array.isArray(raw)) {
+    raw.forEach((v, i) => unsetEnvFields(v, [...path, i], out));
+  } else if (raw !== null && typeof raw === 'object' && path.length < 32) {
+    for (const k of Object.keys(raw)) unsetEnvFields((raw as Record<string, unknown>)[k], [...path, k], out);
+  }
+  return out;
+}
+
+/** Configs whose `adminToken: ${NAME}` named an unset variable: NAME, for whoever needs the token (proxy/auth.ts). */
+const unsetAdminTokenVar = new WeakMap<object, string>();
+
+/**
+ * The variable `adminToken` named in the config when it was unset (the token is then absent):
+ * the proxy refuses to start without it; verbs that do not need the token work (docs/secrets.md).
+ */
+export function adminTokenUnsetVar(config: object): string | undefined {
+  return unsetAdminTokenVar.get(config);
 }
 
 export function deepFreeze<T>(value: T): T {
@@ -264,44 +369,105 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Validate an already-parsed object. Throws an InputError naming every failing field. */
+/** Validate an already-parsed object. Throws an InputError naming every failing field, all in one pass. */
 export function validateConfig(raw: unknown, source = 'config'): Readonly<CutoverConfig> {
-  const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => {
-      if (i.code === 'unrecognized_keys') {
-        const at = formatPath(i.path);
-        return `${at === '(root)' ? '' : at + '.'}${(i as { keys: string[] }).keys.join(', ')}: unknown key (check the spelling against the documented fields)`;
-      }
-      if (i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined) {
-        return `${formatPath(i.path)}: is required`;
-      }
-      return `${formatPath(i.path)}: ${i.message}`;
+  return checkConfig(raw ?? {}, source, []);
+}
+
+/** `earlier`: problems already found (unset variables), reported with the rest; issues under their paths are not repeated. */
+function checkConfig(raw: unknown, source: string, earlier: Array<{ path: PropertyKey[]; line: string }>): Readonly<CutoverConfig> {
+  const result = configSchema.safeParse(raw);
+  if (result.success && earlier.length === 0) return deepFreeze(result.data);
+  const issues = result.success ? [] : [...result.error.issues];
+  // zod skips the cross-field rules when a field failed: run them on the parts that passed, so one
+  // pass finds everything (lines they share with zod's own run are dropped below).
+  if (!result.success) issues.push(...crossFieldIssues(raw));
+  const lines = [
+    ...earlier.map((e) => e.line),
+    ...issues.filter((i) => !earlier.some((e) => isUnder(i.path, e.path))).map((i) => issueLine(i, raw)),
+  ];
+  throw new InputError(CONFIG_ERR, '', `${source} is invalid:\n  ${[...new Set(lines)].join('\n  ')}`, { cause: result.success ? undefined : result.error });
+}
+
+/** The cross-field rules over the routes, default route and listen addresses that pass their own rules. */
+function crossFieldIssues(raw: unknown): z.core.$ZodIssue[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const r = raw as Record<string, unknown>;
+  const routes: Array<readonly [RouteParts, number]> = [];
+  if (Array.isArray(r.routes)) {
+    r.routes.forEach((route: unknown, i) => {
+      if (route === null || typeof route !== 'object') return;
+      const f = route as Record<string, unknown>;
+      const name = routeName.safeParse(f.name);
+      if (!name.success) return;
+      const parts: RouteParts = { name: name.data };
+      const match = routeSchema.shape.match.safeParse(f.match);
+      if (match.success) parts.match = match.data;
+      const sticky = stickyBy.default('none').safeParse(f.stickyBy);
+      const target = targetSchema.optional().safeParse(f.target);
+      if (!sticky.success || !target.success) return;
+      parts.stickyBy = sticky.data;
+      if (target.data) parts.target = target.data;
+      routes.push([parts, i] as const);
     });
-    throw new InputError(CONFIG_ERR, '', `${source} is invalid:\n  ${lines.join('\n  ')}`, { cause: result.error });
   }
-  return deepFreeze(result.data);
+  const dr = defaultRouteSchema.safeParse(r.defaultRoute ?? {});
+  const listenSchema = configSchema.shape.listen;
+  const ls = listenSchema.safeParse(r.listen);
+  const issues: z.core.$ZodIssue[] = [];
+  const ctx = { addIssue: (i: { code: 'custom'; path: PropertyKey[]; message: string }) => issues.push(i as unknown as z.core.$ZodIssue) } as unknown as Ctx;
+  crossFieldRules({ routes, defaultRoute: dr.success ? dr.data : undefined, listen: ls.success ? ls.data : undefined }, ctx);
+  return issues;
 }
 
 export function parseConfigText(text: string, source = 'config', env: NodeJS.ProcessEnv = process.env): Readonly<CutoverConfig> {
-  const substituted = substituteEnv(text, env, source);
+  const substituted = substituteEnvMarked(text, env);
   let raw: unknown;
   try {
     raw = parseYaml(substituted);
   } catch (err) {
-    throw new InputError(CONFIG_ERR, source, `is not valid YAML: ${(err as Error).message}`, { cause: err });
+    throw new InputError(CONFIG_ERR, source, `is not valid YAML: ${(err as Error).message.replaceAll(UNSET_MARK, '$').replace(/\u2063/g, '')}`, { cause: err });
   }
-  return validateConfig(raw, source);
+  raw ??= {};
+  const earlier: Array<{ path: PropertyKey[]; line: string }> = [];
+  let deferredToken: string | undefined;
+  for (const f of unsetEnvFields(raw)) {
+    if (f.whole && f.path.length === 1 && f.path[0] === 'adminToken') {
+      // Only the proxy needs the token: verbs that read the store must keep working without it.
+      deferredToken = f.name;
+      delete (raw as Record<string, unknown>).adminToken;
+      continue;
+    }
+    earlier.push({ path: f.path, line: `${formatPath(f.path)}: \${${f.name}} is not set in the environment (set it, or write \${${f.name}:-default})` });
+  }
+  const config = checkConfig(raw, source, earlier);
+  if (deferredToken !== undefined) unsetAdminTokenVar.set(config, deferredToken);
+  return config;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<CutoverConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new InputError(CONFIG_ERR, '--config', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
       cause: err,
     });
   }
-  return parseConfigText(text, file, env);
+  return parseConfigText(decodeUtf8(bytes, file, CONFIG_ERR), file, env);
 }
+
+/** Text of a file that must be UTF-8: bytes that are not UTF-8 are an input error naming the line. */
+export function decodeUtf8(bytes: Buffer, source: string, code: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const at = text.indexOf('\ufffd');
+    const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+    throw new InputError(code, source, `is not valid UTF-8 text (line ${line}); save it as UTF-8`);
+  }
+}
+
+/** The data-plane limits when a config (built in code) has none. */
+export const DEFAULT_LIMITS: Readonly<z.infer<typeof limitsSchema>> = Object.freeze(limitsSchema.parse({}));

@@ -11,7 +11,15 @@ export interface Decimal {
 
 const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-])?\.(\d+)(?:[eE]([+-]?\d+))?$/;
 
-/** Parses a decimal from a string or number; undefined when it is not one. */
+/**
+ * Exponents are kept, not multiplied out, once the zeros they stand for pass this many: `1e400`
+ * still becomes a 401-digit coefficient (as before), `1e99999999` stays `{ coef: 1n, scale: -99999999 }`.
+ * Every function here takes either form; comparisons never build a power of ten larger than
+ * the digits involved.
+ */
+export const MAX_MATERIALIZED_ZEROS = 400;
+
+/** Parses a decimal from a string or number; undefined when it is not one (strings over 400 characters included). */
 export function parseDecimal(value: unknown): Decimal | undefined {
   let text: string;
   if (typeof value === 'number') {
@@ -25,6 +33,18 @@ export function parseDecimal(value: unknown): Decimal | undefined {
   } else {
     return undefined;
   }
+  return parseDecimalText(text);
+}
+
+/**
+ * Parses decimal text of any length (a JSON number literal, say): the work is linear in the
+ * text, whatever its exponent. Undefined when it is not a decimal.
+ */
+export function parseDecimalLiteral(text: string): Decimal | undefined {
+  return parseDecimalText(text);
+}
+
+function parseDecimalText(text: string): Decimal | undefined {
   const m = DECIMAL_RE.exec(text);
   if (!m) return undefined;
   const sign = m[1] ?? m[5];
@@ -33,9 +53,21 @@ export function parseDecimal(value: unknown): Decimal | undefined {
   const exp = Number(m[4] ?? m[7] ?? 0);
   let coef = BigInt(intPart + frac);
   let scale = frac.length - exp;
+  if (coef === 0n) return { coef: 0n, scale: 0 };
   if (scale < 0) {
-    coef *= 10n ** BigInt(-scale);
-    scale = 0;
+    if (-scale <= MAX_MATERIALIZED_ZEROS) {
+      coef *= 10n ** BigInt(-scale);
+      scale = 0;
+    } else {
+      // Keep the exponent; strip the coefficient's own trailing zeros so equal values look alike.
+      const digits = coef.toString();
+      let end = digits.length;
+      while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
+      if (end < digits.length) {
+        scale -= digits.length - end;
+        coef = BigInt(digits.slice(0, end));
+      }
+    }
   }
   if (sign === '-') coef = -coef;
   return normalize({ coef, scale });
@@ -44,22 +76,106 @@ export function parseDecimal(value: unknown): Decimal | undefined {
 /** Strips trailing zeros so equal values have equal representations. */
 export function normalize(d: Decimal): Decimal {
   let { coef, scale } = d;
-  while (scale > 0 && coef % 10n === 0n) {
-    coef /= 10n;
-    scale--;
+  if (scale > 0 && coef % 10n === 0n) {
+    // One string pass instead of a division per zero (a literal may end in thousands of them).
+    const digits = (coef < 0n ? -coef : coef).toString();
+    let end = digits.length;
+    while (end > 1 && scale - (digits.length - end) > 0 && digits.charCodeAt(end - 1) === 48) end--;
+    const stripped = digits.length - end;
+    if (stripped > 0) {
+      coef = BigInt(digits.slice(0, end)) * (coef < 0n ? -1n : 1n);
+      scale -= stripped;
+    }
   }
   if (coef === 0n) scale = 0;
   return { coef, scale };
 }
 
+/** Aligning costs a power of ten of the scale difference: callers keep that difference bounded. */
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
   const scale = Math.max(a.scale, b.scale);
   return [a.coef * 10n ** BigInt(scale - a.scale), b.coef * 10n ** BigInt(scale - b.scale), scale];
 }
 
+/** Scale differences up to this are aligned with a power of ten (cheap); beyond it digits are compared. */
+const ALIGN_CHEAP = 64;
+
+function magnitudeDigits(coef: bigint): string {
+  return (coef < 0n ? -coef : coef).toString();
+}
+
+/**
+ * Orders two decimals by sign, then by the position of their leading digit, then digit by
+ * digit: bounded by the digits they hold, whatever their exponents (`1e99999999` against
+ * `2e99999999` costs what `1` against `2` does).
+ */
 export function compareDecimal(a: Decimal, b: Decimal): -1 | 0 | 1 {
-  const [x, y] = align(a, b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (a.scale === b.scale || Math.abs(a.scale - b.scale) <= ALIGN_CHEAP) {
+    const [x, y] = align(a, b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const sa = a.coef < 0n ? -1 : a.coef > 0n ? 1 : 0;
+  const sb = b.coef < 0n ? -1 : b.coef > 0n ? 1 : 0;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (sa === 0) return 0;
+  const mag = compareMagnitude(magnitudeDigits(a.coef), a.scale, magnitudeDigits(b.coef), b.scale);
+  return (sa > 0 ? mag : -mag) as -1 | 0 | 1;
+}
+
+/** |x| against |y| for digit strings without sign: value = digits / 10^scale. */
+function compareMagnitude(da: string, scaleA: number, db: string, scaleB: number): -1 | 0 | 1 {
+  // Position of the leading digit (the value is 0.d1d2... x 10^top).
+  const topA = da.length - scaleA;
+  const topB = db.length - scaleB;
+  if (topA !== topB) return topA < topB ? -1 : 1;
+  let endA = da.length;
+  while (endA > 1 && da.charCodeAt(endA - 1) === 48) endA--;
+  let endB = db.length;
+  while (endB > 1 && db.charCodeAt(endB - 1) === 48) endB--;
+  const n = Math.min(endA, endB);
+  for (let i = 0; i < n; i++) {
+    const x = da.charCodeAt(i);
+    const y = db.charCodeAt(i);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return endA === endB ? 0 : endA < endB ? -1 : 1;
+}
+
+/** The position of the leading digit (10^top <= |d| < 10^(top+1)); undefined for zero. */
+function topPosition(d: Decimal): number | undefined {
+  if (d.coef === 0n) return undefined;
+  return magnitudeDigits(d.coef).length - 1 - d.scale;
+}
+
+/** Aligned digits beyond which `absDifferenceAtMost` stops doing exact arithmetic. */
+const MAX_ALIGNED_DIGITS = 20_000;
+
+/**
+ * |a - b| <= limit, exact while the three numbers span at most about 20,000 digit positions
+ * (any tolerance a person configures, any amount); beyond that span, only the cases the
+ * leading digits decide are answered, and the rest say "not within" (a difference is reported
+ * rather than hidden). Never builds a power of ten larger than that span.
+ */
+export function absDifferenceAtMost(a: Decimal, b: Decimal, limit: Decimal): boolean {
+  if (compareDecimal(a, b) === 0) return limit.coef >= 0n;
+  if (limit.coef < 0n) return false;
+  const parts = [a, b, limit].filter((d) => d.coef !== 0n);
+  const top = Math.max(...parts.map((d) => topPosition(d)!));
+  const low = Math.min(...parts.map((d) => -d.scale));
+  const digits = parts.reduce((n, d) => n + magnitudeDigits(d.coef).length, 0);
+  if (top - low <= MAX_ALIGNED_DIGITS + 2 * digits) {
+    return compareDecimal(absDecimal(subtractDecimal(a, b)), limit) <= 0;
+  }
+  const ta = topPosition(a);
+  const tb = topPosition(b);
+  const hi = Math.max(ta ?? -Infinity, tb ?? -Infinity);
+  const tl = topPosition(limit);
+  // |a - b| < 2 * 10^(hi+1) <= 10^(hi+2); the limit is at least 10^tl.
+  if (tl !== undefined && tl >= hi + 2) return true;
+  const lo = Math.min(ta ?? Infinity, tb ?? Infinity);
+  // The leading digits are far apart: |a - b| > 10^(hi) - 10^(lo+1) >= 10^(hi-1) > limit when tl < hi - 1.
+  if (lo < hi - 2 && (tl === undefined || tl < hi - 1)) return false;
+  return false;
 }
 
 export function decimalEquals(a: unknown, b: unknown): boolean {

@@ -8,12 +8,31 @@ export interface CapturedResponse {
   status: number;
   /** Lower-cased names. */
   headers: Record<string, string>;
-  /** The body as UTF-8 text (JSON bodies stay text; the verifier parses them). */
+  /**
+   * The body as UTF-8 text (JSON bodies stay text; the verifier parses them), or, with
+   * `bodyBase64`, its bytes in base64.
+   */
   body: string;
+  /**
+   * `body` holds the bytes as sent, base64-encoded. The proxy sets it when the answer has a
+   * `content-encoding` (gzip, br...): compressed bytes do not survive a trip through UTF-8 text.
+   * The verifier decodes the content-encoding itself (bounded by maxBodyBytes).
+   */
+  bodyBase64?: boolean;
   /** True when the body was longer than maxBodyBytes and `body` holds only its start. */
   truncated?: boolean;
+  /**
+   * The upstream sent its status and headers, then the body stopped short of its end (the
+   * connection closed or failed mid-body): `status` is what it said, `body` what came. The
+   * verifier never compares such a pair (`not-compared`, reason `cut-short`). An `error` with a
+   * non-zero status means the same.
+   */
+  cutShort?: boolean;
   latencyMs: number;
-  /** 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer. */
+  /**
+   * 'timeout' | 'connect' | 'reset' | other short cause, when the upstream did not answer;
+   * 'midstream' when it answered and then failed before its body was complete (with `cutShort`).
+   */
   error?: string;
 }
 

@@ -14,6 +14,7 @@ import {
 } from './observe.js';
 import { phaseFigures } from './phases.js';
 import { GARBAGE_MODES } from './garbage.js';
+import { slowUploads } from './slow-uploads.js';
 
 export interface Durations {
   warmupMs: number;
@@ -35,6 +36,11 @@ export const FAULTS = [
   { id: 5, name: 'replica-sigkill', what: 'proxy replica soak-2 SIGKILLed, then restarted' },
   { id: 6, name: 'abort-resume-ramp', what: 'cutover abort under load (acknowledged), cutover resume, ramp back 10 -> 25 -> 50 %' },
   { id: 7, name: 'noise-replica-gone', what: 'the legacyReplica (noise) upstream stopped, then restarted' },
+  {
+    id: 8,
+    name: 'slow-uploads',
+    what: 'on replica soak-1, clients trickle POST bodies a byte at a time (small ones and streamed 10 MB ones, more than legacy has connections) and 3 stop mid-body',
+  },
 ] as const;
 
 export type FaultId = (typeof FAULTS)[number]['id'];
@@ -241,6 +247,16 @@ export class FaultRunner {
         await cluster.stopService(cluster.replica);
         await sleep(d.faultMs);
         await cluster.startService(cluster.replica);
+        break;
+      }
+      case 8: {
+        const target = cluster.proxies[0];
+        const f = await slowUploads({ dataUrl: target.dataUrl, adminUrl: target.adminUrl, faultMs: Math.max(d.faultMs, 5000), quick: d.faultMs < FULL.faultMs });
+        extra.slowUploads = f;
+        notes.push(
+          `${f.trickleSmall} small and ${f.trickleLarge} streamed trickling uploads, ${f.stalled} stalled; upload places held at most ${f.maxUploadPlacesHeld} of ${f.uploadPlaceLimit}; ` +
+            `stalled answered 408: ${f.stalledAnswered408}; trickling clients answered meanwhile: ${JSON.stringify(f.trickleAnswered)}`,
+        );
         break;
       }
     }

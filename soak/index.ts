@@ -18,7 +18,7 @@ export { FAULTS, type FaultId } from './faults.js';
 
 export interface SoakOptions {
   quick?: boolean;
-  /** Which faults to run (default all seven, in order). */
+  /** Which faults to run (default all eight, in order). */
   faults?: FaultId[];
   rps?: number;
   badInput?: boolean;

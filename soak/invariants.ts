@@ -83,6 +83,20 @@ export function faultChecks(r: Omit<FaultRecord, 'checks'>): Check[] {
     c.push({ name: 'ramp back reached the planned state', ok: r.extra.rampOk === true, detail: String(r.extra.rampDetail ?? '') });
     c.push(fullSuccess('abort/resume: every client request succeeded', r.client.all));
   }
+  if (r.id === 8) {
+    const f = r.extra.slowUploads as { stalled: number; stalledAnswered408: number; maxUploadPlacesHeld: number; uploadPlaceLimit: number } | undefined;
+    c.push(fullSuccess('slow uploads: every ordinary request on every route succeeded meanwhile', r.client.all));
+    c.push({
+      name: 'slow uploads: streamed uploads never held more than their share of legacy connections',
+      ok: f !== undefined && f.maxUploadPlacesHeld <= f.uploadPlaceLimit,
+      detail: f ? `at most ${f.maxUploadPlacesHeld} of ${f.uploadPlaceLimit}` : 'no figures',
+    });
+    c.push({
+      name: 'slow uploads: every body that stopped arriving was answered 408',
+      ok: f !== undefined && f.stalledAnswered408 === f.stalled,
+      detail: f ? `${f.stalledAnswered408}/${f.stalled}` : 'no figures',
+    });
+  }
   return c;
 }
 

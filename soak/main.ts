@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --quick] [-- --faults 1,3]`: runs the suite, writes reports/soak/summary.json
+ * `npm run soak [-- --quick] [-- --faults 1,3]` (faults 1..8, see soak/faults.ts): runs the suite, writes reports/soak/summary.json
  * and summary.md, exits 1 when an invariant breaks (2 on bad arguments).
  */
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ function parseArgs(argv: string[]): { quick: boolean; faults?: FaultId[]; out: s
     else if (a === '--out') out.out = argv[++i] ?? '';
     else if (a === '--faults') {
       const ids = (argv[++i] ?? '').split(',').map(Number);
-      if (ids.length === 0 || ids.some((n) => !FAULTS.some((f) => f.id === n))) throw new Error(`--faults: must be a comma list of 1..7 (got ${argv[i]})`);
+      if (ids.length === 0 || ids.some((n) => !FAULTS.some((f) => f.id === n))) throw new Error(`--faults: must be a comma list of 1..8 (got ${argv[i]})`);
       out.faults = ids as FaultId[];
     } else throw new Error(`${a}: unknown option (known: --quick, --faults 1,2, --out DIR, --no-bad-input)`);
   }

@@ -14,6 +14,7 @@ import {
   type Finding,
   type FindingKind,
   type LatencyAggregate,
+  type NotComparedReason,
   type PathAggregate,
   type RouteAggregate,
   type Verdict,
@@ -58,6 +59,7 @@ interface RouteState {
   pairs: number;
   tooLarge: number;
   textBodies: number;
+  notComparedReasons: Record<NotComparedReason, number>;
   matrix: Map<string, Map<string, number>>;
   legacy: Histogram;
   v2: Histogram;
@@ -75,10 +77,11 @@ const OTHER_DISTINCT_CAP = 1000;
 
 function newRoute(): RouteState {
   return {
-    counts: { match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 },
+    counts: { match: 0, mismatch: 0, waived: 0, noise: 0, error: 0, 'not-compared': 0 },
     pairs: 0,
     tooLarge: 0,
     textBodies: 0,
+    notComparedReasons: { 'too-large': 0, undecodable: 0, 'cut-short': 0 },
     matrix: new Map(),
     legacy: new Histogram(),
     v2: new Histogram(),
@@ -158,6 +161,7 @@ export class Aggregator {
     r.counts[v.result]++;
     if (v.body === 'too-large') r.tooLarge++;
     if (v.body === 'text') r.textBodies++;
+    if (v.result === 'not-compared' && v.notCompared && v.notCompared.reason in r.notComparedReasons) r.notComparedReasons[v.notCompared.reason]++;
     if (!r.firstSeen || v.at < r.firstSeen) r.firstSeen = v.at;
     if (!r.lastSeen || v.at > r.lastSeen) r.lastSeen = v.at;
 
@@ -254,11 +258,12 @@ export class Aggregator {
   }
 
   snapshot(): AggregateSnapshot {
-    const totals = { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 };
+    const totals = { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0, notCompared: 0 };
     const routes: RouteAggregate[] = [];
     for (const [name, r] of this.routes) {
       totals.pairs += r.pairs;
       for (const k of ['match', 'mismatch', 'waived', 'noise', 'error'] as const) totals[k] += r.counts[k];
+      totals.notCompared += r.counts['not-compared'];
       const paths: PathAggregate[] = [];
       for (const [path, p] of r.paths) {
         const kind = (Object.entries(p.kinds) as Array<[FindingKind, number]>).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'value';
@@ -284,7 +289,7 @@ export class Aggregator {
       paths.sort((a, b) => b.count - a.count || b.waived + b.noise - (a.waived + a.noise) || (a.path < b.path ? -1 : 1));
       const statusMatrix: Record<string, Record<string, number>> = {};
       for (const [ls, row] of r.matrix) statusMatrix[ls] = Object.fromEntries(row);
-      const verified = r.pairs - r.counts.error;
+      const compared = r.counts.match + r.counts.mismatch + r.counts.waived + r.counts.noise;
       const agg: RouteAggregate = {
         route: name,
         pairs: r.pairs,
@@ -293,9 +298,12 @@ export class Aggregator {
         waived: r.counts.waived,
         noise: r.counts.noise,
         error: r.counts.error,
+        notCompared: r.counts['not-compared'],
+        notComparedReasons: { ...r.notComparedReasons },
+        compared,
         tooLarge: r.tooLarge,
         textBodies: r.textBodies,
-        mismatchRate: verified > 0 ? r.counts.mismatch / verified : 0,
+        mismatchRate: compared > 0 ? r.counts.mismatch / compared : 0,
         statusMatrix,
         latency: this.latency(r),
         paths,

@@ -34,6 +34,8 @@ function isSide(s: unknown): s is CapturedResponse {
     typeof c.latencyMs === 'number' &&
     isHeaders(c.headers) &&
     (c.truncated === undefined || typeof c.truncated === 'boolean') &&
+    (c.bodyBase64 === undefined || typeof c.bodyBase64 === 'boolean') &&
+    (c.cutShort === undefined || typeof c.cutShort === 'boolean') &&
     (c.error === undefined || typeof c.error === 'string')
   );
 }
@@ -66,8 +68,13 @@ function pushHeaders(out: unknown[], h: Record<string, string>): void {
   out[at] = n;
 }
 
+const TRUNCATED = 1;
+const BASE64 = 2;
+const CUT_SHORT = 4;
+
 function pushSide(out: unknown[], s: CapturedResponse): void {
-  out.push(s.status, s.latencyMs, s.body, s.truncated === true, s.error ?? null);
+  const flags = (s.truncated === true ? TRUNCATED : 0) | (s.bodyBase64 === true ? BASE64 : 0) | (s.cutShort === true ? CUT_SHORT : 0);
+  out.push(s.status, s.latencyMs, s.body, flags, s.error ?? null);
   pushHeaders(out, s.headers);
 }
 
@@ -109,7 +116,10 @@ export function unpackPairs(packed: PackedBatch): MirroredPair[] {
   };
   const side = (): CapturedResponse => {
     const s: CapturedResponse = { status: packed[i] as number, headers: {}, body: packed[i + 2] as string, latencyMs: packed[i + 1] as number };
-    if (packed[i + 3] === true) s.truncated = true;
+    const flags = packed[i + 3] as number;
+    if (flags & TRUNCATED) s.truncated = true;
+    if (flags & BASE64) s.bodyBase64 = true;
+    if (flags & CUT_SHORT) s.cutShort = true;
     if (packed[i + 4] !== null) s.error = packed[i + 4] as string;
     i += 5;
     s.headers = headers();

@@ -8,7 +8,7 @@ import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { CompareRules } from '../shared/config.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/config.js';
 import type { CapturedResponse, MirroredPair } from '../shared/pairs.js';
-import { jsonType, parseJsonExact, stringifyExact, unmarkExactNumbers, type ParsedJson } from './json-exact.js';
+import { escapeStrings, jsonType, parseJsonExact, plainValue, stringifyExact, type ParsedJson } from './json-exact.js';
 import { applyRules, compileRules, reconcileExactNumbers, valueRuleAt, type CompiledRules, type RuleInput } from './normalize.js';
 import { getAt, parsePointer, templatePointer } from './pointer.js';
 import { markVolatile } from './volatile.js';
@@ -19,8 +19,10 @@ import {
   VERDICT_SCHEMA_VERSION,
   type BodyMode,
   type Finding,
+  type NotComparedReason,
   type Verdict,
 } from './types.js';
+import { decodeBody } from './decode.js';
 
 /** Arrays with more touched elements than this are diffed by position only (no `order` detection). */
 const ORDER_CHECK_MAX_ELEMENTS = 10_000;
@@ -106,12 +108,12 @@ function findingFromOp(op: Operation, l: unknown, rules: CompiledRules): Finding
   const path = templatePointer(pointer);
   if (op.op === 'replace') {
     const old = getAt(l, pointer);
-    return { path, pointer, kind: replaceKind(old, op.value, pointer, rules), legacy: unmarkExactNumbers(old), v2: unmarkExactNumbers(op.value) };
+    return { path, pointer, kind: replaceKind(old, op.value, pointer, rules), legacy: (old), v2: (op.value) };
   }
   const inArray = Array.isArray(getAt(l, parentPointer(pointer)));
-  if (op.op === 'remove') return { path, pointer, kind: inArray ? 'array-length' : 'missing', legacy: unmarkExactNumbers(getAt(l, pointer)) };
+  if (op.op === 'remove') return { path, pointer, kind: inArray ? 'array-length' : 'missing', legacy: (getAt(l, pointer)) };
   const value = (op as { value?: unknown }).value;
-  return { path, pointer, kind: inArray ? 'array-length' : 'extra', v2: unmarkExactNumbers(value) };
+  return { path, pointer, kind: inArray ? 'array-length' : 'extra', v2: (value) };
 }
 
 function isContainer(x: unknown): boolean {
@@ -144,8 +146,8 @@ export function diffParsed(legacy: unknown, v2: unknown, rules: CompiledRules, e
             path: templatePointer(under),
             pointer: under,
             kind: 'order',
-            legacy: unmarkExactNumbers(getAt(legacy, under)),
-            v2: unmarkExactNumbers(getAt(v, under)),
+            legacy: (getAt(legacy, under)),
+            v2: (getAt(v, under)),
           });
         }
       }
@@ -155,13 +157,11 @@ export function diffParsed(legacy: unknown, v2: unknown, rules: CompiledRules, e
       path: '',
       pointer: '',
       kind: jsonType(legacy) === jsonType(v) ? 'value' : 'type',
-      legacy: unmarkExactNumbers(legacy),
-      v2: unmarkExactNumbers(v),
+      legacy: (legacy),
+      v2: (v),
     });
   }
   for (const f of ruleFindings) {
-    f.legacy = f.legacy === undefined ? undefined : unmarkExactNumbers(f.legacy);
-    f.v2 = f.v2 === undefined ? undefined : unmarkExactNumbers(f.v2);
     if (f.legacy === undefined) delete f.legacy;
     if (f.v2 === undefined) delete f.v2;
     findings.push(f);
@@ -169,12 +169,26 @@ export function diffParsed(legacy: unknown, v2: unknown, rules: CompiledRules, e
   return findings;
 }
 
-/** Diffs two JSON values without changing them. */
+/**
+ * Diffs two JSON values (as JSON.parse makes them) without changing them. Findings hold the
+ * values themselves (a string starting with U+0000 is compared as the string it is).
+ */
 export function diffValues(legacy: unknown, v2: unknown, rules?: RuleInput): Finding[] {
-  return diffParsed(structuredClone(legacy), structuredClone(v2), compileRules(rules));
+  const findings = diffParsed(escapeStrings(legacy), escapeStrings(v2), compileRules(rules));
+  for (const f of findings) {
+    if ('legacy' in f) f.legacy = plainValue(f.legacy);
+    if ('v2' in f) f.v2 = plainValue(f.v2);
+  }
+  return findings;
 }
 
-/** The patch the findings stand for (no-rule findings only: keyed-array findings have no positional op). */
+/**
+ * The patch the findings stand for (no-rule findings only: keyed-array findings have no
+ * positional op). Its values are those of the findings: for a pair's findings, parsed the way
+ * `parseJsonExact` parses a body, so applying it to `parseJsonExact(legacy body).value` gives
+ * V2's, numbers a double cannot hold included; `stringifyExact(patch)` writes those as JSON
+ * numbers with their source text.
+ */
 export function findingsToPatch(findings: Finding[]): Operation[] {
   const ops: Operation[] = [];
   for (const f of findings) {
@@ -201,13 +215,6 @@ export function findingsToPatch(findings: Finding[]): Operation[] {
 // ---- responses -----------------------------------------------------------------------------
 
 const TEXT_PREVIEW = 512;
-
-function tooLarge(r: CapturedResponse, max: number): boolean {
-  if (r.truncated) return true;
-  const len = r.body.length;
-  if (len > max) return true;
-  return len * 3 > max && Buffer.byteLength(r.body, 'utf8') > max;
-}
 
 function tryParse(text: string): ParsedJson | undefined {
   try {
@@ -263,12 +270,21 @@ export interface ResponseComparison {
   body: BodyMode;
   /** Set when one side did not answer: nothing was compared. */
   error?: string;
+  /** Set when both answered but the bodies could not be compared. */
+  notCompared?: { reason: NotComparedReason; detail: string };
+}
+
+/** Why this side's body cannot be compared, before decoding it; undefined when it can be tried. */
+function unusable(r: CapturedResponse, name: string, max: number): ResponseComparison['notCompared'] {
+  if (r.cutShort || r.error) return { reason: 'cut-short', detail: `${name}: body cut short (${r.error ?? 'the answer stopped before its end'})` };
+  if (r.truncated) return { reason: 'too-large', detail: `${name}: body over maxBodyBytes (${max})` };
+  return undefined;
 }
 
 /** Compares two captured responses to the same request. */
 export function compareResponses(legacy: CapturedResponse, other: CapturedResponse, settings: CompareSettings, otherName = 'v2'): ResponseComparison {
-  if (legacy.error || legacy.status === 0) return { findings: [], body: 'not-compared', error: `legacy: ${legacy.error ?? 'no response'}` };
-  if (other.error || other.status === 0) return { findings: [], body: 'not-compared', error: `${otherName}: ${other.error ?? 'no response'}` };
+  if (!(legacy.status > 0)) return { findings: [], body: 'not-compared', error: `legacy: ${legacy.error ?? 'no response'}` };
+  if (!(other.status > 0)) return { findings: [], body: 'not-compared', error: `${otherName}: ${other.error ?? 'no response'}` };
   const findings: Finding[] = [];
   if (legacy.status !== other.status) {
     // Bodies of different statuses (a balance and an error page) say nothing finding by finding.
@@ -278,9 +294,14 @@ export function compareResponses(legacy: CapturedResponse, other: CapturedRespon
   const rules = settings.compare;
   compareHeaders(legacy.headers ?? {}, other.headers ?? {}, rules?.headers ?? ['content-type'], findings);
   const max = settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (tooLarge(legacy, max) || tooLarge(other, max)) return { findings, body: 'too-large' };
-  const lb = legacy.body ?? '';
-  const ob = other.body ?? '';
+  const before = unusable(legacy, 'legacy', max) ?? unusable(other, otherName, max);
+  if (before) return { findings, body: before.reason === 'too-large' ? 'too-large' : 'not-compared', notCompared: before };
+  const ld = decodeBody(legacy, max);
+  if ('reason' in ld) return { findings, body: ld.reason === 'too-large' ? 'too-large' : 'not-compared', notCompared: { reason: ld.reason, detail: `legacy: ${ld.detail}` } };
+  const od = decodeBody(other, max);
+  if ('reason' in od) return { findings, body: od.reason === 'too-large' ? 'too-large' : 'not-compared', notCompared: { reason: od.reason, detail: `${otherName}: ${od.detail}` } };
+  const lb = ld.text;
+  const ob = od.text;
   if (lb.length === 0 && ob.length === 0) return { findings, body: 'empty' };
   const lp = lb.length > 0 ? tryParse(lb) : undefined;
   const op = ob.length > 0 ? tryParse(ob) : undefined;
@@ -308,7 +329,7 @@ export function comparePair(pair: MirroredPair, settings: CompareSettings): Verd
     method: pair.method,
     path: pair.path,
     at: pair.at,
-    result: main.error ? 'error' : main.findings.length > 0 ? 'mismatch' : 'match',
+    result: main.error ? 'error' : main.findings.length > 0 ? 'mismatch' : main.notCompared ? 'not-compared' : 'match',
     findings: main.findings,
     status: { legacy: pair.legacy.status, v2: pair.v2.status },
     latencyMs: { legacy: pair.legacy.latencyMs, v2: pair.v2.latencyMs },
@@ -316,10 +337,11 @@ export function comparePair(pair: MirroredPair, settings: CompareSettings): Verd
   };
   if (pair.traceId) verdict.traceId = pair.traceId;
   if (main.error) verdict.error = main.error;
+  if (main.notCompared) verdict.notCompared = main.notCompared;
   if (pair.replica) {
     verdict.latencyMs.replica = pair.replica.latencyMs;
     const noise = compareResponses(pair.legacy, pair.replica, settings, 'replica');
-    if (!noise.error) verdict.replicaPaths = [...new Set(noise.findings.map((f) => f.path))];
+    if (!noise.error && !noise.notCompared) verdict.replicaPaths = [...new Set(noise.findings.map((f) => f.path))];
   }
   return verdict;
 }

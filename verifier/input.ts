@@ -127,5 +127,6 @@ export function toRecordedRequest(value: unknown, file: string, line: number): R
     const v = optionalString(value, key, file, line);
     if (v !== undefined) req[key] = v;
   }
+  if (value.bodyOmitted === true) req.bodyOmitted = true;
   return req;
 }

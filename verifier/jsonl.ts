@@ -28,6 +28,13 @@ export async function* readJsonl(file: string): AsyncGenerator<{ line: number; v
       }
       yield { line: n, value };
     }
+  } catch (err) {
+    // A read that fails after the open (a directory: EISDIR) is the input's fault, not a crash.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      throw badLine(file, 0, '', code === 'EISDIR' ? 'is a directory; give the JSONL file inside it' : `cannot read the file: ${code}`, err);
+    }
+    throw err;
   } finally {
     rl.close();
     stream.destroy();

@@ -8,7 +8,7 @@
  * The inputs are owned by the caller and are changed in place (V2's side, and both sides for
  * `ignore`): pass freshly parsed values.
  */
-import { compareDecimal, parseDecimal, subtractDecimal, absDecimal, type Decimal } from '../shared/decimal.js';
+import { absDifferenceAtMost, compareDecimal, parseDecimal, parseDecimalLiteral, type Decimal } from '../shared/decimal.js';
 import type { CompareRules } from '../shared/config.js';
 import { exactNumberText, isExactNumber, stringifyExact } from './json-exact.js';
 import { escapeSegment, parsePointer, templatePointer } from './pointer.js';
@@ -106,8 +106,9 @@ function plainDecimalText(v: unknown): string | undefined {
   return s;
 }
 
+/** A number, a marked exact number (any length, any exponent: bounded work) or a decimal string. */
 export function toDecimal(v: unknown): Decimal | undefined {
-  return parseDecimal(isExactNumber(v) ? exactNumberText(v as string) : v);
+  return isExactNumber(v) ? parseDecimalLiteral(exactNumberText(v as string)) : parseDecimal(v);
 }
 
 /** `10.5` == `"10.50"` == `"1.05e1"`, never through a float. */
@@ -127,7 +128,7 @@ function withinTolerance(a: unknown, b: unknown, tol: Decimal): boolean {
   const da = toDecimal(a);
   const db = toDecimal(b);
   if (!da || !db) return false;
-  return compareDecimal(absDecimal(subtractDecimal(da, db)), tol) <= 0;
+  return absDifferenceAtMost(da, db, tol);
 }
 
 // ---- keyed arrays ------------------------------------------------------------------------

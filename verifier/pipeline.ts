@@ -12,6 +12,7 @@ import { channels } from '../shared/events.js';
 import type { MirroredPair, PairSink } from '../shared/pairs.js';
 import type { Waiver } from '../shared/state/types.js';
 import { packPairs, unpackVerdicts } from './batch-codec.js';
+import { stringifyExact } from './json-exact.js';
 import { VerdictBook } from './book.js';
 import type { NoiseSettings } from './noise.js';
 import type { RedactSettings } from './redact.js';
@@ -58,7 +59,7 @@ export interface PipelineOptions {
   onVerdict?: (v: Verdict) => void;
 }
 
-/** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate). */
+/** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate; base64 text as its length). */
 function pairBytes(p: MirroredPair): number {
   // Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here.
   const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
@@ -122,7 +123,7 @@ export class VerifierPipeline implements PairSink {
     offered: 0,
     accepted: 0,
     verified: 0,
-    results: { match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 } as Record<VerdictResult, number>,
+    results: { match: 0, mismatch: 0, waived: 0, noise: 0, error: 0, 'not-compared': 0 } as Record<VerdictResult, number>,
     queueFull: 0,
     closed: 0,
     workerError: 0,
@@ -336,10 +337,10 @@ export class VerifierPipeline implements PairSink {
     this.counters.verified++;
     this.counters.results[v.result]++;
     if (channels.diffRecorded.hasSubscribers) {
-      channels.diffRecorded.publish({ route: v.route, result: v.result, traceId: v.traceId, findings: v.findings.length });
+      channels.diffRecorded.publish({ route: v.route, result: v.result, reason: v.notCompared?.reason, traceId: v.traceId, findings: v.findings.length });
     }
     if (this.file || this.redis) {
-      const line = JSON.stringify(v);
+      const line = stringifyExact(v);
       this.file?.writeLine(line);
       this.redis?.writeLine(line);
     }

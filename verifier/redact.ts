@@ -3,31 +3,30 @@
  * writes or serves (verdicts, examples, files, the Redis stream, CLI output). Comparison runs
  * on the real values first, so a difference in a secret field is still reported, masked.
  */
-import { DEFAULT_REDACT_HEADERS } from '../shared/config.js';
+import { REDACTED, secretNames, type SecretNames } from '../shared/secrets.js';
 import { parsePointer, patternCovers } from './pointer.js';
 import { BODY_PATH, HEADER_PATH_PREFIX, type Finding } from './types.js';
 
-export const REDACTED = '[REDACTED]';
-
-/** Query parameters masked in request paths whatever the config says. */
-const SECRET_QUERY_NAMES = ['token', 'access_token', 'id_token', 'refresh_token', 'api_key', 'apikey', 'key', 'password', 'secret', 'signature', 'sig'];
+export { REDACTED };
 
 export interface RedactSettings {
+  /** Exact secret names (headers, query parameters, JSON keys). */
   headers?: readonly string[];
+  /** Name fragments that make a name secret (shared/secrets.ts). */
+  patterns?: readonly string[];
   paths?: readonly string[];
 }
 
 export class Redactor {
-  readonly headers: ReadonlySet<string>;
+  /** The secret-name test (`has(name)`), shared with every other sink. */
+  readonly headers: SecretNames;
   readonly paths: readonly string[];
-  private readonly queryNames: ReadonlySet<string>;
   private readonly keyNames: readonly string[];
   private readonly textKeyRe: RegExp | undefined;
 
   constructor(settings: RedactSettings = {}) {
-    this.headers = new Set((settings.headers ?? DEFAULT_REDACT_HEADERS).map((h) => h.toLowerCase()));
+    this.headers = secretNames({ headers: settings.headers, patterns: settings.patterns });
     this.paths = [...(settings.paths ?? [])];
-    this.queryNames = new Set([...SECRET_QUERY_NAMES, ...this.headers]);
     // Last segments of the redacted paths, for bodies that are not JSON (masked as `"name": "..."`).
     this.keyNames = [...new Set(this.paths.map((p) => parsePointer(p).pop()).filter((k): k is string => !!k && k !== '*'))];
     this.textKeyRe = this.keyNames.length
@@ -37,36 +36,25 @@ export class Redactor {
 
   /** A copy of the headers with sensitive values masked. */
   redactHeaders(h: Record<string, string> | undefined): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (!h) return out;
-    for (const [k, v] of Object.entries(h)) out[k] = this.headers.has(k.toLowerCase()) ? REDACTED : v;
-    return out;
+    return this.headers.headers(h);
   }
 
-  /** `/a?token=abc&x=1` -> `/a?token=[REDACTED]&x=1`. */
+  /** `/a?auth_token=abc&x=1` -> `/a?auth_token=[REDACTED]&x=1`. */
   redactUrlPath(path: string): string {
-    const q = path.indexOf('?');
-    if (q === -1) return path;
-    const parts = path
-      .slice(q + 1)
-      .split('&')
-      .map((kv) => {
-        const eq = kv.indexOf('=');
-        if (eq === -1) return kv;
-        let name: string;
-        try {
-          name = decodeURIComponent(kv.slice(0, eq)).toLowerCase();
-        } catch {
-          name = kv.slice(0, eq).toLowerCase();
-        }
-        return this.queryNames.has(name) ? `${kv.slice(0, eq)}=${REDACTED}` : kv;
-      });
-    return `${path.slice(0, q)}?${parts.join('&')}`;
+    return this.headers.url(path);
   }
 
-  /** Masks, in a JSON value found at `pointer`, everything under a redacted path. Returns a new value when it changed anything. */
+  /**
+   * Masks, in a JSON value found at `pointer`, everything under a redacted path and the values
+   * of secret-named keys. Returns a new value when it changed anything.
+   */
   redactValueAt(pointer: string, value: unknown): unknown {
-    if (value === undefined || this.paths.length === 0) return value;
+    if (value === undefined) return value;
+    const last = pointer.slice(pointer.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (pointer !== '' && this.headers.has(last) && (typeof value !== 'object' || value === null || Array.isArray(value))) return REDACTED;
+    const masked = this.headers.json(value);
+    if (this.paths.length === 0) return masked;
+    value = masked;
     for (const p of this.paths) if (patternCovers(p, pointer)) return REDACTED;
     const depth = pointer === '' ? 0 : pointer.split('/').length - 1;
     let out: unknown = value;
@@ -81,7 +69,8 @@ export class Redactor {
 
   /** Masks secret-looking `"name": value` pairs in text (non-JSON bodies). */
   redactText(text: string): string {
-    return this.textKeyRe ? text.replace(this.textKeyRe, `$1"${REDACTED}"`) : text;
+    const masked = this.headers.text(text);
+    return this.textKeyRe ? masked.replace(this.textKeyRe, `$1"${REDACTED}"`) : masked;
   }
 
   /** A copy of the finding with its values masked where the config says so. */

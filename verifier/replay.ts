@@ -28,6 +28,8 @@ export interface ReplayOptions {
 export interface ReplayResult {
   sent: number;
   skippedUnsafe: number;
+  /** Recorded without their body (too large to keep): sending them without it would be another request. */
+  skippedIncomplete: number;
 }
 
 function errorCause(err: unknown): string {
@@ -88,7 +90,7 @@ async function send(dispatcher: Agent, base: string, req: RecordedRequest, timeo
 /** Sends every request (N at a time); `requests` may be consumed by several loops at once. */
 export async function replay(requests: AsyncIterable<RecordedRequest>, opts: ReplayOptions): Promise<ReplayResult> {
   const dispatcher = new Agent({ connections: Math.max(1, opts.concurrency), keepAliveTimeout: 10_000 });
-  const result: ReplayResult = { sent: 0, skippedUnsafe: 0 };
+  const result: ReplayResult = { sent: 0, skippedUnsafe: 0, skippedIncomplete: 0 };
   const it = requests[Symbol.asyncIterator]();
   let n = 0;
   const loop = async () => {
@@ -99,6 +101,10 @@ export async function replay(requests: AsyncIterable<RecordedRequest>, opts: Rep
       const seq = ++n;
       if (!opts.allowUnsafe && !SAFE_METHODS.has(req.method)) {
         result.skippedUnsafe++;
+        continue;
+      }
+      if (req.bodyOmitted) {
+        result.skippedIncomplete++;
         continue;
       }
       const route = opts.match(req.method, req.path);

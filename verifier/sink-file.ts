@@ -4,6 +4,7 @@
  * (the current one included) are kept, so the directory stays under maxBytes x maxFiles.
  * Writes are batched and asynchronous; a backlog over its cap drops lines, counted.
  */
+import { stringifyExact } from './json-exact.js';
 import { mkdirSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export class RotatingJsonlWriter {
   }
 
   write(value: unknown): boolean {
-    return this.writeLine(JSON.stringify(value));
+    return this.writeLine(stringifyExact(value));
   }
 
   get backlogBytes(): number {

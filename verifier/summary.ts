@@ -1,4 +1,5 @@
 /** The human summary of an aggregate snapshot, as `cutover verify` prints it. */
+import { stringifyExact } from './json-exact.js';
 import type { AggregateSnapshot, PathAggregate } from './types.js';
 
 function pct(x: number): string {
@@ -7,7 +8,7 @@ function pct(x: number): string {
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
-  const s = JSON.stringify(v) ?? String(v);
+  const s = stringifyExact(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

@@ -51,7 +51,20 @@ export interface OmittedFindings {
   noise?: boolean;
 }
 
-export type VerdictResult = 'match' | 'mismatch' | 'waived' | 'noise' | 'error';
+/**
+ * `not-compared`: both sides answered but their bodies could not be compared (see
+ * `NotComparedReason`); never a match, and counted apart from matches and mismatches.
+ */
+export type VerdictResult = 'match' | 'mismatch' | 'waived' | 'noise' | 'error' | 'not-compared';
+export const VERDICT_RESULTS: readonly VerdictResult[] = ['match', 'mismatch', 'waived', 'noise', 'error', 'not-compared'];
+
+/**
+ * Why a pair's bodies were not compared: a body over maxBodyBytes (as sent or once decoded),
+ * a content-encoding the verifier cannot decode (or bytes that do not decode), or an answer
+ * that stopped mid-body.
+ */
+export const NOT_COMPARED_REASONS = ['too-large', 'undecodable', 'cut-short'] as const;
+export type NotComparedReason = (typeof NOT_COMPARED_REASONS)[number];
 
 /** How the bodies were compared. */
 export type BodyMode = 'json' | 'text' | 'empty' | 'too-large' | 'not-compared';
@@ -76,6 +89,8 @@ export interface Verdict {
   body: BodyMode;
   /** Why the pair could not be compared (an upstream error, a worker failure). */
   error?: string;
+  /** Set when the bodies were not compared: why, and the detail people can read. */
+  notCompared?: { reason: NotComparedReason; detail: string };
   /** Templated paths where legacy and its replica differed (noise measurement), when a replica answered. */
   replicaPaths?: string[];
 }
@@ -89,6 +104,8 @@ export interface RecordedRequest {
   headers?: Record<string, string>;
   /** UTF-8 text body. */
   body?: string;
+  /** The request had a body the recorder did not keep (over its size limit): it cannot be replayed as it was. */
+  bodyOmitted?: boolean;
   /** Optional: the route name the recorder matched. */
   route?: string;
   /** Optional: when it was recorded (ISO 8601). */
@@ -167,11 +184,16 @@ export interface RouteAggregate {
   /** Pairs whose open findings were all noise. */
   noise: number;
   error: number;
+  /** Pairs whose bodies were not compared (result `not-compared`), by reason in `notComparedReasons` (absent in snapshots of older verifiers). */
+  notCompared?: number;
+  notComparedReasons?: Record<NotComparedReason, number>;
+  /** Pairs compared: match + mismatch + waived + noise. */
+  compared?: number;
   /** Bodies not compared because they were over maxBodyBytes. */
   tooLarge: number;
   /** Bodies compared as text because one side was not JSON. */
   textBodies: number;
-  /** mismatch / (pairs - error): waived and noise pairs do not count as mismatches. */
+  /** mismatch / compared: pairs not compared (errors, not-compared) are not in it; waived and noise pairs are not mismatches. */
   mismatchRate: number;
   /** legacy status -> V2 status -> pairs. */
   statusMatrix: Record<string, Record<string, number>>;
@@ -190,7 +212,7 @@ export interface AggregateSnapshot {
   /** Where the verdicts came from: a proxy replica id, `verify --pairs FILE`, `verify --replay FILE`. */
   source: string;
   settings: { examplesPerPath: number; maxPaths: number; noise: { relative: number; absolute: number } };
-  totals: { pairs: number; match: number; mismatch: number; waived: number; noise: number; error: number };
+  totals: { pairs: number; match: number; mismatch: number; waived: number; noise: number; error: number; notCompared?: number };
   routes: RouteAggregate[];
   /** Routes over the route cap, folded together. */
   otherRoutes: number;

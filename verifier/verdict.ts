@@ -3,7 +3,7 @@
  * of findings (every distinct path keeps at least one), then classify against waivers and
  * noise, which decides the result.
  */
-import { stringifyExact } from './json-exact.js';
+import { exactNumberText, isExactNumber, stringifyExact } from './json-exact.js';
 import type { Redactor } from './redact.js';
 import type { Finding, FindingKind, OmittedFindings, Verdict, VerdictResult } from './types.js';
 
@@ -12,6 +12,11 @@ export const DEFAULT_MAX_VALUE_CHARS = 512;
 
 
 function shorten(v: unknown, max: number): unknown {
+  // A number too long to show whole is shown as the start of its text (no longer a number).
+  if (isExactNumber(v) && (v as string).length > max) {
+    const text = exactNumberText(v as string);
+    return `${text.slice(0, max)}… (${text.length} chars)`;
+  }
   if (typeof v === 'string') return v.length <= max ? v : `${v.slice(0, max)}… (${v.length} chars)`;
   if (v === null || typeof v !== 'object') return v;
   const text = stringifyExact(v);
@@ -98,6 +103,8 @@ export function classifyVerdict(v: Verdict, c: Classifier): Verdict {
     else if (all.some((f) => f.noise)) result = 'noise';
     else result = 'waived';
   }
+  // Bodies never compared are no evidence of a match (an open finding elsewhere still is a mismatch).
+  if (v.notCompared && result !== 'mismatch') result = 'not-compared';
   v.result = result;
   if (result !== 'match' && v.findings.some((f) => !isOpen(f))) {
     v.findings = [...v.findings.filter(isOpen), ...v.findings.filter((f) => !isOpen(f))];

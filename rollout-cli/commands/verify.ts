@@ -110,9 +110,11 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
         onProgress,
       });
       snapshot = book.snapshot();
-      header = `replayed ${replay.sent} of ${total + replay.skippedUnsafe} request${total + replay.skippedUnsafe === 1 ? '' : 's'} from ${replayFile} against legacy ${legacy} and V2 ${v2}`;
+      const recorded = total + replay.skippedUnsafe + replay.skippedIncomplete;
+      header = `replayed ${replay.sent} of ${recorded} request${recorded === 1 ? '' : 's'} from ${replayFile} against legacy ${legacy} and V2 ${v2}`;
       if (replay.skippedUnsafe > 0) header += `\nskipped ${replay.skippedUnsafe} unsafe request${replay.skippedUnsafe === 1 ? '' : 's'} (POST/PUT/PATCH/DELETE; --allow-unsafe replays them)`;
-      extra = { replayed: replay.sent, skippedUnsafe: replay.skippedUnsafe };
+      if (replay.skippedIncomplete > 0) header += `\nskipped ${replay.skippedIncomplete} request${replay.skippedIncomplete === 1 ? '' : 's'} recorded without its body (larger than the recorder keeps)`;
+      extra = { replayed: replay.sent, skippedUnsafe: replay.skippedUnsafe, skippedIncomplete: replay.skippedIncomplete };
     }
     finished = true;
   } finally {

@@ -11,13 +11,13 @@ export function emptyHistogram(): HistogramJSON {
 }
 
 export function emptyCounters(): UpstreamCounters {
-  return { requests: 0, s2xx: 0, s3xx: 0, s4xx: 0, s5xx: 0, throttled: 0, timeouts: 0, connectErrors: 0, latency: emptyHistogram() };
+  return { requests: 0, s2xx: 0, s3xx: 0, s4xx: 0, s5xx: 0, throttled: 0, timeouts: 0, connectErrors: 0, midstream: 0, latency: emptyHistogram() };
 }
 
 export function emptyRouteStats(): RouteStats {
   return {
     served: { legacy: emptyCounters(), v2: emptyCounters() },
-    shadow: { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, skippedBody: 0, sampledOut: 0, s5xx: 0, throttled: 0, suspended: 0 },
+    shadow: { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, skippedBody: 0, sampledOut: 0, s5xx: 0, throttled: 0, suspended: 0, pairsDropped: 0, pairsDroppedMemory: 0 },
     missingStickyKey: 0,
     diffs: { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 },
     shadowLatency: emptyHistogram(),

@@ -146,6 +146,7 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
     if (!c) continue;
     if (s.metric.kind === 'timeout') c.timeouts += count(s.value);
     else if (s.metric.kind === 'connect') c.connectErrors += count(s.value);
+    else if (s.metric.kind === 'midstream') c.midstream = (c.midstream ?? 0) + count(s.value);
   }
   const latency = new Map<string, Array<{ le: number; cumulative: number }>>();
   for (const s of r.latency) {

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { deepFreeze, formatPath, substituteEnv } from '../../shared/config.js';
+import { deepFreeze, MAX_TIMER_MS, substituteEnv } from '../../shared/config.js';
+import { issueLine } from '../../shared/validation.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { planError } from './errors.js';
 
@@ -25,7 +26,9 @@ export const DEFAULT_JUDGMENT_MIN_EFFECT = 0.3;
 const duration = z
   .string({ message: DURATION_RULE })
   .refine((s) => parseDuration(s) !== undefined, { message: DURATION_RULE })
-  .transform((s) => parseDuration(s) as number);
+  .transform((s) => parseDuration(s) as number)
+  // a longer timer fires at once (and a plan step of months is a typo)
+  .refine((ms) => ms <= MAX_TIMER_MS, { message: 'must be at most 596h (about 24.8 days, the longest timer)' });
 
 const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be longer than 0' });
 
@@ -109,7 +112,8 @@ const webhooksSchema = z.strictObject({
 
 const pauseValue = z
   .string({ message: 'must be manual or a duration like 30s' })
-  .refine((s) => s === 'manual' || parseDuration(s) !== undefined, { message: 'must be manual or a duration like 30s' });
+  .refine((s) => s === 'manual' || parseDuration(s) !== undefined, { message: 'must be manual or a duration like 30s' })
+  .refine((s) => s === 'manual' || (parseDuration(s) ?? 0) <= MAX_TIMER_MS, { message: 'must be at most 596h (about 24.8 days, the longest timer)' });
 
 const rawStepSchema = z.strictObject({
   mirror: positiveDuration.optional(),
@@ -126,26 +130,33 @@ export const planSchema = z
     analysis: analysisSchema.default(analysisSchema.parse({})),
     webhooks: webhooksSchema.optional(),
     admin: z.array(httpUrl, { message: 'must be a list of admin URLs' }).min(1, { message: 'must list at least one admin URL' }).optional(),
-    leaseTtl: duration.refine((ms) => ms >= 1000, { message: 'must be at least 1s' }).default(parseDuration(DEFAULT_LEASE_TTL) as number),
+    leaseTtl: duration
+      .refine((ms) => ms >= 1000 && ms <= 3_600_000, { message: 'must be between 1s and 1h (another driver waits this long after a crash)' })
+      .default(parseDuration(DEFAULT_LEASE_TTL) as number),
   })
-  .superRefine((plan, ctx) => {
-    plan.steps.forEach((s, i) => {
-      const kinds = (['mirror', 'weight', 'pause'] as const).filter((k) => s[k] !== undefined);
-      if (kinds.length !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i],
-          message: kinds.length === 0 ? 'must have one of mirror, weight or pause' : `must have only one of mirror, weight or pause (has ${kinds.join(', ')})`,
-        });
-      }
-      if (s.hold !== undefined && s.weight === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'hold'], message: 'belongs to a weight step only' });
-      }
-      if (s.pause !== undefined && s.routes !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'routes'], message: 'a pause holds the whole plan; remove routes here' });
-      }
-    });
+  .superRefine((plan, ctx) => stepRules(plan.steps, ctx));
+
+/** Rules across a step's fields. They read only which keys are there, so they also run on steps that failed other rules. */
+function stepRules(steps: readonly unknown[], ctx: { addIssue(i: { code: 'custom'; path: PropertyKey[]; message: string }): void }): void {
+  steps.forEach((raw, i) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+    const s = raw as Record<string, unknown>;
+    const kinds = (['mirror', 'weight', 'pause'] as const).filter((k) => s[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i],
+        message: kinds.length === 0 ? 'must have one of mirror, weight or pause' : `must have only one of mirror, weight or pause (has ${kinds.join(', ')})`,
+      });
+    }
+    if (s.hold !== undefined && s.weight === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'hold'], message: 'belongs to a weight step only' });
+    }
+    if (s.pause !== undefined && s.routes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'routes'], message: 'a pause holds the whole plan; remove routes here' });
+    }
   });
+}
 
 export type StepKind = 'mirror' | 'weight' | 'pause';
 
@@ -181,29 +192,16 @@ function toStep(s: z.infer<typeof rawStepSchema>): PlanStep {
   return { kind: 'pause', manual: false, durationMs: parseDuration(s.pause as string) as number };
 }
 
-function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let v = raw;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-function issueLine(i: z.core.$ZodIssue, raw: unknown): string {
-  if (i.code === 'unrecognized_keys') {
-    const at = formatPath(i.path);
-    return `${at === '(root)' ? '' : at + '.'}${i.keys.join(', ')}: unknown key (check the spelling against the documented fields)`;
-  }
-  if (i.code === 'invalid_type' && valueAt(raw, i.path) === undefined) return `${formatPath(i.path)}: is required`;
-  return `${formatPath(i.path)}: ${i.message}`;
-}
-
 /** Validate an already-parsed plan. Throws an InputError (exit 2) naming every failing field. */
 export function validatePlan(raw: unknown, source = 'plan'): Readonly<Plan> {
   const result = planSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw planError('', `${source} is invalid:\n  ${result.error.issues.map((i) => issueLine(i, raw)).join('\n  ')}`, result.error);
+    const issues: z.core.$ZodIssue[] = [...result.error.issues];
+    // zod skips the step rules when a field failed: run them too, so one pass reports everything
+    const steps = (raw as { steps?: unknown } | null)?.steps;
+    if (Array.isArray(steps)) stepRules(steps, { addIssue: (i) => issues.push(i as unknown as z.core.$ZodIssue) });
+    const lines = [...new Set(issues.map((i) => issueLine(i, raw)))];
+    throw planError('', `${source} is invalid:\n  ${lines.join('\n  ')}`, result.error);
   }
   const p = result.data;
   const steps = p.steps.map(toStep);

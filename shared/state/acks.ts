@@ -5,6 +5,7 @@
  * (Redis pub/sub, fs.watch on the file store); the registry is re-read every 250 ms as well,
  * because a notification can be lost.
  */
+import { checkChangeMeta } from './meta-limits.js';
 import { performance } from 'node:perf_hooks';
 import { isCutoverError } from '../errors.js';
 import { emptyStore, STATE_ERR_CONFLICT } from './errors.js';
@@ -129,6 +130,7 @@ export async function abortAndWait(
     seed?: () => Omit<RolloutState, 'version'>;
   },
 ): Promise<AbortResult> {
+  checkChangeMeta(opts);
   const timeoutMs = opts.timeoutMs ?? 2000;
   const current = async (): Promise<RolloutState> => {
     const read = await store.read();

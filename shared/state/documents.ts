@@ -4,7 +4,8 @@
  * not load zod.
  */
 import { z } from 'zod';
-import { formatPath, MODES } from '../config.js';
+import { MODES } from '../config.js';
+import { formatPath, issueLine } from '../validation.js';
 import { stateInput } from './errors.js';
 import { CHANGE_ACTIONS, parseWeight, type ChangeRequest, type StateDraft } from './transitions.js';
 import { STATE_SCHEMA_VERSION } from './types.js';
@@ -27,7 +28,7 @@ const stateDocumentSchema = z.strictObject({
   ),
   paused: z.boolean({ message: 'must be true or false' }),
   aborted: z.boolean({ message: 'must be true or false' }),
-  abortReason: z.string().optional(),
+  abortReason: z.string().max(4096, { message: 'must be at most 4096 characters' }).optional(),
   updatedBy: z.string().default(''),
   updatedAt: z.string().default(''),
   plan: z
@@ -45,7 +46,7 @@ const stateDocumentSchema = z.strictObject({
         route: z.string().min(1),
         path: z.string(),
         kind: z.string().min(1),
-        reason: z.string().min(1),
+        reason: z.string().min(1).max(4096, { message: 'must be at most 4096 characters' }),
         author: z.string().min(1),
         createdAt: z.string(),
         expiresAt: z.string(),
@@ -61,16 +62,22 @@ export function validateStateDocument(doc: unknown, field = 'state'): StateDraft
     if (r.data.aborted === false && r.data.abortReason !== undefined) delete r.data.abortReason;
     return r.data as StateDraft;
   }
-  const issue = r.error.issues[0]!;
-  let path = formatPath([field, ...issue.path]);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = formatPath([field, ...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
-    message = 'unknown field';
-  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    message = 'is required';
-  }
-  throw stateInput(path, message);
+  throw documentError(r.error.issues, doc, [field]);
+}
+
+/** Every problem of a document in one error: the first field names it, the message lists them all. */
+function documentError(issues: readonly z.core.$ZodIssue[], raw: unknown, prefix: PropertyKey[]): Error {
+  const lines = [
+    ...new Set(
+      issues.flatMap((i) =>
+        i.code === 'unrecognized_keys' ? i.keys.map((k) => `${formatPath([...prefix, ...i.path, k])}: unknown field`) : [issueLine(i, raw, prefix)],
+      ),
+    ),
+  ];
+  const first = lines[0]!;
+  const colon = first.indexOf(': ');
+  const field = colon > 0 ? first.slice(0, colon) : 'body';
+  return stateInput(field === '(root)' ? 'body' : field, lines.length === 1 ? first.slice(colon + 2) : `${first.slice(colon + 2)}; and ${lines.slice(1).join('; ')}`);
 }
 
 const changeRequestSchema = z.discriminatedUnion(
@@ -80,8 +87,9 @@ const changeRequestSchema = z.discriminatedUnion(
       action: z.literal('set-weight'),
       route: z.string().min(1).optional(),
       all: z.boolean().optional(),
-      weight: z.union([z.number(), z.string()], { message: 'must be a number between 0 and 100' }),
-      maxStep: z.union([z.number(), z.string()]).optional(),
+      // JSON numbers only: "10" in a JSON body is a type error, not a weight
+      weight: z.number({ message: 'must be a number between 0 and 100' }),
+      maxStep: z.number({ message: 'must be a number' }).optional(),
       force: z.boolean().optional(),
     }),
     z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }), mode: z.string({ message: 'is required' }) }),
@@ -97,17 +105,10 @@ const changeRequestSchema = z.discriminatedUnion(
 export function validateChangeRequest(body: unknown): ChangeRequest {
   const r = changeRequestSchema.safeParse(body);
   if (r.success) return r.data as ChangeRequest;
-  const issue = r.error.issues[0]!;
-  let path = formatPath(issue.path);
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = formatPath([...issue.path, ...(issue as { keys: string[] }).keys.slice(0, 1)]);
-    message = 'unknown field';
-  } else if (issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')) {
-    path = 'action';
-    message = `must be one of ${CHANGE_ACTIONS.join(', ')}`;
-  } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    message = 'is required';
-  }
-  throw stateInput(path === '(root)' ? 'body' : path, message);
+  const issues = r.error.issues.map((issue) =>
+    issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')
+      ? ({ ...issue, code: 'custom', path: ['action'], message: `must be one of ${CHANGE_ACTIONS.join(', ')}` } as z.core.$ZodIssue)
+      : issue,
+  );
+  throw documentError(issues, body, []);
 }

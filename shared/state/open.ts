@@ -1,3 +1,4 @@
+import { storeUrlProblem } from '../store-url.js';
 import { badStateUrl } from './errors.js';
 import { FileStateStore, type FileStoreOptions } from './file-store.js';
 import { RedisStateStore, type RedisStoreOptions } from './redis-store.js';
@@ -12,6 +13,10 @@ export function openStateStore(url: string, opts: OpenStateStoreOptions = {}): S
     if (url.length === 'file://'.length) throw badStateUrl(url, 'names no file');
     return new FileStateStore(url, opts);
   }
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return new RedisStateStore(url, opts);
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const problem = storeUrlProblem(url);
+    if (problem) throw badStateUrl(url, problem);
+    return new RedisStateStore(url, opts);
+  }
   throw badStateUrl(url, 'unsupported scheme');
 }

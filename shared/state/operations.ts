@@ -4,6 +4,7 @@
  * A concurrent change between the read and the write gets the conflict error (never a lost
  * update); nothing is retried here except by the abort (see acks.ts).
  */
+import { checkChangeMeta } from './meta-limits.js';
 import { emptyStore, StateConflictError } from './errors.js';
 import { applyChange, checkReplacement, diffStates, type ChangeRequest, type Change, type StateDraft } from './transitions.js';
 import type { ChangeMeta, RolloutState, StateStore } from './types.js';
@@ -44,6 +45,7 @@ export async function changeState(
   meta: Omit<ChangeMeta, 'action' | 'changes'>,
   opts: ChangeOptions = {},
 ): Promise<ChangeOutcome> {
+  checkChangeMeta(meta);
   const cur = await readOrSeed(store, meta.by, opts.seed);
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== cur.version) throw new StateConflictError(opts.expectedVersion, cur.version);
   const tr = applyChange(cur, { ...req, reason: meta.reason } as ChangeRequest);
@@ -55,6 +57,7 @@ export async function changeState(
 
 /** PUT /admin/state: a whole document, compare-and-set on `expectedVersion`; the epoch stays the store's. */
 export async function replaceState(store: StateStore, expectedVersion: number, doc: StateDraft, meta: ChangeMeta): Promise<ChangeOutcome> {
+  checkChangeMeta(meta);
   const cur = await store.read();
   const curVersion = cur?.version ?? 0;
   if (curVersion !== expectedVersion) throw new StateConflictError(expectedVersion, curVersion);

@@ -19,6 +19,8 @@ export interface UpstreamCounters {
   throttled: number;
   timeouts: number;
   connectErrors: number;
+  /** Answers that broke off after their headers (also in s5xx; absent from older replicas). */
+  midstream?: number;
   /** Latency of answered requests (µs). */
   latency: HistogramJSON;
 }
@@ -42,6 +44,10 @@ export interface RouteStats {
     throttled: number;
     /** Copies not sent because V2 stopped answering them (the route's copies are suspended for a while). */
     suspended: number;
+    /** Mirrored pairs not handed to the verifier because its queue was full (absent from older replicas). */
+    pairsDropped?: number;
+    /** Mirrored pairs dropped because the proxy's capture budget (limits.mirrorCaptureBytes) ran out. */
+    pairsDroppedMemory?: number;
   };
   /** Canary requests whose sticky key was missing (fell back to random). */
   missingStickyKey: number;

@@ -29,7 +29,7 @@ async function fixture(stateFile?: string, token: string | null = TOKEN): Promis
 const auth = (t: string) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' });
 
 async function putState(fx: ProxyFixture, headers: Record<string, string>, expectedVersion: number, weight: number) {
-  const current = (await (await fetch(`${fx.proxy.adminUrl}/admin/state`)).json()).state;
+  const current = (await (await fetch(`${fx.proxy.adminUrl}/admin/state`, { headers: auth(TOKEN) })).json()).state;
   const state = { ...current, routes: { ...current.routes, balance: { mode: 'canary', weight } } };
   return fetch(`${fx.proxy.adminUrl}/admin/state`, {
     method: 'PUT',
@@ -91,13 +91,13 @@ describe('admin plane', () => {
   it('answers stats for a window, and refuses a bad or too long window naming it', async () => {
     const fx = await fixture();
     await rawRequest(fx.proxy.dataUrl, { path: '/accounts/A/balance' });
-    const ok = await (await fetch(`${fx.proxy.adminUrl}/admin/stats?window=30s`)).json();
+    const ok = await (await fetch(`${fx.proxy.adminUrl}/admin/stats?window=30s`, { headers: auth(TOKEN) })).json();
     expect(ok.schemaVersion).toBe(1);
     expect(ok.appliedVersion).toBe(1);
     expect(ok.routes.balance.served.legacy.requests).toBe(1);
     expect(Date.parse(ok.to) - Date.parse(ok.from)).toBeLessThanOrEqual(31_000);
     for (const w of ['abc', '2h']) {
-      const bad = await fetch(`${fx.proxy.adminUrl}/admin/stats?window=${w}`);
+      const bad = await fetch(`${fx.proxy.adminUrl}/admin/stats?window=${w}`, { headers: auth(TOKEN) });
       expect(bad.status, w).toBe(400);
       expect((await bad.json()).error.message).toMatch(/^window: /);
     }
@@ -116,8 +116,8 @@ describe('admin plane', () => {
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).not.toContain('/not/a/route');
     // The proxy owns a verifier by default: recent verdicts and the aggregate are served.
-    expect(await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`)).json()).toEqual([]);
-    const summary = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`)).json();
+    expect(await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`, { headers: auth(TOKEN) })).json()).toEqual([]);
+    const summary = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`, { headers: auth(TOKEN) })).json();
     expect(summary.schemaVersion).toBe(1);
     expect(Array.isArray(summary.aggregate.routes)).toBe(true);
     expect(summary.verifier.accepted).toBe(0);
@@ -129,10 +129,10 @@ describe('admin plane', () => {
     open.push(legacy, v2);
     const fx = await startTestProxy({ legacy: legacy.url, v2: v2.url }, ROUTES, { opts: { verifier: false } });
     open.push(fx);
-    const diffs = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`)).json();
+    const diffs = await (await fetch(`${fx.proxy.adminUrl}/admin/diffs`, { headers: auth(TOKEN) })).json();
     expect(diffs.diffs).toEqual([]);
     expect(diffs.note).toMatch(/no verifier/);
-    expect((await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`)).status).toBe(404);
+    expect((await fetch(`${fx.proxy.adminUrl}/admin/diffs/summary`, { headers: auth(TOKEN) })).status).toBe(404);
   });
 });
 

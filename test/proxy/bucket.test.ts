@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BUCKETS, bucketOf, isV2, murmur3, murmur3String, v2Buckets } from '../../proxy/bucket.js';
+import { BUCKETS, bucketInV2, bucketOf, isV2, murmur3, murmur3String, randomBucket, v2Buckets } from '../../proxy/bucket.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -32,6 +32,13 @@ describe('murmur3 x86 32-bit', () => {
     const long = 'k'.repeat(5000);
     expect(murmur3String(long)).toBe(murmur3(bytes(long)));
   });
+
+  it('hashes every byte of long keys of 3-byte characters, whatever length came before', () => {
+    for (const n of [400, 6000, 20_000]) {
+      const key = '€'.repeat(n);
+      expect(murmur3String(key)).toBe(murmur3(bytes(key)));
+    }
+  });
 });
 
 describe('bucketOf', () => {
@@ -51,8 +58,29 @@ describe('bucketOf', () => {
     expect(v2Buckets(100)).toBe(BUCKETS);
   });
 
+  it('clamps weights outside 0..100 to no bucket and every bucket', () => {
+    expect(v2Buckets(-0.01)).toBe(0);
+    expect(v2Buckets(-5)).toBe(0);
+    expect(v2Buckets(100.01)).toBe(BUCKETS);
+    expect(v2Buckets(150)).toBe(BUCKETS);
+  });
+
   it('sends every key to legacy at 0 and to V2 at 100', () => {
-    fc.assert(fc.property(fc.string(), (key) => !isV2('r', key, 0) && isV2('r', key, 100)));
+    fc.assert(
+      fc.property(fc.string(), (key) => {
+        expect(isV2('r', key, 0)).toBe(false);
+        expect(isV2('r', key, 100)).toBe(true);
+      }),
+    );
+  });
+
+  it('serves a key from V2 exactly when the weight covers its bucket', () => {
+    // bucketOf('balance', 'A-1') is 911 (pinned below): buckets 0..910 at 9.11, 0..911 at 9.12.
+    expect(isV2('balance', 'A-1', 9.11)).toBe(false);
+    expect(isV2('balance', 'A-1', 9.12)).toBe(true);
+    expect(bucketInV2(0, 0)).toBe(false);
+    expect(bucketInV2(0, 1)).toBe(true);
+    expect(bucketInV2(BUCKETS - 1, BUCKETS)).toBe(true);
   });
 
   it('keeps a key on its side while the weight holds', () => {
@@ -84,6 +112,20 @@ describe('bucketOf', () => {
       for (let b = 0; b < v2Buckets(weight); b++) v2 += counts[b];
       expect(Math.abs((v2 / 100_000) * 100 - weight)).toBeLessThan(0.5);
     }
+  });
+});
+
+describe('randomBucket', () => {
+  it('draws whole buckets across 0..9999', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const b = randomBucket();
+      expect(Number.isInteger(b) && b >= 0 && b < BUCKETS).toBe(true);
+      seen.add(b);
+    }
+    // 2,000 draws over 10,000 buckets: about 1,800 distinct; a constant or a squashed range gives a handful.
+    expect(seen.size).toBeGreaterThan(1000);
+    expect(Math.max(...seen)).toBeGreaterThan(BUCKETS / 2);
   });
 });
 

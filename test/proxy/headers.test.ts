@@ -1,3 +1,4 @@
+import { REDACTED } from '../../shared/secrets.js';
 import { describe, expect, it } from 'vitest';
 import {
   capturedRequestHeaders,
@@ -88,7 +89,7 @@ describe('capturedResponseHeaders', () => {
   it('reads objects and flat lists alike: lower-cased names, repeated fields joined, credentials redacted, our label left out', () => {
     const redact = new Set(['set-cookie']);
     const flat = ['Content-Type', 'application/json', 'Vary', 'a', 'vary', 'b', 'Set-Cookie', 's=1', 'x-cutover-upstream', 'legacy'];
-    expect(capturedResponseHeaders(flat, redact)).toEqual({ 'content-type': 'application/json', vary: 'a, b', 'set-cookie': '[redacted]' });
+    expect(capturedResponseHeaders(flat, redact)).toEqual({ 'content-type': 'application/json', vary: 'a, b', 'set-cookie': REDACTED });
     expect(capturedResponseHeaders({ 'content-type': 'application/json', vary: ['a', 'b'], connection: 'close' }, redact)).toEqual({ 'content-type': 'application/json', vary: 'a, b' });
   });
 });
@@ -99,7 +100,7 @@ describe('capturedRequestHeaders', () => {
       { authorization: 'Bearer x', cookie: 'sid=1', accept: 'a', host: 'h', 'x-forwarded-for': '1', connection: 'close' },
       new Set(['authorization', 'cookie']),
     );
-    expect(out).toEqual({ authorization: '[redacted]', cookie: '[redacted]', accept: 'a' });
+    expect(out).toEqual({ authorization: REDACTED, cookie: REDACTED, accept: 'a' });
   });
 });
 

@@ -1,3 +1,4 @@
+import { REDACTED } from '../../shared/secrets.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MirroredPair, PairSink } from '../../shared/pairs.js';
 import { rawRequest, refusingUrl, startOrigin, startTestProxy, waitFor, type Origin, type ProxyFixture } from './origins.js';
@@ -121,12 +122,12 @@ describe('mirror mode', () => {
     expect(p.route).toBe('balance');
     expect(p.method).toBe('GET');
     expect(p.path).toBe('/accounts/A-2/balance');
-    expect(p.requestHeaders.authorization).toBe('[redacted]');
-    expect(p.requestHeaders['x-api-key']).toBe('[redacted]');
+    expect(p.requestHeaders.authorization).toBe(REDACTED);
+    expect(p.requestHeaders['x-api-key']).toBe(REDACTED);
     expect(p.requestHeaders.accept).toBe('application/json');
     expect(p.legacy.status).toBe(200);
     expect(JSON.parse(p.legacy.body).served).toBe('legacy');
-    expect(p.legacy.headers['set-cookie']).toBe('[redacted]');
+    expect(p.legacy.headers['set-cookie']).toBe(REDACTED);
     expect(p.legacy.headers['x-cutover-upstream']).toBeUndefined();
     expect(p.v2.truncated).toBe(true);
     expect(Buffer.byteLength(p.v2.body)).toBe(100);

@@ -1,3 +1,4 @@
+import { REDACTED } from '../../shared/secrets.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toRecordedRequest } from '../../verifier/input.js';
@@ -38,7 +39,7 @@ describe('request recording', () => {
     expect(lines).toHaveLength(2);
     const reqs = lines.map((l, i) => toRecordedRequest(JSON.parse(l), file, i + 1));
     expect(reqs[0]).toMatchObject({ method: 'GET', path: '/accounts/A-1/balance?at=now', route: 'balance' });
-    expect(reqs[0].headers).toMatchObject({ authorization: '[redacted]', 'x-api-key': '[redacted]', accept: 'application/json' });
+    expect(reqs[0].headers).toMatchObject({ authorization: REDACTED, 'x-api-key': REDACTED, accept: 'application/json' });
     expect(reqs[1]).toMatchObject({ method: 'PUT', path: '/transfers/t1', route: 'transfer', body: '{"amount":"2.50"}' });
     expect(readFileSync(file, 'utf8')).not.toContain('secret');
   });

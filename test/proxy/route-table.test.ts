@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../shared/config.js';
 import type { RolloutState } from '../../shared/state/types.js';
-import { bucketOf } from '../../proxy/bucket.js';
+import { bucketOf, isV2 } from '../../proxy/bucket.js';
 import { buildRouteTable, compileRouteSpecs, cookieValue, decide, isUnsafePath } from '../../proxy/route-table.js';
 
 const config = parseConfigText(
@@ -88,14 +88,23 @@ describe('modes', () => {
   it('canary keeps each account on the side its bucket says', () => {
     for (let i = 0; i < 200; i++) {
       const id = `A-${i}`;
-      const expected = bucketOf('balance', id) < 1000 ? 'v2' : 'legacy';
+      const expected = isV2('balance', id, 10) ? 'v2' : 'legacy';
       expect(decide(table, 'GET', `/accounts/${id}/balance`, {}).upstream).toBe(expected);
     }
   });
 
+  it('serves a key from V2 exactly when the weight covers its bucket (bucket 911: legacy at 9.11, V2 at 9.12)', () => {
+    expect(bucketOf('balance', 'A-1')).toBe(911);
+    const at = (weight: number) => decide(buildRouteTable(specs, state({ balance: { mode: 'canary', weight } })), 'GET', '/accounts/A-1/balance', {});
+    expect(at(9.11).upstream).toBe('legacy');
+    expect(at(9.12).upstream).toBe('v2');
+    expect(isV2('balance', 'A-1', 9.11)).toBe(false);
+    expect(isV2('balance', 'A-1', 9.12)).toBe(true);
+  });
+
   it('decodes a percent-encoded sticky param before bucketing', () => {
     const d1 = decide(table, 'GET', '/accounts/A%201/balance', {});
-    expect(d1.upstream).toBe(bucketOf('balance', 'A 1') < 1000 ? 'v2' : 'legacy');
+    expect(d1.upstream).toBe(isV2('balance', 'A 1', 10) ? 'v2' : 'legacy');
   });
 
   it('the state overrides the config weight, and a new table does not change the old one', () => {
@@ -108,10 +117,10 @@ describe('modes', () => {
 
   it('sticky by header and cookie, missing key falls back to random and is flagged', () => {
     const a = decide(table, 'GET', '/members', { 'x-caller': 'c-1' });
-    expect(a.upstream).toBe(bucketOf('byheader', 'c-1') < 5000 ? 'v2' : 'legacy');
+    expect(a.upstream).toBe(isV2('byheader', 'c-1', 50) ? 'v2' : 'legacy');
     expect(a.missingKey).toBe(false);
     const b = decide(table, 'GET', '/wallets', { cookie: 'a=1; sid=s-9; z=2' });
-    expect(b.upstream).toBe(bucketOf('bycookie', 's-9') < 5000 ? 'v2' : 'legacy');
+    expect(b.upstream).toBe(isV2('bycookie', 's-9', 50) ? 'v2' : 'legacy');
     const sides = new Set<string>();
     for (let i = 0; i < 100; i++) {
       const d = decide(table, 'GET', '/members', {});

@@ -151,7 +151,9 @@ leaseTtl: 2s
     ['webhook retries too high', documented + 'webhooks: { retries: 50 }\n', 'webhooks.retries: must be at most 10'],
     ['empty admin list', documented + 'admin: []\n', 'admin: must list at least one admin URL'],
     ['bad route name', documented.replace('- weight: 25', '- weight: 25\n    routes: ["a b"]'), 'steps[2].routes[0]: must be letters, digits, _ . or -'],
-    ['short lease', documented + 'leaseTtl: 10ms\n', 'leaseTtl: must be at least 1s'],
+    ['short lease', documented + 'leaseTtl: 10ms\n', 'leaseTtl: must be between 1s and 1h'],
+    ['lease beyond an hour', documented + 'leaseTtl: 99999999h\n', 'leaseTtl: must be at most 596h'],
+    ['hold beyond the longest timer', documented.replace('hold: 5m', 'hold: 999999999999h'), 'steps[1].hold: must be at most 596h'],
     ['unknown critical key', documented + '  critical: { errRate: { max: 0.2 } }\n', 'analysis.critical.errRate: unknown key'],
     ['judgment alpha out of range', documented + '  latencyJudgment: { alpha: 2 }\n', 'analysis.latencyJudgment.alpha: must be between 0 and 1'],
   ];

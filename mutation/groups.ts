@@ -1,0 +1,49 @@
+// The safety cores under mutation testing, in groups that share their tests. Each group runs
+// with its own small vitest config (mutation/vitest.<group>.config.ts) that includes only
+// the pure test files below: Stryker's `testFiles` option would leave module-level mutants
+// (regexes, constant tables) inactive, a config's `include` does not.
+
+export interface MutationGroup {
+  readonly name: string;
+  readonly cores: readonly string[];
+  readonly tests: readonly string[];
+}
+
+export const MUTATION_GROUPS: readonly MutationGroup[] = [
+  {
+    name: 'plan',
+    cores: ['rollout-cli/plan/mann-whitney.ts', 'rollout-cli/plan/step-machine.ts', 'rollout-cli/plan/analysis.ts'],
+    tests: ['test/run/mann-whitney.test.ts', 'test/run/step-machine.test.ts', 'test/run/analysis.test.ts', 'test/run/analysis-edges.test.ts', 'test/run/step-machine-edges.test.ts'],
+  },
+  {
+    name: 'verifier',
+    cores: ['shared/decimal.ts', 'verifier/timestamp.ts', 'verifier/compare.ts', 'verifier/normalize.ts'],
+    tests: [
+      'test/shared/decimal.test.ts',
+      'test/verifier/timestamp.test.ts',
+      'test/verifier/compare.test.ts',
+      'test/verifier/patch-property.test.ts',
+      'test/verifier/noise.test.ts',
+      'test/verifier/aggregate.test.ts',
+      'test/verifier/waivers.test.ts',
+      'test/verifier/timestamp-edges.test.ts',
+      'test/verifier/compare-edges.test.ts',
+    ],
+  },
+  {
+    name: 'state',
+    cores: ['shared/state/transitions.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts'],
+  },
+  {
+    name: 'routing',
+    cores: ['proxy/bucket.ts'],
+    tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts'],
+  },
+];
+
+export function groupNamed(name: string): MutationGroup {
+  const group = MUTATION_GROUPS.find((g) => g.name === name);
+  if (!group) throw new Error(`no mutation group named "${name}"`);
+  return group;
+}
