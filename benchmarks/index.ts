@@ -3,7 +3,7 @@
  * plus nginx beside cutover when nginx is installed, each as its own process, one after the
  * other; then `reports/bench/summary.md` (and summary.json) from their JSON files. Not a test.
  *
- * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang,report (abort also
+ * Options: --quick (shorter rounds everywhere), --only proxy,verifier,abort,nginx,mirror-hang,report,shadow (abort also
  * measures CLI start-up; `cli` is an alias for it), --no-build (use dist/ as it is),
  * --summary-only (run nothing: write summary.md from the JSON files already in reports/bench/).
  */
@@ -18,7 +18,7 @@ const OUT_DIR = join(ROOT, 'reports', 'bench');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : '';
-const ALL = ['proxy', 'verifier', 'abort', 'nginx', 'mirror-hang', 'report'] as const;
+const ALL = ['proxy', 'verifier', 'abort', 'nginx', 'mirror-hang', 'report', 'shadow'] as const;
 type Part = (typeof ALL)[number];
 const only = new Set(
   onlyArg
@@ -91,6 +91,8 @@ async function main(): Promise<number> {
   if (chosen('nginx')) codes.nginx = machine.nginx ? await runPart('nginx.ts', q) : 'skipped';
   if (chosen('mirror-hang')) codes['mirror-hang'] = await runPart('mirror-hang.ts', q);
   if (chosen('report')) codes.report = await runPart('report.ts', quick ? ['--rounds', '2'] : []);
+  // Prints its own table and writes reports/bench/shadow.json (not in summary.md yet).
+  if (chosen('shadow')) codes.shadow = machine.nginx ? await runPart('shadow.ts', q) : 'skipped';
 
   const files: BenchFiles = {
     proxy: chosen('proxy') ? readJson('proxy.json') : null,

@@ -580,7 +580,8 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       begin(req, res, spec, url, t0, body, safe).dispatchUpload(side, req);
       return;
     }
-    if (record) recordBody(req, spec, url, body);
+    // A recording keeps bodies up to the route's copy limit, as in mirror mode; larger ones are marked omitted.
+    if (record) recordBody(req, spec, url, body.length <= spec.config.mirror.maxRequestBodyBytes ? body : null);
     const ex = begin(req, res, spec, url, t0, body, safe);
     delete ex.forwarded!['transfer-encoding'];
     ex.forwarded!['content-length'] = String(body.length);

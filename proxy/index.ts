@@ -10,10 +10,11 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_LIMITS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { PairSink } from '../shared/pairs.js';
+import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { ReplicaAgent, initialStateFromConfig, openStateStore, type RolloutState, type StateStore } from '../shared/state/index.js';
 import { buildAdminPlane } from './admin.js';
 import { makeRequireReadToken, makeRequireToken, resolveAdminToken } from './auth.js';
-import { buildDataPlane, type DataPlane, type TableHolder } from './data-plane.js';
+import { buildDataPlane, type DataPlane, type DataPlaneDeps, type TableHolder } from './data-plane.js';
 import { adminBindError, listenError } from './errors.js';
 import type { Logger } from './log.js';
 import { createProxyLogger, logRequests, logStateChange, type ProxyLogger } from './logging.js';
@@ -46,6 +47,24 @@ export interface StartProxyOptions {
   waitForState?: boolean;
   /** State store to use instead of opening config.state (tests). */
   store?: StateStore;
+  /**
+   * Another data plane in place of the splitting one (`cutover shadow`), sharing everything
+   * else: route table, stats, mirror, verifier, state agent, admin plane and metrics.
+   */
+  plane?: AlternatePlane;
+}
+
+export interface AlternatePlane {
+  build(deps: DataPlaneDeps): DataPlane;
+  /** The config field and address it listens on (in errors and as dataUrl). */
+  listen: { field: string; value: string };
+  /** Extra unlabelled counters and gauges for /metrics, read at scrape time. */
+  counters?: Array<{ name: string; help: string; read: () => number }>;
+  gauges?: Array<{ name: string; help: string; read: () => number }>;
+  /** Extra figures for /healthz. */
+  health?: () => Record<string, unknown>;
+  /** false: no noise replica copies (the plane uses upstreams.legacyReplica itself). */
+  noiseReplica?: boolean;
 }
 
 export interface RunningProxy {
@@ -131,7 +150,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     : undefined;
   const ownVerifier = !opts.pairSink && opts.verifier !== false;
   const pipeline = ownVerifier
-    ? new VerifierPipeline({ config, redisUrl: /^rediss?:\/\//.test(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
+    ? new VerifierPipeline({ config, redisUrl: isRedisUrl(config.state) ? config.state : undefined, source: `proxy ${replicaId}` })
     : undefined;
   const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;
@@ -144,7 +163,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
-    replica: config.upstreams.legacyReplica ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    replica: config.upstreams.legacyReplica && opts.plane?.noiseReplica !== false ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
     captureBytes: (config.limits ?? DEFAULT_LIMITS).mirrorCaptureBytes,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
@@ -170,8 +189,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         help: 'Upstream 204/304 answers that carried a Content-Length or body anyway (forwarded as the status, without a body).',
         read: () => planeCounters()?.bodylessFraming ?? 0,
       },
+      ...(opts.plane?.counters ?? []),
     ],
-    gauges: [{ name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() }],
+    gauges: [{ name: 'cutover_mirror_capture_bytes', help: 'Bytes of captured mirror bodies held: in flight plus waiting for the verifier.', read: () => mirror.budget.held() }, ...(opts.plane?.gauges ?? [])],
     verifierQueueDepth: () => sinkDepth(sink),
     state: () => lastApplied,
   });
@@ -205,7 +225,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 
   try {
-    data = buildDataPlane({ config, specs, tables, stats, mirror, log, recorder });
+    data = (opts.plane?.build ?? buildDataPlane)({ config, specs, tables, stats, mirror, log, recorder });
     const requireToken = makeRequireToken(token);
     // The agent wants the admin URL (known once the admin port is bound) and the admin routes
     // want the agent: the routes get a view that reads whichever agent is current.
@@ -245,11 +265,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         pairQueue: queue?.size ?? null,
         verifier: pipeline?.stats() ?? null,
         recorder: recorder ? { file: recorder.file, recorded: recorder.recorded, dropped: recorder.dropped, errors: recorder.errors } : null,
+        ...(opts.plane?.health?.() ?? {}),
       }),
     });
     await listen(admin, 'listen.admin', config.listen.admin);
     const adminUrl = urlOf(admin);
-    await listen(data, 'listen.data', config.listen.data);
+    await listen(data, opts.plane?.listen.field ?? 'listen.data', opts.plane?.listen.value ?? config.listen.data);
     const dataUrl = urlOf(data);
     agent = new ReplicaAgent(
       store,

@@ -246,6 +246,8 @@ export class Mirror {
   pairsDroppedMemory = 0;
   pairsOffered = 0;
   readonly budget: CaptureBudget;
+  /** Called when a pair is complete, captured or not (`cutover shadow` frees a place with it). */
+  onFinish: ((ctx: MirrorContext) => void) | null = null;
 
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
@@ -277,7 +279,8 @@ export class Mirror {
     return this.inFlight[route];
   }
 
-  private skip(spec: RouteSpec, outcome: ShadowOutcome, event: string): false {
+  /** Count a copy not sent, and why. */
+  skip(spec: RouteSpec, outcome: ShadowOutcome, event: string): false {
     this.stats.recordShadow(spec.index, outcome);
     publishShadow(spec.name, event);
     return false;
@@ -408,6 +411,7 @@ export class Mirror {
   }
 
   private finish(ctx: MirrorContext): void {
+    if (this.onFinish !== null) this.onFinish(ctx);
     if (!ctx.capture) {
       this.pairsOffered++;
       this.pairsDropped++;

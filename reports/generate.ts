@@ -97,7 +97,7 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     history = s.history;
     waivers = s.waivers;
     let what = 'history, waivers';
-    if (/^rediss?:\/\//.test(req.state) && !req.pairs && !req.admin) {
+    if (/^rediss?(\+sentinel)?:\/\//.test(req.state) && !req.pairs && !req.admin) {
       // the verifier writes every replica's verdicts next to a Redis state
       const v = await readVerdictStream(req.state, { since: req.since, label: safeUrl(req.state) });
       aggregate = v.aggregate;

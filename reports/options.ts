@@ -72,7 +72,7 @@ export function parseReportOptions(opts: Record<string, unknown>, nowMs: number 
     throw reportInputError('--admin', 'name a source: --admin URL (a proxy), --pairs FILE (recorded pairs), --state URL or --history FILE (rollout history)');
   }
   if (admin && !/^https?:\/\/[^\s/]+/.test(admin)) throw reportInputError('--admin', `must be an http:// or https:// URL (got ${JSON.stringify(admin)})`);
-  if (state && !/^(file|redis|rediss):\/\/./.test(state)) throw reportInputError('--state', `must be a file://PATH or redis://HOST:PORT/DB URL (got ${JSON.stringify(state)})`);
+  if (state && !/^(file|redis|rediss|redis\+sentinel|rediss\+sentinel):\/\/./.test(state)) throw reportInputError('--state', `must be a file://PATH or redis://HOST:PORT/DB URL (got ${JSON.stringify(state)})`);
 
   const formatRaw = str(opts.format) ?? 'html';
   if (!(REPORT_FORMATS as readonly string[]).includes(formatRaw)) {

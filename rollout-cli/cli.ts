@@ -13,7 +13,7 @@ export type CommandModule = {
 
 type ExitState = { exitCode: number };
 
-const STATE_HELP = 'state store URL (file://PATH or redis://HOST:PORT/DB); default from cutover.yaml';
+const STATE_HELP = 'state store URL (file://PATH, redis://HOST:PORT/DB or redis+sentinel://H1:26379,H2:26379/MASTER/DB); default from cutover.yaml';
 const ADMIN_HELP = "a proxy's admin URL (http://127.0.0.1:8081) to act through instead of the store";
 const TOKEN_HELP = 'admin token (default: $CUTOVER_ADMIN_TOKEN)';
 
@@ -53,6 +53,13 @@ export function buildProgram(state: ExitState): Command {
     .action(lazy(state, () => import('./commands/proxy.js')));
 
   program
+    .command('shadow')
+    .description('verify requests mirrored by nginx, Envoy/Istio or GoReplay: call legacy and V2, diff, gate (docs/shadow.md)')
+    .option('--config <file>', 'config file', 'cutover.yaml')
+    .option('--listen <host:port>', 'where mirrored requests arrive (default: shadow.listen)')
+    .action(lazy(state, () => import('./commands/shadow.js')));
+
+  program
     .command('services')
     .description('run the demo legacy and V2 accounting services')
     .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -74,7 +81,8 @@ export function buildProgram(state: ExitState): Command {
     .description("set a canary route's V2 weight (0..100, two decimals)")
     .argument('[route]', 'route name (or --all)')
     .argument('[weight]', '0..100')
-    .option('--all', 'every route')
+    .option('--all', "the config's named routes (not default, not write-only routes unless --include-unsafe)")
+    .option('--include-unsafe', 'with --all: routes that take writes (POST, PUT, PATCH, DELETE) too')
     .option('--max-step <points>', 'largest jump allowed without --force', '25')
     .option('--force', 'allow a jump larger than --max-step')
     .option('--reason <text>', 'why')
@@ -86,6 +94,8 @@ export function buildProgram(state: ExitState): Command {
     .description("set a route's mode")
     .argument('<route>', 'route name')
     .argument('<mode>', 'legacy | mirror | canary | v2')
+    .option('--max-step <points>', "largest jump of V2's share allowed without --force (v2 from 0 % is 100)", '25')
+    .option('--force', 'allow a jump larger than --max-step')
     .option('--reason <text>', 'why')
     .option('--ticket <ref>', 'ticket reference')
     .option('--json', 'machine-readable output')

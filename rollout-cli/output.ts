@@ -89,10 +89,45 @@ function formatValue(v: unknown): string {
   return String(v);
 }
 
-/** `routes.balance.weight 5 -> 10; paused false -> true` */
+type PlanLike = { planId?: string; step?: number; detail?: { status?: string; of?: number; promotedStep?: number; description?: string } } | null | undefined;
+
+/** "step 2 of 4" from a stored plan position (its `step` is the step's index). */
+export function planStepLabel(plan: PlanLike): string {
+  if (!plan || typeof plan.step !== 'number') return 'no step';
+  const of = typeof plan.detail?.of === 'number' ? ` of ${plan.detail.of}` : '';
+  return `step ${plan.step + 1}${of}`;
+}
+
+/** A plan position change in words: `plan 1a2b3c4d: step 2 of 4 promoted (the rest of its hold or pause skipped)`. */
+export function formatPlanChange(from: PlanLike, to: PlanLike): string {
+  if (!to) return from ? `plan ${from.planId ?? '?'} cleared (was at ${planStepLabel(from)})` : 'plan (none)';
+  const name = `plan ${to.planId ?? '?'}`;
+  if (!from || from.planId !== to.planId) return `${name} started at ${planStepLabel(to)}${to.detail?.description ? ` (${to.detail.description})` : ''}`;
+  if (to.detail?.promotedStep !== undefined && to.detail.promotedStep !== from.detail?.promotedStep) {
+    return `${name}: ${planStepLabel(to)} promoted (the rest of its hold or pause skipped)`;
+  }
+  if (from.step !== to.step) return `${name}: ${planStepLabel(from)} -> ${planStepLabel(to)}${to.detail?.description ? ` (${to.detail.description})` : ''}`;
+  if (from.detail?.status !== to.detail?.status) return `${name}: ${planStepLabel(to)} ${from.detail?.status ?? 'running'} -> ${to.detail?.status ?? 'running'}`;
+  return `${name}: ${planStepLabel(to)} updated`;
+}
+
+function formatChange(c: HistoryEntry['changes'][number]): string {
+  if (c.path === 'plan') return formatPlanChange(c.from as PlanLike, c.to as PlanLike);
+  if (c.path === 'waivers') {
+    const n = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+    return `waivers ${n(c.from)} -> ${n(c.to)}`;
+  }
+  if (c.path.startsWith('routes.') && c.path.split('.').length === 2) {
+    const r = (v: unknown) => (v && typeof v === 'object' ? `${(v as { mode?: string }).mode ?? '?'}${(v as { mode?: string }).mode === 'canary' ? ` ${(v as { weight?: number }).weight}` : ''}` : '(none)');
+    return `${c.path} ${r(c.from)} -> ${r(c.to)}`;
+  }
+  return `${c.path} ${formatValue(c.from)} -> ${formatValue(c.to)}`;
+}
+
+/** `routes.balance.weight 5 -> 10; paused false -> true`; a plan position in words, never as JSON. */
 export function formatChanges(changes: HistoryEntry['changes']): string {
   if (changes.length === 0) return '(no change)';
-  return changes.map((c) => `${c.path} ${formatValue(c.from)} -> ${formatValue(c.to)}`).join('; ');
+  return changes.map(formatChange).join('; ');
 }
 
 /** One history entry as one line (history, status --watch). */

@@ -15,6 +15,7 @@ import type { CutoverConfig } from '../shared/config.js';
 import { abortAndWait, DEFAULT_STALE_MS, type AbortResult } from '../shared/state/acks.js';
 import { redactUrl, StateConflictError } from '../shared/state/errors.js';
 import { openStateStore } from '../shared/state/open.js';
+import { isRedisUrl } from '../shared/state/redis-connection.js';
 import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
 import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
 import type { HistoryEntry, ReplicaInfo, RolloutState, StateStore } from '../shared/state/types.js';
@@ -41,6 +42,8 @@ export interface StatusView {
   staleAfterMs: number;
   /** Through --admin: that proxy's own view. */
   proxy?: { replicaId: string; appliedVersion: number; storeUp: boolean };
+  /** A Redis store: the server answering (with Sentinel: the master it follows), or why it could not be named. */
+  server?: { kind: 'single' | 'sentinel'; address: string; role: string; name?: string } | { error: string };
 }
 
 export interface Target {
@@ -111,7 +114,10 @@ class StoreTarget implements Target {
 
   async status(): Promise<StatusView> {
     const [state, replicas] = await Promise.all([this.store.read(), this.store.replicas()]);
-    return { source: this.where, state: state ?? null, replicas: markStale(replicas, DEFAULT_STALE_MS), staleAfterMs: DEFAULT_STALE_MS };
+    const view: StatusView = { source: this.where, state: state ?? null, replicas: markStale(replicas, DEFAULT_STALE_MS), staleAfterMs: DEFAULT_STALE_MS };
+    const named = this.store as StateStore & { server?: () => Promise<NonNullable<StatusView['server']>> };
+    if (typeof named.server === 'function') view.server = await named.server().catch((err: Error) => ({ error: err.message }));
+    return view;
   }
 
   change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
@@ -124,7 +130,7 @@ class StoreTarget implements Target {
    * here could lift that abort, so only an abort (all legacy: always safe) may seed it.
    */
   private seedFor(req: ChangeRequest): (() => Omit<RolloutState, 'version'>) | undefined {
-    if (/^rediss?:\/\//.test(this.store.url) && req.action !== 'abort') return undefined;
+    if (isRedisUrl(this.store.url) && req.action !== 'abort') return undefined;
     return this.seed;
   }
 
@@ -295,16 +301,24 @@ export function asCliError(err: unknown): unknown {
  * The body of the change verbs (set-weight, mode, pause, resume, promote): resolve the target,
  * run the change, print what changed (or the JSON document), close. Returns the exit code.
  */
-export async function runChangeVerb(command: string, req: ChangeRequest, opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean }): Promise<number> {
+export async function runChangeVerb(
+  command: string,
+  req: ChangeRequest,
+  opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean },
+  /** Looks at the current state first: throws to refuse (nothing changes), returns warnings to print. */
+  precheck?: (state: RolloutState | null) => string[] | Promise<string[]>,
+): Promise<number> {
   const { painter, printJson, println, formatChanges } = await import('./output.js');
   const target = await resolveTarget(opts);
   try {
     const by = opts.by ?? defaultBy();
+    const warnings = precheck ? await precheck((await target.status()).state) : [];
     const out = await target.change(req, { by, reason: opts.reason, ticket: opts.ticket });
     if (opts.json) {
-      printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state });
+      printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state, ...(warnings.length ? { warnings } : {}) });
     } else {
       const p = painter();
+      for (const w of warnings) println(p.yellow(`warning: ${w}`), process.stderr);
       if (out.unchanged) println(`${command}: nothing to change (version ${out.state.version} stays)`);
       else println(`${command}: ${formatChanges(out.changes)} ${p.dim(`(version ${out.state.version}, ${target.where})`)}`);
     }

@@ -27,6 +27,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 /** Admin paths that answer without the token even when one is configured (`adminOpen`). */
 export const ADMIN_OPEN_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 export { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
+export const DEFAULT_SHADOW_LISTEN = '0.0.0.0:8090';
+export const DEFAULT_COPY_HEADER = 'x-cutover-mirror';
 
 const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
   message: 'must be an http:// or https:// URL',
@@ -142,6 +144,24 @@ const routeCommon = {
   maxBodyBytes: int(1, 1024 * 1_048_576).default(DEFAULT_MAX_BODY_BYTES),
 };
 
+/** `cutover shadow`: the target for requests mirrored by another data plane (shadow/). */
+export const shadowSchema = z.strictObject({
+  listen: hostPort.default(DEFAULT_SHADOW_LISTEN),
+  /** Which legacy the shadow calls: `replica` (upstreams.legacyReplica; the default when set) or `primary` (upstreams.legacy). */
+  legacy: z.enum(['replica', 'primary'], { message: 'must be replica or primary' }).optional(),
+  /** The header the mirroring side adds to mark a copy; never forwarded. */
+  copyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be an HTTP header name' })
+    .default(DEFAULT_COPY_HEADER),
+  /** Refuse (403) requests that carry neither the copy header nor Envoy's `-shadow` Host suffix. */
+  requireCopyMark: z.boolean().default(false),
+  /** Pairs (legacy call + V2 call) in progress at once. */
+  maxConcurrent: z.number().int().positive().default(256),
+  /** Mirrored requests waiting for a free place; beyond it they are dropped and counted. */
+  queueSize: z.number().int().nonnegative().default(2048),
+});
+
 const routeName = z
   .string({ message: 'must be a string' })
   .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'must be 1 to 100 letters, digits, _ . or -' });
@@ -171,7 +191,7 @@ export const configSchema = z
       .string({ message: 'must be a string' })
       .superRefine((s, ctx) => {
         const problem = storeUrlProblem(s);
-        if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (use file://PATH or redis://HOST:PORT/DB)` });
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (use file://PATH, redis://HOST:PORT/DB or redis+sentinel://HOST:PORT,HOST:PORT/MASTERNAME/DB)` });
       })
       .default(DEFAULT_STATE_URL),
     adminToken: z
@@ -228,13 +248,17 @@ export const configSchema = z
     record: z
       .strictObject({ file: z.string({ message: 'must be a string' }).min(1, { message: 'must name a file' }), sample: percent.default(100) })
       .optional(),
+    shadow: shadowSchema.default(shadowSchema.parse({})),
     stats: z
       .strictObject({ windowSeconds: z.number().int().min(10).max(3600).default(300) })
       .default({ windowSeconds: 300 }),
     limits: limitsSchema.default(limitsSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
-    crossFieldRules({ routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen }, ctx);
+    crossFieldRules(
+      { routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen, shadow: cfg.shadow, legacyReplica: cfg.upstreams.legacyReplica },
+      ctx,
+    );
   });
 
 type RouteParts = Pick<RouteConfig, 'name'> & Partial<Pick<RouteConfig, 'match' | 'stickyBy' | 'target'>>;
@@ -244,6 +268,8 @@ interface CrossFieldInput {
   routes: ReadonlyArray<readonly [RouteParts, number]>;
   defaultRoute?: DefaultRouteConfig;
   listen?: { data: string; admin: string };
+  shadow?: { listen: string; legacy?: string };
+  legacyReplica?: string;
 }
 
 /** Rules across fields (names unique, params that exist, ports apart), on whatever parts passed their own rules. */
@@ -299,6 +325,12 @@ function proxyRules(cfg: CrossFieldInput, ctx: Ctx): void {
   if (cfg.listen && port(cfg.listen.data) !== '0' && port(cfg.listen.data) === port(cfg.listen.admin)) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'admin'], message: `uses the same port as listen.data (${cfg.listen.data}); the admin plane needs its own port` });
   }
+  if (cfg.shadow && cfg.listen && port(cfg.shadow.listen) !== '0' && port(cfg.shadow.listen) === port(cfg.listen.admin)) {
+    ctx.addIssue({ code: 'custom', path: ['shadow', 'listen'], message: `uses the same port as listen.admin (${cfg.listen.admin}); the admin plane needs its own port` });
+  }
+  if (cfg.shadow?.legacy === 'replica' && !cfg.legacyReplica) {
+    ctx.addIssue({ code: 'custom', path: ['shadow', 'legacy'], message: 'is replica but upstreams.legacyReplica is not set' });
+  }
   if (!cfg.defaultRoute) return;
   if (cfg.defaultRoute.stickyBy.startsWith('param:')) {
     ctx.addIssue({ code: 'custom', path: ['defaultRoute', 'stickyBy'], message: 'the default route has no path params: use header:NAME, cookie:NAME or none' });
@@ -312,6 +344,7 @@ export type CutoverConfig = z.infer<typeof configSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type DefaultRouteConfig = z.infer<typeof defaultRouteSchema>;
 export type CompareRules = z.infer<typeof compareSchema>;
+export type ShadowConfig = z.infer<typeof shadowSchema>;
 
 /** Replace `${NAME}` and `${NAME:-default}` from the environment; an unset name without default is an error. */
 export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env, source = 'config'): string {

@@ -114,7 +114,7 @@ export async function badInputSweep(cluster: SoakCluster): Promise<BadInputCase[
     }
     return { status: r.status, message };
   };
-  const current = (await fetch(`${admin}/admin/state`).then((r) => r.json())) as { state: Record<string, unknown> };
+  const current = (await fetch(`${admin}/admin/state`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.json())) as { state: Record<string, unknown> };
   const { version: _v, ...stateDoc } = current.state as Record<string, unknown>;
   const adminCases: Array<[string, string, string, string | undefined, Record<string, string>, number[]]> = [
     ['change without token', 'POST', '/admin/change', '{"action":"pause"}', { authorization: '' }, [401]],

@@ -5,6 +5,7 @@
  * Closing waits a little for Redis, then counts what is left as dropped.
  */
 import { Redis } from 'ioredis';
+import { redisClientSync } from '../shared/state/redis-connection.js';
 
 export const DEFAULT_STREAM_KEY = 'cutover:verdicts';
 export const DEFAULT_STREAM_MAXLEN = 100_000;
@@ -33,7 +34,7 @@ export class RedisVerdictStream {
     this.key = opts.key ?? DEFAULT_STREAM_KEY;
     this.maxLen = opts.maxLen ?? DEFAULT_STREAM_MAXLEN;
     this.maxBacklog = opts.maxBacklog ?? 10_000;
-    this.redis = new Redis(opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis = redisClientSync(Redis, opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.redis.on('error', (err: Error) => {
       this.lastError = err.message;
     });

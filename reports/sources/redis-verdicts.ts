@@ -5,6 +5,7 @@
  * verdicts behind the examples.
  */
 import { Redis } from 'ioredis';
+import { redisClientSync } from '../../shared/state/redis-connection.js';
 import { Aggregator } from '../../verifier/aggregate.js';
 import { DEFAULT_STREAM_KEY } from '../../verifier/sink-redis.js';
 import type { AggregateSnapshot, Verdict } from '../../verifier/types.js';
@@ -52,7 +53,7 @@ export async function readVerdictStream(url: string, opts: { since?: string | nu
   const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
   // stream ids start with the time the entry was added, a little after the pair's own time
   const start = sinceMs !== undefined ? `${sinceMs}-0` : '-';
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: TIMEOUT_MS, retryStrategy: () => null });
+  const redis = redisClientSync(Redis, url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: TIMEOUT_MS, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -18,7 +18,7 @@ export interface DemoCliOptions {
 }
 
 export async function run(_args: string[], opts: DemoCliOptions): Promise<number> {
-  if (opts.state !== undefined && !/^(file|redis|rediss):\/\/./.test(opts.state)) {
+  if (opts.state !== undefined && !/^(file|redis|rediss|redis\+sentinel|rediss\+sentinel):\/\/./.test(opts.state)) {
     throw usageError('--state', `must be a file://PATH or redis://HOST:PORT/DB URL (got ${JSON.stringify(opts.state)})`);
   }
   if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out', 'needs a folder');

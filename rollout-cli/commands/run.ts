@@ -12,6 +12,7 @@ import { drivePlan } from '../plan/driver.js';
 import { openMetricsSource } from '../plan/metrics-source.js';
 import { loadPlan } from '../plan/schema.js';
 import { makeReporter } from '../plan/view.js';
+import { chooseNamedRoutes } from '../route-sets.js';
 
 export interface RunOptions {
   state?: string;
@@ -57,7 +58,9 @@ export async function run(args: string[], opts: RunOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const source = openMetricsSource(plan.analysis.metricsSource, { store, adminUrls: opts.admin ? [opts.admin] : plan.admin, token });
-    return await drivePlan({ plan, store, source, reporter, holder, dryRun: !!opts.dryRun, signal: stopper.signal });
+    // A plan without routes: drives the config's named routes (not `default`, not write-only routes that never mirror).
+    const implicitRoutes = (names: readonly string[]) => chooseNamedRoutes(names, config, { unsafeHint: "name it in the plan's routes: to drive it" });
+    return await drivePlan({ plan, store, source, reporter, holder, dryRun: !!opts.dryRun, signal: stopper.signal, implicitRoutes });
   } finally {
     reporter.close();
     process.off('SIGINT', onSignal);

@@ -1,7 +1,14 @@
-/** `cutover set-weight <route>|--all <0..100> [--max-step N --force]`: canary weight for one route or all. */
-import { parseWeight } from '../../shared/state/transitions.js';
+/**
+ * `cutover set-weight <route>|--all <0..100> [--max-step N --force] [--include-unsafe]`: canary
+ * weight for one route, or for the config's named routes. `--all` leaves out the catch-all
+ * default route and write-only routes (POST/PUT/PATCH/DELETE that are not mirrored) unless
+ * `--include-unsafe`; it says which it left out and why (rollout-cli/route-sets.ts).
+ */
+import { parseWeight, setWeight } from '../../shared/state/transitions.js';
+import type { RolloutState } from '../../shared/state/types.js';
 import { usageError } from '../errors.js';
-import { asCliError, runChangeVerb } from '../target.js';
+import { chooseNamedRoutes, describeChoice, type RouteChoice } from '../route-sets.js';
+import { asCliError, defaultBy, loadOptionalConfig, resolveTarget, runChangeVerb } from '../target.js';
 
 export async function run(args: string[], opts: Record<string, any>): Promise<number> {
   let route: string | undefined;
@@ -22,5 +29,67 @@ export async function run(args: string[], opts: Record<string, any>): Promise<nu
   } catch (err) {
     throw asCliError(err);
   }
-  return runChangeVerb('set-weight', { action: 'set-weight', route, all: Boolean(opts.all), weight, maxStep, force: Boolean(opts.force) }, opts);
+  if (!opts.all) {
+    if (opts.includeUnsafe) throw usageError('--include-unsafe', 'goes with --all (a route given by name is always set)');
+    return runChangeVerb('set-weight', { action: 'set-weight', route, weight, maxStep, force: Boolean(opts.force) }, opts);
+  }
+  return setAll(weight, maxStep, opts);
+}
+
+/** The routes `--all` means, from the state's routes and cutover.yaml. */
+export function routesForAll(state: RolloutState, config: Parameters<typeof chooseNamedRoutes>[1], includeUnsafe: boolean): RouteChoice {
+  if (!config && !includeUnsafe) {
+    throw usageError(
+      '--all',
+      'without cutover.yaml the routes\' methods are unknown, so --all cannot leave out the routes that take writes; pass --config FILE, or --include-unsafe to set every route but the default one',
+    );
+  }
+  return chooseNamedRoutes(Object.keys(state.routes), config, { includeUnsafe, unsafeHint: 'add --include-unsafe to set it too, or set it by name' });
+}
+
+/**
+ * Every named route: each raise is checked first on the current state (--max-step, an abort),
+ * so bad input changes nothing; then one change per route, each with its own history entry.
+ */
+async function setAll(weight: number, maxStep: number | undefined, opts: Record<string, any>): Promise<number> {
+  const { painter, printJson, println, formatChanges } = await import('../output.js');
+  const config = await loadOptionalConfig(opts.config);
+  const target = await resolveTarget(opts);
+  try {
+    const state = (await target.status()).state;
+    if (!state) throw usageError('--all', `${target.where} holds no rollout state yet: start a proxy on it, or set a route by name first`);
+    const choice = routesForAll(state, config, Boolean(opts.includeUnsafe));
+    if (choice.routes.length === 0) throw usageError('--all', `no named route to set (${describeChoice(choice)})`);
+    let check = state;
+    for (const name of choice.routes) check = setWeight(check, { route: name, weight, maxStep, force: Boolean(opts.force) }).next;
+
+    const by = opts.by ?? defaultBy();
+    const changes = [];
+    let last = state;
+    const done: string[] = [];
+    for (const name of choice.routes) {
+      try {
+        const out = await target.change({ action: 'set-weight', route: name, weight, maxStep, force: Boolean(opts.force) }, { by, reason: opts.reason, ticket: opts.ticket });
+        changes.push(...out.changes);
+        last = out.state;
+        done.push(name);
+      } catch (err) {
+        if (done.length) println(`set-weight --all: set ${done.join(', ')} before this error; ${choice.routes.filter((r) => !done.includes(r)).join(', ')} not set`, process.stderr);
+        throw err;
+      }
+    }
+    if (opts.json) {
+      printJson({ command: 'set-weight', ok: true, all: true, routes: choice.routes, left: choice.left, unchanged: changes.length === 0, version: last.version, changes, state: last });
+    } else {
+      const p = painter();
+      println(changes.length ? `set-weight --all: ${formatChanges(changes)} ${p.dim(`(version ${last.version}, ${target.where})`)}` : `set-weight --all: nothing to change (version ${last.version} stays)`);
+      for (const l of choice.left) println(p.dim(`  left alone: ${l.route}: ${l.why}`));
+      if (choice.note) println(p.dim(`  ${choice.note}`));
+    }
+    return 0;
+  } catch (err) {
+    throw asCliError(err);
+  } finally {
+    await target.close();
+  }
 }

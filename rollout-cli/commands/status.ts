@@ -6,13 +6,15 @@
 import { effectiveWeight } from '../../shared/state/transitions.js';
 import { formatAge, formatHistoryLine, painter, printJson, printJsonLine, println, table, type Painter } from '../output.js';
 import { resolveTarget, type StatusView, type Target } from '../target.js';
+import { describePlanStatus, planStatusLines, type PlanStatus } from '../plan-status.js';
+import type { HistoryEntry } from '../../shared/state/types.js';
 
 function lagging(view: StatusView, r: StatusView['replicas'][number]): boolean {
   const s = view.state;
   return !!s && !r.stale && ((r.appliedEpoch ?? '') !== (s.epoch ?? '') || r.appliedVersion < s.version);
 }
 
-export function renderStatus(view: StatusView, p: Painter = painter()): string {
+export function renderStatus(view: StatusView, p: Painter = painter(), plan?: PlanStatus): string {
   const lines: string[] = [];
   const s = view.state;
   if (!s) {
@@ -26,7 +28,7 @@ export function renderStatus(view: StatusView, p: Painter = painter()): string {
         ? p.yellow('paused')
         : p.green('running');
     lines.push(`rollout: ${rollout}`);
-    if (s.plan) lines.push(`plan: ${s.plan.planId}, step ${s.plan.step} since ${s.plan.stepStartedAt}`);
+    if (s.plan) lines.push(...planLines(s, plan));
     lines.push('');
     const rows = Object.entries(s.routes).map(([name, r]) => {
       const mode = r.mode === 'v2' ? p.green(r.mode) : r.mode === 'canary' ? p.yellow(r.mode) : r.mode;
@@ -35,6 +37,12 @@ export function renderStatus(view: StatusView, p: Painter = painter()): string {
     lines.push(table(['ROUTE', 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
   }
   lines.push('');
+  if (view.server) {
+    const sv = view.server;
+    if ('error' in sv) lines.push(`redis: ${p.red(`cannot name the server (${sv.error})`)}`);
+    else if (sv.kind === 'sentinel') lines.push(`redis: master ${sv.address} of "${sv.name}" (found through Sentinel; role ${sv.role})`);
+    else lines.push(`redis: ${sv.address} (role ${sv.role})`);
+  }
   if (view.proxy) {
     lines.push(
       `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
@@ -53,14 +61,32 @@ export function renderStatus(view: StatusView, p: Painter = painter()): string {
   return lines.join('\n');
 }
 
-function statusDocument(view: StatusView): Record<string, unknown> {
+// ---- the plan (issue 17): step N of M and why it holds or pauses, from the state and the history
+
+/** `plan.step` in the state is the step's index; everything users read says "step N of M". */
+function planLines(s: NonNullable<StatusView['state']>, plan: PlanStatus | undefined): string[] {
+  return planStatusLines(plan ?? describePlanStatus(s, [])!);
+}
+
+/** The plan's status, with the history entries that say why (empty history when it cannot be read). */
+async function planStatus(target: Target, view: StatusView): Promise<PlanStatus | undefined> {
+  if (!view.state?.plan) return undefined;
+  const history: HistoryEntry[] = await target.history(500).catch(() => []);
+  return describePlanStatus(view.state, history);
+}
+
+// ----
+
+function statusDocument(view: StatusView, plan?: PlanStatus): Record<string, unknown> {
   return {
     command: 'status',
     source: view.source,
     state: view.state,
+    ...(plan ? { plan } : {}),
     replicas: view.replicas.map((r) => ({ ...r, lagging: lagging(view, r) })),
     staleAfterMs: view.staleAfterMs,
     ...(view.proxy ? { proxy: view.proxy } : {}),
+    ...(view.server ? { server: view.server } : {}),
   };
 }
 
@@ -69,8 +95,9 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   try {
     if (!opts.watch) {
       const view = await target.status();
-      if (opts.json) printJson(statusDocument(view));
-      else println(renderStatus(view));
+      const plan = await planStatus(target, view);
+      if (opts.json) printJson(statusDocument(view, plan));
+      else println(renderStatus(view, painter(), plan));
       return 0;
     }
     return await watchStatus(target, Boolean(opts.json));

@@ -133,7 +133,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     say('a real plan would set mismatchRate: { max: 0.001 } and roll back right there');
     let mirrorSnapshot: ReturnType<NonNullable<Stack['proxy']['verifier']>['snapshot']> | undefined;
     const onEvent = (e: RunEvent, note: (message: string) => void) => {
-      if (e.type === 'step' && e.step >= 1 && !mirrorSnapshot) {
+      if (e.type === 'step' && e.step >= 2 && !mirrorSnapshot) {
         mirrorSnapshot = proxy.verifier?.snapshot();
         setFaults(services.v2.url, { latencyMs: faults.latencyMs }).then(
           () => note(`the canary starts and V2 slows down: +${faults.latencyMs} ms per request (V2's fault knob latencyMs)`),

@@ -124,9 +124,15 @@ export function analyse(stats: StatsSnapshot, routes: ReadonlyArray<RouteContext
   return { verdict: verdictOf(checks), checks, skipped };
 }
 
+/**
+ * A gate passes only on evidence: an interval in which no check applied (every route on
+ * legacy, every limit skipped for want of a baseline) or no check saw a V2 sample is
+ * `inconclusive`, never `pass`.
+ */
 export function verdictOf(checks: ReadonlyArray<CheckResult>): Verdict {
   if (checks.some((c) => c.status === 'fail')) return 'fail';
   if (checks.some((c) => c.status === 'inconclusive')) return 'inconclusive';
+  if (!checks.some((c) => c.status === 'pass' && c.v2Requests > 0)) return 'inconclusive';
   return 'pass';
 }
 

@@ -48,18 +48,40 @@ function checkLine(c: CheckResult, p: Paint): string {
   return `${verdictWord(c.status, p)} ${c.reason}`;
 }
 
+/** `3 pass, 1 fail, 0 inconclusive` */
+export function checkCounts(checks: ReadonlyArray<CheckResult>): string {
+  const count = (v: string) => checks.filter((c) => c.status === v).length;
+  return `${count('pass')} pass, ${count('fail')} fail, ${count('inconclusive')} inconclusive`;
+}
+
+/** One line per interval: the verdict, the counts, and what decided a verdict other than pass. */
+export function checkSummary(e: Extract<RunEvent, { type: 'check' }>, p: Paint = plainPaint): string {
+  const head = `check step ${e.step} of ${e.of} (last ${e.windowSeconds}s, ${e.replicas.length} replica${e.replicas.length === 1 ? '' : 's'}): ${verdictWord(e.verdict, p)}`;
+  if (e.checks.length === 0) return `${head} (no check applies${e.noTraffic?.length ? `: no traffic at all on ${e.noTraffic.join(', ')}` : ': no V2 sample to judge'})`;
+  const deciding = e.verdict === 'pass' ? [] : e.checks.filter((c) => c.status === e.verdict);
+  const why = deciding.length ? `: ${deciding[0]!.reason}${deciding.length > 1 ? ` (+${deciding.length - 1} more)` : ''}` : '';
+  return `${head} ${checkCounts(e.checks)}${why}`;
+}
+
 /** One line (or a few) per event, for logs and pipes. */
 export function describeEvent(e: RunEvent, p: Paint = plainPaint): string[] {
   switch (e.type) {
     case 'start':
       return [
-        `cutover run${e.dryRun ? ' (dry run: nothing changes)' : ''}: plan ${e.planId}, ${e.steps} steps, store ${e.store}, metrics from ${e.metricsSource}, driver ${e.holder}${e.resumedAt !== undefined ? `; resuming at step ${e.resumedAt + 1} of ${e.steps}` : ''}`,
+        `cutover run${e.dryRun ? ' (dry run: nothing changes)' : ''}: plan ${e.planId}, ${e.steps} steps, store ${e.store}, metrics from ${e.metricsSource}, driver ${e.holder}${e.resumedAt !== undefined ? `; resuming at step ${e.resumedAt} of ${e.steps}` : ''}`,
+        ...(e.driven
+          ? [
+              `the plan names no routes: it drives ${e.driven.routes.join(', ') || '(none)'}`,
+              ...e.driven.left.map((l) => `  not ${l.route}: ${l.why}`),
+              ...(e.driven.note ? [`  ${e.driven.note}`] : []),
+            ]
+          : []),
       ];
     case 'step':
-      return [`${p.bold(`step ${e.step + 1} of ${e.of}`)}: ${e.description}${e.dryRun ? ' (dry run)' : ''} -> ${routesLine(e.routes)}`];
+      return [`${p.bold(`step ${e.step} of ${e.of}`)}: ${e.description}${e.dryRun ? ' (dry run)' : ''} -> ${routesLine(e.routes)}`];
     case 'check':
       return [
-        `check step ${e.step + 1} of ${e.of} (last ${e.windowSeconds}s, ${e.replicas.length} replica${e.replicas.length === 1 ? '' : 's'}): ${verdictWord(e.verdict, p)}${e.checks.length === 0 ? ' (no check applies yet)' : ''}`,
+        checkSummary(e, p),
         ...e.checks.map((c) => `  ${checkLine(c, p)}`),
         ...e.skipped.map((s) => `  ${p.dim(`skipped: ${s}`)}`),
       ];
@@ -71,13 +93,21 @@ export function describeEvent(e: RunEvent, p: Paint = plainPaint): string[] {
       return [p.warn(`paused: ${e.reason}`)];
     case 'unpause':
       return [`un-paused: ${e.reason}`];
+    case 'promote':
+      return [`promoted: ${e.reason}`];
+    case 'no-traffic':
+      return [
+        p.warn(
+          `no traffic at all on ${e.routes.join(', ')} in the last ${e.windowSeconds}s (neither legacy nor V2 served a request): nothing to judge there, so its checks stay inconclusive; check that requests reach the proxy and match the route, or leave the route out of the plan`,
+        ),
+      ];
     case 'gate':
-      return [`gate for step ${e.step + 1} of ${e.of}: ${e.open ? p.ok('open') : p.warn('closed, holding')}${e.status ? ` (HTTP ${e.status})` : ''}${e.error ? ` (${e.error})` : ''}`];
+      return [`gate for step ${e.step} of ${e.of}: ${e.open ? p.ok('open') : p.warn('closed, holding')}${e.status ? ` (HTTP ${e.status})` : ''}${e.error ? ` (${e.error})` : ''}`];
     case 'webhook':
       return e.ok ? [p.dim(`webhook ${e.hook}: HTTP ${e.status}`)] : [p.warn(`webhook ${e.hook} failed after ${e.attempts} attempt(s): ${e.error ?? `HTTP ${e.status}`}`)];
     case 'rollback':
       return [
-        p.bad(`ROLLBACK at step ${e.step + 1} of ${e.of}${e.critical ? ' (critical breach)' : ''}: ${e.reason}`),
+        p.bad(`ROLLBACK at step ${e.step} of ${e.of}${e.critical ? ' (critical breach)' : ''}: ${e.reason}`),
         e.applied
           ? `  every live replica applied the abort${e.elapsedMs !== undefined ? ` in ${Math.round(e.elapsedMs)} ms` : ''}`
           : p.bad(`  not applied by: ${e.notApplied.join(', ') || '(unknown)'}`),
@@ -85,31 +115,86 @@ export function describeEvent(e: RunEvent, p: Paint = plainPaint): string[] {
     case 'complete':
       return [p.ok(`plan complete (${e.steps} steps): ${routesLine(e.routes)}`)];
     case 'aborted':
-      return [p.bad(`the rollout was aborted at step ${e.step + 1} of ${e.of}: ${e.reason}`)];
+      return [p.bad(`the rollout was aborted at step ${e.step} of ${e.of}${e.by ? ` by ${e.by}` : ''}: ${e.reason}`)];
     case 'warning':
       return [p.warn(`warning: ${e.message}`)];
     case 'would':
-      return [`would ${e.action} (step ${e.step + 1} of ${e.of})`];
+      return [`would ${e.action} (step ${e.step} of ${e.of})`];
     case 'stop':
       return [`${e.exitCode === 0 ? 'done' : 'stopped'}: ${e.reason} (exit ${e.exitCode})`];
   }
 }
 
+export const PAUSED_REMINDER_MS = 60_000;
+
+/**
+ * For logs and pipes: a line when the run's state changes (step, hold, pause, un-pause,
+ * promote, rollback), one line per interval for the checks (the counts, and what decided a
+ * verdict other than pass; every check is in `--json`), and while the rollout is paused a
+ * one-line reminder every `pausedReminderMs` (the run is waiting for a human).
+ */
 export class PlainReporter implements Reporter {
   private lastHold = '';
-  constructor(private readonly write: Write) {}
-  emit(e: RunEvent): void {
-    if (e.type === 'hold') {
-      // Holds repeat every tick: print when the reason changes.
-      if (e.reason === this.lastHold) return;
-      this.lastHold = e.reason;
-    } else if (e.type === 'critical' && e.verdict !== 'fail') {
-      return;
-    } else if (e.type === 'step') {
-      this.lastHold = '';
-    }
-    this.write(`${describeEvent(e).join('\n')}\n`);
+  private paused: { since: number; step: number; of: number; reason: string; toldAt: number } | undefined;
+  private readonly now: () => number;
+  private readonly reminderMs: number;
+
+  constructor(
+    private readonly write: Write,
+    opts: { pausedReminderMs?: number; now?: () => number } = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.reminderMs = opts.pausedReminderMs ?? PAUSED_REMINDER_MS;
   }
+
+  emit(e: RunEvent): void {
+    this.remind();
+    switch (e.type) {
+      case 'hold':
+        // Holds repeat every tick: print when the reason changes; while paused the reminder speaks.
+        if (e.reason === this.lastHold || this.paused) return;
+        this.lastHold = e.reason;
+        break;
+      case 'critical':
+        if (e.verdict !== 'fail') return;
+        break;
+      case 'check':
+        this.line(checkSummary(e));
+        return;
+      case 'step':
+        this.lastHold = '';
+        this.paused = undefined;
+        break;
+      case 'pause':
+        this.paused = { since: this.now(), toldAt: this.now(), step: e.step, of: e.of, reason: e.reason };
+        break;
+      case 'unpause':
+      case 'promote':
+      case 'aborted':
+      case 'rollback':
+      case 'stop':
+        this.paused = undefined;
+        this.lastHold = '';
+        break;
+      default:
+        break;
+    }
+    this.line(describeEvent(e).join('\n'));
+  }
+
+  private remind(): void {
+    const t = this.now();
+    if (!this.paused || t - this.paused.toldAt < this.reminderMs) return;
+    const p = this.paused;
+    p.toldAt = t;
+    const what = p.reason.includes('cutover promote') ? '' : '; `cutover promote` goes on, `cutover resume` keeps waiting, `cutover abort` stops';
+    this.line(`still paused at step ${p.step} of ${p.of} (for ${formatDuration(t - p.since)}): ${p.reason}${what}`);
+  }
+
+  private line(text: string): void {
+    this.write(`${text}\n`);
+  }
+
   close(): void {}
 }
 
@@ -198,7 +283,7 @@ export class TtyReporter implements Reporter {
       return visible.length > width ? `${visible.slice(0, width - 3)}...` : s;
     };
     const lines: string[] = [this.p.dim('─'.repeat(Math.min(width, 60)))];
-    if (m.step) lines.push(`${this.p.bold(`step ${m.step.step + 1} of ${m.step.of}`)}: ${m.step.description}`);
+    if (m.step) lines.push(`${this.p.bold(`step ${m.step.step} of ${m.step.of}`)}: ${m.step.description}`);
     lines.push(`routes: ${routesLine(m.routes)}`);
     if (m.hold) {
       const left = m.hold.remainingMs !== undefined && m.hold.remainingMs > 0 ? Math.max(0, m.hold.remainingMs - (Date.now() - m.hold.at)) : undefined;
@@ -226,9 +311,9 @@ export class TtyReporter implements Reporter {
   }
 }
 
-export function makeReporter(opts: { json: boolean; stream: NodeJS.WriteStream; color?: boolean }): Reporter {
+export function makeReporter(opts: { json: boolean; stream: NodeJS.WriteStream; color?: boolean; pausedReminderMs?: number }): Reporter {
   const write = (s: string) => void opts.stream.write(s);
   if (opts.json) return new JsonReporter(write);
   if (opts.stream.isTTY) return new TtyReporter(opts.stream, { color: opts.color ?? !process.env.NO_COLOR });
-  return new PlainReporter(write);
+  return new PlainReporter(write, { pausedReminderMs: opts.pausedReminderMs });
 }

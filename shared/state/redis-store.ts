@@ -19,6 +19,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { isCutoverError } from '../errors.js';
 import { corrupt, StateConflictError, unreachable } from './errors.js';
+import { confirmReplicated, connectedReplicas, describeServer, parseRedisUrl, unconfirmedChange, type RedisConnectionSpec } from './redis-connection.js';
 import { historyEntry } from './history.js';
 import { diffStates } from './transitions.js';
 import { EpochTracker, newEpoch } from './versioning.js';
@@ -112,6 +113,8 @@ export class RedisStateStore implements StateStore {
     lease: (name: string) => string;
   };
   private readonly cleanUrl: string;
+  /** Server or sentinels, credentials, TLS, and how many replicas confirm a change (redis-connection.ts). */
+  private readonly conn: RedisConnectionSpec;
   private stateWatchers = new Set<(s: RolloutState) => void>();
   private replicaWatchers = new Set<(r: ReplicaInfo) => void>();
   private tracker = new EpochTracker();
@@ -123,6 +126,7 @@ export class RedisStateStore implements StateStore {
     this.opts = opts;
     const { clean, prefix } = parseUrl(url, opts.prefix);
     this.cleanUrl = clean;
+    this.conn = parseRedisUrl(url);
     this.keys = {
       state: `${prefix}state`,
       version: `${prefix}version`,
@@ -138,7 +142,7 @@ export class RedisStateStore implements StateStore {
   /** ioredis is loaded on first use, so that file-store users (and `cutover --help`) never pay for it. */
   private getClient(): Promise<Scripted> {
     this.clientPromise ??= import('ioredis').then(({ Redis: RedisClient }) => {
-      const c = new RedisClient(this.cleanUrl, this.clientOptions(false)) as Scripted;
+      const c = new RedisClient({ ...this.conn.options, ...this.clientOptions(false) }) as Scripted;
       c.on('error', () => undefined);
       c.on('ready', () => {
         this.everReady = true;
@@ -240,9 +244,11 @@ export class RedisStateStore implements StateStore {
       updatedAt: at,
     };
     const entry = historyEntry(state.version, at, meta, changes);
-    const [ok, cur] = await this.run((c) =>
-      c.cutoverCas(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, expectedVersion, JSON.stringify(state), JSON.stringify(entry)),
-    );
+    const [ok, cur] = await this.run(async (c) => {
+      const r = await c.cutoverCas(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, expectedVersion, JSON.stringify(state), JSON.stringify(entry));
+      if (r[0] === 1) await this.confirm(c, state.version);
+      return r;
+    });
     if (ok !== 1) throw new StateConflictError(expectedVersion, Number(cur));
     return state;
   }
@@ -251,11 +257,32 @@ export class RedisStateStore implements StateStore {
     const at = new Date().toISOString();
     const restored: RolloutState = { ...state, schemaVersion: STATE_SCHEMA_VERSION, updatedBy: meta.by, updatedAt: at };
     const entry = historyEntry(restored.version, at, meta, meta.changes ?? diffStates(undefined, restored));
-    const [ok, cur] = await this.run((c) =>
-      c.cutoverRestore(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, restored.version, JSON.stringify(restored), JSON.stringify(entry)),
-    );
+    const [ok, cur] = await this.run(async (c) => {
+      const r = await c.cutoverRestore(this.keys.state, this.keys.version, this.keys.history, this.keys.changed, restored.version, JSON.stringify(restored), JSON.stringify(entry));
+      if (r[0] === 1) await this.confirm(c, restored.version);
+      return r;
+    });
     if (ok !== 1) throw new StateConflictError(0, Number(cur));
     return restored;
+  }
+
+  /**
+   * A change is acknowledged only once `minReplicas` replicas hold it (Sentinel: 1 by default),
+   * so that a failover right after the answer cannot lose it.
+   */
+  private async confirm(c: Scripted, version: number): Promise<void> {
+    let min = this.conn.minReplicas;
+    if (min > 0 && !this.conn.strictReplicas) min = Math.min(min, await connectedReplicas(c).catch(() => min));
+    if (min <= 0) return;
+    const waitMs = this.opts.commandTimeoutMs ?? 2000;
+    const got = await confirmReplicated(c, min, Math.max(1, waitMs - 200)).catch(() => 0);
+    if (got < min) throw unconfirmedChange(this.conn.label, version, min, got, waitMs);
+  }
+
+  /** The server this store talks to and its role (Sentinel: the master it follows). */
+  async server(): Promise<{ kind: 'single' | 'sentinel'; address: string; role: string; name?: string }> {
+    const info = await this.run((c) => describeServer(c));
+    return { kind: this.conn.kind, ...info, ...(this.conn.sentinel ? { name: this.conn.sentinel.name } : {}) };
   }
 
   async history(opts: { limit?: number; sinceVersion?: number } = {}): Promise<HistoryEntry[]> {
@@ -295,7 +322,7 @@ export class RedisStateStore implements StateStore {
     if (this.subscribing) return;
     this.subscribing = import('ioredis').then(async ({ Redis: RedisClient }) => {
       if (this.closed) return;
-      const sub = new RedisClient(this.cleanUrl, this.clientOptions(true));
+      const sub = new RedisClient({ ...this.conn.options, ...this.clientOptions(true) });
       sub.on('error', () => undefined);
       sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
       // After a reconnect, messages published meanwhile are lost: look at the state now.

@@ -95,7 +95,7 @@ describe('cutover demo', () => {
     // scenario 1: completed, every route at 100 %
     expect(s.rollout?.completed).toBe(true);
     expect(s.rollout?.exitCode).toBe(0);
-    expect(s.rollout?.steps).toEqual([0, 1, 2, 3, 4]);
+    expect(s.rollout?.steps).toEqual([1, 2, 3, 4, 5]);
     for (const r of ['balance', 'transactions', 'statement', 'post-transaction']) expect(s.rollout?.routes[r]).toEqual({ mode: 'canary', weight: 100 });
 
     // scenario 2: rolled back on a canary step, the reason names the failing threshold with numbers

@@ -2,7 +2,9 @@
  * `record:` keeps unsafe requests (marked, bodies redacted by the same rules) so that
  * `verify --replay --allow-unsafe` can send them on purpose: a POST that is never mirrored is
  * recorded with its body and Idempotency-Key, skipped by a replay without --allow-unsafe, and
- * replayed to both sides with it. A body too large to keep is marked and never replayed.
+ * replayed to both sides with it. A body too large to keep is marked and never replayed
+ * (recorded bodies are kept up to the larger of limits.bufferBodyBytes and the route's
+ * mirror.maxRequestBodyBytes: 0 and 100 bytes here).
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +37,7 @@ describe('recording unsafe requests for a deliberate replay', () => {
     const v2 = await startOrigin('v2');
     open.push(legacy, v2);
     const file = `${tempDir()}/requests.jsonl`;
-    const fx = await startTestProxy({ legacy: legacy.url, v2: v2.url }, ROUTES, { yaml: `record: { file: ${file} }` });
+    const fx = await startTestProxy({ legacy: legacy.url, v2: v2.url }, ROUTES, { yaml: `record: { file: ${file} }\nlimits: { bufferBodyBytes: 0 }` });
     const body = JSON.stringify({ amount: '12.30', account: 'A-1' });
     const r = await rawRequest(fx.proxy.dataUrl, { method: 'POST', path: '/payments', headers: { 'content-type': 'application/json', 'idempotency-key': 'IK-77' }, body });
     expect(r.status).toBe(200);

@@ -74,10 +74,10 @@ describe('latency', () => {
     expect(r.checks[1].reason).toMatch(/^latencyP99Ms 30(\.\d)? <= 100, 1x legacy 30(\.\d)? <= 1.2x on route balance at weight 25$/);
   });
 
-  it('skips a ratio-only latency check without a baseline', () => {
+  it('skips a ratio-only latency check without a baseline: nothing was judged, so inconclusive', () => {
     const r = only({ v2: { requests: 500, latencyMs: [50] }, legacy: { requests: 10 } }, canary25, { ...base, thresholds: { latencyP99Ms: { maxRatioToLegacy: 1.5 } } });
     expect(r.checks).toEqual([]);
-    expect(r.verdict).toBe('pass');
+    expect(r.verdict).toBe('inconclusive');
     expect(r.skipped[0]).toMatch(/latencyP99Ms.maxRatioToLegacy .*legacy served 10 requests/);
   });
 });
@@ -215,7 +215,28 @@ describe('several routes', () => {
     expect(r.checks.map((c) => c.route)).toEqual(['balance', 'members']);
     expect(r.verdict).toBe('inconclusive');
     expect(verdictOf([...r.checks, { ...r.checks[0], status: 'fail' }])).toBe('fail');
-    expect(verdictOf([])).toBe('pass');
+  });
+
+  it('no check applied, or none saw a V2 sample: inconclusive, never pass', () => {
+    // Every route on legacy: nothing to judge.
+    const legacyOnly = analyse(snapshot({ balance: routeStats({ legacy: { requests: 1000 } }) }), [{ route: 'balance', mode: 'legacy', weight: 0 }], {
+      ...base,
+      thresholds: { errorRate: { max: 0.01 } },
+    });
+    expect(legacyOnly.checks).toEqual([]);
+    expect(legacyOnly.verdict).toBe('inconclusive');
+    // Only a relative limit, and no legacy baseline to compare with: skipped, so inconclusive.
+    const noBaseline = analyse(snapshot({ balance: routeStats({ v2: { requests: 1000 } }) }), [{ route: 'balance', mode: 'canary', weight: 100 }], {
+      ...base,
+      thresholds: { latencyP99Ms: { maxRatioToLegacy: 2 } },
+    });
+    expect(noBaseline.checks).toEqual([]);
+    expect(noBaseline.skipped.length).toBeGreaterThan(0);
+    expect(noBaseline.verdict).toBe('inconclusive');
+    expect(verdictOf([])).toBe('inconclusive');
+    const passed = { route: 'balance', check: 'errorRate' as const, status: 'pass' as const, v2Requests: 500, legacyRequests: 500, reason: 'errorRate 0 <= 0.01' };
+    expect(verdictOf([passed])).toBe('pass');
+    expect(verdictOf([{ ...passed, v2Requests: 0 }])).toBe('inconclusive');
   });
 });
 

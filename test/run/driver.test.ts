@@ -4,9 +4,10 @@ import { drivePlan, LEASE_NAME, type DriverOptions } from '../../rollout-cli/pla
 import type { RunEvent } from '../../rollout-cli/plan/events.js';
 import { proxiesSource } from '../../rollout-cli/plan/metrics-source.js';
 import { parsePlanText, type Plan } from '../../rollout-cli/plan/schema.js';
-import { openStateStore, abortAndWait, promote, pause, resume, type StateStore } from '../../shared/state/index.js';
+import { openStateStore, abort, abortAndWait, promote, pause, resume, type StateStore } from '../../shared/state/index.js';
 import { CutoverError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/processes.js';
+import { chooseNamedRoutes } from '../../rollout-cli/route-sets.js';
 import { routeStats, snapshot } from './fixtures.js';
 import { startHookStub, startStatsStub, type HookStub, type StatsStub } from './stats-stub.js';
 
@@ -111,23 +112,24 @@ describe('a healthy V2', () => {
   it('completes the plan (exit 0), routes at 100 % stay there, the history has every step and the checks', async () => {
     const plan = planOf('  - mirror: 150ms\n  - weight: 10\n  - weight: 50\n    hold: 250ms\n  - weight: 100');
     expect(await drive(plan)).toBe(0);
-    expect(of('step').map((e) => e.step)).toEqual([0, 1, 2, 3]);
+    expect(of('step').map((e) => e.step)).toEqual([1, 2, 3, 4]);
     expect(of('complete')).toHaveLength(1);
     const s = (await store.read())!;
     expect(s.routes.balance).toEqual({ mode: 'canary', weight: 100 });
     expect(s.routes.members).toEqual({ mode: 'canary', weight: 100 });
     expect(s.routes.default).toEqual({ mode: 'legacy', weight: 0 });
     expect(s.aborted).toBe(false);
-    expect(s.plan).toMatchObject({ planId: plan.id, step: 4, detail: { status: 'complete' } });
+    // The state keeps the last step's index (the proxies' metric shows it as step 4 of 4).
+    expect(s.plan).toMatchObject({ planId: plan.id, step: 3, detail: { status: 'complete', of: 4 } });
     const history = await store.history({ limit: 500 });
     const steps = history.filter((h) => h.action === 'plan-step' && typeof h.data?.step === 'number');
-    expect(steps.map((h) => h.data!.step)).toEqual([0, 1, 2, 3]);
+    expect(steps.map((h) => `${h.data!.step} of ${h.data!.of}`)).toEqual(['1 of 4', '2 of 4', '3 of 4', '4 of 4']);
     expect(steps[1].changes).toContainEqual({ path: 'routes.balance.weight', from: 0, to: 10 });
     expect(steps[1].by).toBe('tester@host (pid 1)');
     const checks = history.filter((h) => h.action === 'check');
     expect(checks.length).toBeGreaterThanOrEqual(4);
     expect(checks[0].reason).toMatch(/^plan [0-9a-f]{16} step 1 of 4: PASS errorRate 0 <= 0.01 on route balance in mirror; latencyP99Ms 11 0.733x legacy 15 <= 2x on route balance in mirror/);
-    const atTen = checks.find((h) => h.data!.step === 1)!;
+    const atTen = checks.find((h) => h.data!.step === 2)!;
     expect(atTen.reason).toMatch(/^plan [0-9a-f]{16} step 2 of 4: PASS errorRate 0.002 <= 0.01 on route balance at weight 10/);
     expect((atTen.data!.checks as Array<{ check: string; value: number }>)[0]).toMatchObject({ check: 'errorRate', value: 0.002 });
     // The lease is released at the end.
@@ -187,8 +189,8 @@ describe('rollback', () => {
     stub.set(healthy);
     const again: RunEvent[] = [];
     expect(await drive(plan, {}, again)).toBe(0);
-    expect(of('start', again)[0].resumedAt).toBe(0);
-    expect(of('step', again).map((e) => e.step)).toEqual([0, 1, 2]);
+    expect(of('start', again)[0].resumedAt).toBe(1);
+    expect(of('step', again).map((e) => e.step)).toEqual([1, 2, 3]);
   });
 
   it('at once on a critical breach from the 5-second slice, without waiting for the interval', async () => {
@@ -233,7 +235,12 @@ describe('too little traffic', () => {
     const s = (await store.read())!;
     expect(s.paused).toBe(true);
     expect(s.aborted).toBe(false);
-    expect(of('pause')[0].reason).toMatch(/3 inconclusive intervals in a row \(inconclusiveLimit 3\): errorRate: only 3 V2 requests on route balance at weight 5 \(minRequests 100\)/);
+    expect(of('pause')[0].reason).toMatch(
+      /3 inconclusive intervals in a row \(inconclusiveLimit 3\): no traffic at all on members \(neither legacy nor V2 served a request in \d+s\); errorRate: only 3 V2 requests on route balance at weight 5 \(minRequests 100\)/,
+    );
+    // members saw no request at all: said once for the step, not once per interval.
+    expect(of('no-traffic')).toEqual([expect.objectContaining({ step: 1, of: 2, routes: ['members'] })]);
+    expect(of('check').every((c) => JSON.stringify(c.noTraffic) === '["members"]')).toBe(true);
     expect(of('check').every((c) => c.verdict === 'inconclusive')).toBe(true);
     expect(of('rollback')).toHaveLength(0);
     // Someone aborts: abort wins, the run ends with exit 1 and writes nothing more.
@@ -275,11 +282,11 @@ describe('humans', () => {
     expect(paused.paused).toBe(true);
     expect(paused.routes.balance.weight).toBe(10);
     await new Promise((r) => setTimeout(r, 400));
-    expect(of('step').map((e) => e.step)).toEqual([0, 1]);
+    expect(of('step').map((e) => e.step)).toEqual([1, 2]);
     const tr = promote(paused);
     await store.compareAndSet(paused.version, tr.next, { by: 'human', action: 'promote' });
     expect(await done).toBe(0);
-    expect(of('step').map((e) => e.step)).toEqual([0, 1, 2]);
+    expect(of('step').map((e) => e.step)).toEqual([1, 2, 3]);
     expect((await store.read())!.routes.balance.weight).toBe(30);
   });
 
@@ -338,10 +345,185 @@ describe('one driver at a time', () => {
     await expect(drive(plan, {}, [])).rejects.toMatchObject({ code: 'CUTOVER_ERR_RUN_LEASE' });
     await new Promise((r) => setTimeout(r, 1100));
     expect(await drive(plan)).toBe(0);
-    expect(of('start')[0].resumedAt).toBe(1);
-    expect(of('step').map((e) => e.step)).toEqual([2]);
+    expect(of('start')[0].resumedAt).toBe(2);
+    expect(of('step').map((e) => e.step)).toEqual([3]);
     const weights = (await store.history({ limit: 100 })).flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
     expect(weights).toEqual([25, 50]);
+  });
+});
+
+describe('the driver never re-ramps by itself', () => {
+  /** A human's abort and resume written straight to the store, back to back (microseconds apart). */
+  async function abortThenResume(reason: string) {
+    const cur = (await store.read())!;
+    const ab = abort(cur, { reason });
+    const aborted = await store.compareAndSet(cur.version, ab.next, { by: 'oncall', action: 'abort', reason, changes: ab.changes });
+    const re = resume(aborted, { reason: 'false alarm' });
+    await store.compareAndSet(aborted.version, re.next, { by: 'oncall', action: 'resume', reason: 'false alarm', changes: re.changes });
+  }
+
+  /** The store, with `inject` run inside the next read() once armed (the read answers what it read before). */
+  function injecting(inject: () => Promise<void>): { store: StateStore; arm(): void } {
+    let armed = false;
+    const read = async () => {
+      const s = await store.read();
+      if (armed) {
+        armed = false;
+        await inject();
+      }
+      return s;
+    };
+    const wrapped = new Proxy(store, {
+      get(target, key) {
+        if (key === 'read') return read;
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    return { store: wrapped, arm: () => (armed = true) };
+  }
+
+  function armOnFirstCheck(arm: () => void): DriverOptions['reporter'] {
+    let armed = false;
+    return {
+      emit(e) {
+        events.push(e);
+        if (e.type === 'check' && !armed) {
+          armed = true;
+          arm();
+        }
+      },
+      close() {},
+    };
+  }
+
+  it('an abort cleared by a resume before the driver looked still stops it (exit 1), and it writes nothing after', async () => {
+    const plan = planOf('  - weight: 10\n    hold: 1h\n  - weight: 50');
+    // The abort and the resume both land between two of the driver's reads: it never sees `aborted: true`.
+    // Armed by the first check: the next read is the loop's, an interval before the next check.
+    const w = injecting(() => abortThenResume('pager: V2 ledger drift'));
+    const done = drive(plan, { store: w.store, source: proxiesSource({ store, adminUrls: plan.admin }), reporter: armOnFirstCheck(w.arm) });
+    await until(() => of('stop').length > 0);
+    const abortVersion = (await store.read())!.version - 1;
+    expect((await store.read())!.aborted).toBe(false);
+    expect(await done).toBe(1);
+    expect(of('aborted')[0]).toMatchObject({ reason: 'pager: V2 ledger drift', by: 'oncall', version: abortVersion, step: 1, of: 2 });
+    expect(of('stop')[0].reason).toMatch(/aborted \(version \d+, by oncall\) and resumed since/);
+    const after = (await store.history({ sinceVersion: abortVersion })).filter((h) => h.by.startsWith('tester'));
+    expect(after.filter((h) => h.action !== 'check')).toEqual([]);
+    expect((await store.read())!.routes.balance).toEqual({ mode: 'legacy', weight: 0 });
+  });
+
+  it('an abort + resume between the driver\'s read and its write is caught too: no step is written over it', async () => {
+    // The abort and the resume land right after the driver read the state for a write (its
+    // read-modify-write), the moment a check of `aborted` alone misses.
+    const plan = planOf('  - weight: 10\n  - weight: 50\n    hold: 1h');
+    // Armed by the first (passing) check of step 1: the next read is the one of the write that applies step 2.
+    const w = injecting(() => abortThenResume('race'));
+    expect(await drive(plan, { store: w.store, source: proxiesSource({ store, adminUrls: plan.admin }), reporter: armOnFirstCheck(w.arm) })).toBe(1);
+    const weights = (await store.history({ limit: 200 })).flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
+    expect(weights).toEqual([10, 0]);
+    expect(of('step').map((e) => e.step)).toEqual([1]);
+  });
+
+  it('after abort + resume a new run re-enters the failed step from its start: its weight again, its full hold, a passing interval with samples', async () => {
+    const plan = planOf('  - weight: 10\n  - weight: 25\n    hold: 600ms\n  - weight: 50');
+    // A driver at step 2 of 3 (weight 25), killed; then a human aborted and resumed.
+    const cur = (await store.read())!;
+    await store.compareAndSet(
+      cur.version,
+      {
+        ...cur,
+        routes: { ...cur.routes, balance: { mode: 'canary', weight: 25 }, members: { mode: 'canary', weight: 25 } },
+        plan: { planId: plan.id, step: 1, stepStartedAt: new Date(Date.now() - 3_600_000).toISOString(), detail: { status: 'running', of: 3 } },
+      },
+      { by: 'dead@host (pid 99)', action: 'plan-step' },
+    );
+    await abortThenResume('incident 7');
+    const resumedAt = (await store.read())!.version;
+    // No V2 traffic: every interval is inconclusive, so nothing goes above the failed step's 25.
+    stub.set(quiet);
+    const first = drive(plan);
+    await until(() => of('pause').length > 0);
+    expect(of('start')[0].resumedAt).toBe(2);
+    expect(of('step').map((e) => e.step)).toEqual([2]);
+    expect((await store.read())!.routes.balance).toEqual({ mode: 'canary', weight: 25 });
+    expect(of('check').every((c) => c.verdict !== 'pass')).toBe(true);
+    await abortAndWait(store, { reason: 'end of the quiet part', by: 'test' });
+    expect(await first).toBe(1);
+    const cur2 = (await store.read())!;
+    await store.compareAndSet(cur2.version, resume(cur2, { reason: 'traffic is back' }).next, { by: 'human', action: 'resume', reason: 'traffic is back' });
+
+    // With traffic: 25 first, 50 only after a passing interval, and not before the full hold.
+    stub.set(healthy);
+    const second: RunEvent[] = [];
+    expect(await drive(plan, {}, second)).toBe(0);
+    expect(of('step', second).map((e) => e.step)).toEqual([2, 3]);
+    const history = await store.history({ sinceVersion: resumedAt });
+    const weights = history.flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to as number));
+    expect(Math.max(...weights.slice(0, -1))).toBeLessThanOrEqual(25);
+    expect(weights[weights.length - 1]).toBe(50);
+    const lastEnter = history.filter((h) => h.action === 'plan-step' && h.data?.step === 2).pop()!;
+    const fifty = history.find((h) => h.changes.some((c) => c.path === 'routes.balance.weight' && c.to === 50))!;
+    expect(Date.parse(fifty.at) - Date.parse(lastEnter.at)).toBeGreaterThanOrEqual(600);
+    const between = history.filter((h) => h.version >= lastEnter.version && h.version < fifty.version && h.action === 'check' && h.data?.step === 2);
+    const passing = between.filter((h) => h.data!.verdict === 'pass');
+    expect(passing.length).toBeGreaterThan(0);
+    expect((passing[passing.length - 1].data!.checks as Array<{ v2Requests: number }>).every((c) => c.v2Requests > 0)).toBe(true);
+  });
+
+  it('a plan step whose routes are on legacy is never judged by an interval with no applicable check', async () => {
+    // The old bug: the step counted as applied while its route sat on legacy; no check applied,
+    // that "passed", and the route jumped to the next step's weight.
+    const plan = planOf('  - weight: 25\n  - weight: 50');
+    const cur = (await store.read())!;
+    await store.compareAndSet(
+      cur.version,
+      { ...cur, plan: { planId: plan.id, step: 0, stepStartedAt: new Date(Date.now() - 3_600_000).toISOString(), detail: { status: 'running' } } },
+      { by: 'dead@host (pid 99)', action: 'plan-step' },
+    );
+    stub.set(quiet);
+    const done = drive(plan);
+    await until(() => of('pause').length > 0);
+    expect(of('step').map((e) => e.step)).toEqual([1]);
+    expect((await store.read())!.routes.balance.weight).toBe(25);
+    await abortAndWait(store, { reason: 'end of test', by: 'test' });
+    expect(await done).toBe(1);
+  });
+});
+
+describe('a plan without routes:', () => {
+  it("drives the named routes, never default; with a config, not a write-only route either, and says so", async () => {
+    const plan = parsePlanText(`steps:\n  - weight: 10\n${analysis}\nadmin: [${stub.url}]\n`, 'plan.yaml', {});
+    const config = {
+      routes: [
+        { name: 'balance', match: { method: 'GET', path: '/b' }, mirrorUnsafe: false },
+        { name: 'members', match: { method: 'POST', path: '/m' }, mirrorUnsafe: false },
+      ],
+      defaultRoute: { name: 'default' },
+    } as never;
+    const implicitRoutes = (names: readonly string[]) => chooseNamedRoutes(names, config, { unsafeHint: "name it in the plan's routes: to drive it" });
+    expect(await drive(plan, { implicitRoutes })).toBe(0);
+    const s = (await store.read())!;
+    expect(s.routes.balance).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.members).toEqual({ mode: 'legacy', weight: 0 });
+    expect(s.routes.default).toEqual({ mode: 'legacy', weight: 0 });
+    expect(of('start')[0].driven).toEqual({
+      routes: ['balance'],
+      left: [
+        { route: 'members', why: "POST /m writes (an unsafe method, never mirrored); name it in the plan's routes: to drive it" },
+        { route: 'default', why: 'the catch-all default route (requests no route matches); name it to include it' },
+      ],
+    });
+  });
+
+  it('without a config: every route but default', async () => {
+    const plan = parsePlanText(`steps:\n  - weight: 10\n${analysis}\nadmin: [${stub.url}]\n`, 'plan.yaml', {});
+    expect(await drive(plan)).toBe(0);
+    const s = (await store.read())!;
+    expect(s.routes.balance).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.members).toEqual({ mode: 'canary', weight: 10 });
+    expect(s.routes.default).toEqual({ mode: 'legacy', weight: 0 });
   });
 });
 
@@ -400,7 +582,7 @@ describe('gate and webhooks', () => {
     const plan = planOf('  - weight: 10\n  - weight: 20', `webhooks: { onStep: ${hooks.url}/step, onComplete: ${hooks.url}/done, gate: ${hooks.url}/gate, timeoutMs: 500, retries: 0 }`);
     const done = drive(plan);
     await until(() => of('gate').length >= 2);
-    expect(of('gate')[0]).toMatchObject({ open: false, status: 503, step: 0 });
+    expect(of('gate')[0]).toMatchObject({ open: false, status: 503, step: 1 });
     expect(of('step')).toHaveLength(1);
     hooks.status['/gate'] = 204;
     expect(await done).toBe(0);

@@ -3,12 +3,12 @@
  * real proxy (`cutover proxy`, its own process) on a file store, a small load generator here,
  * and the driver as its own process (`cutover run --json`). Intervals of 1 s.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startServices, type RunningServices } from '../../services/index.js';
-import { openStateStore, waitForApplied, type RolloutState, type StateStore } from '../../shared/state/index.js';
+import { abortAndWait, openStateStore, resume, waitForApplied, type RolloutState, type StateStore } from '../../shared/state/index.js';
 import { freePort, runCutover, spawnCutover, stopAll, tempDir, waitForHttp, type Spawned } from '../helpers/processes.js';
 
 let services: RunningServices;
@@ -175,7 +175,7 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
       return d;
     });
     const ev = events(d);
-    expect(ev.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([0, 1, 2, 3]);
+    expect(ev.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([1, 2, 3, 4]);
     expect(ev.some((e) => e.type === 'complete')).toBe(true);
     const checks = ev.filter((e) => e.type === 'check');
     expect(checks.length).toBeGreaterThanOrEqual(4);
@@ -184,8 +184,11 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
     expect(s.routes.balance).toEqual({ mode: 'canary', weight: 100 });
     const history = await store.history({ limit: 300 });
     const steps = history.filter((h) => h.action === 'plan-step' && typeof h.data?.step === 'number').map((h) => h.data!.step);
-    expect(steps.slice(-4)).toEqual([0, 1, 2, 3]);
-    const mirrorCheck = history.find((h) => h.action === 'check' && h.data?.step === 0)!;
+    expect(steps.slice(-4)).toEqual([1, 2, 3, 4]);
+    // The finished plan: status and the proxy's metric say step 4 of 4, like the run's last step event.
+    const status = JSON.parse((await runCutover(['status', '--state', stateUrl, '--json'])).stdout);
+    expect(status.plan).toMatchObject({ step: 4, of: 4, status: 'complete' });
+    const mirrorCheck = history.find((h) => h.action === 'check' && h.data?.step === 1)!;
     expect(mirrorCheck.reason).toMatch(/PASS errorRate 0 <= 0.01 on route balance in mirror/);
   });
 
@@ -283,7 +286,7 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
       expect(await d.exited).toBe(0);
       return d;
     });
-    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([0, 1, 2]);
+    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([1, 2, 3]);
     expect((await store.read())!.routes.balance).toEqual({ mode: 'canary', weight: 25 });
   });
 
@@ -291,7 +294,7 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
     const plan = writePlan('resume', '  - weight: 10\n  - weight: 20\n    hold: 1h\n  - weight: 30');
     const d = await withLoad(400, async () => {
       const first = driver(plan, 'e2e-first');
-      await first.waitForOutput(/"type":"step","step":1/, 15_000);
+      await first.waitForOutput(/"type":"step","step":2/, 15_000);
       const second = await runCutover(['run', plan, '--state', stateUrl, '--by', 'e2e-second']);
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/holds the rollout lease: e2e-first \(pid \d+\)/);
@@ -300,16 +303,121 @@ describe('cutover run end to end (demo services, real proxy, file store, 1 s int
       await new Promise((r) => setTimeout(r, 2100));
       const third = driver(plan, 'e2e-third');
       await third.waitForOutput(/"type":"start"/, 15_000);
-      expect(events(third)[0].resumedAt).toBe(1);
+      expect(events(third)[0].resumedAt).toBe(2);
       const promote = await runCutover(['promote', '--state', stateUrl]);
       expect(promote.code).toBe(0);
       expect(await third.exited).toBe(0);
       return third;
     });
-    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([2]);
+    expect(events(d).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([3]);
     const weights = (await store.history({ limit: 100 }))
       .filter((h) => h.by.startsWith('e2e-first') || h.by.startsWith('e2e-third'))
       .flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => c.to));
     expect(weights).toEqual([10, 20, 30]);
   });
+});
+
+describe('the driver never re-ramps by itself (real proxy, demo services, file store)', () => {
+  // A test that fails midway must not leave its driver holding the lease for the next one.
+  const started: Spawned[] = [];
+  const drive = (plan: string, by: string) => {
+    const d = driver(plan, by);
+    started.push(d);
+    return d;
+  };
+  afterEach(async () => {
+    for (const d of started.splice(0)) await d.stop('SIGKILL').catch(() => undefined);
+  });
+
+  /** The balance weights written after `sinceVersion`, in order, with the entries. */
+  async function weightWrites(sinceVersion: number) {
+    const history = await store.history({ sinceVersion });
+    return { history, weights: history.flatMap((h) => h.changes.filter((c) => c.path === 'routes.balance.weight').map((c) => ({ to: c.to as number, version: h.version, at: h.at }))) };
+  }
+
+  it('killed at a step, then abort + resume: a new run writes nothing above that step before a passing interval with V2 samples, and holds it in full', async () => {
+    // Weights high enough that a loaded machine's load still gives minRequests V2 requests a window.
+    const plan = writePlan('reenter', '  - weight: 40\n  - weight: 60\n    hold: 3s\n  - weight: 100');
+    await withLoad(400, async () => {
+      const first = drive(plan, 'e2e-reenter-1');
+      await first.waitForOutput(/"type":"step","step":2/, 90_000);
+      await first.stop('SIGKILL');
+    });
+    expect((await store.read())!.routes.balance).toEqual({ mode: 'canary', weight: 60 });
+    expect((await runCutover(['abort', '--state', stateUrl, '--reason', 'V2 ledger drift'])).code).toBe(0);
+    expect((await runCutover(['resume', '--state', stateUrl, '--reason', 'false alarm'])).code).toBe(0);
+    const resumed = (await store.read())!;
+    expect(resumed.routes.balance.mode).toBe('legacy');
+    await new Promise((r) => setTimeout(r, 2100)); // the dead driver's lease (2 s) expires
+
+    // No traffic: the step is entered again at 60 and stays there (inconclusive, then a pause; no pass, no 100).
+    const second = drive(plan, 'e2e-reenter-2');
+    await second.waitForOutput(/"type":"pause"/, 90_000);
+    const ev2 = events(second);
+    expect(ev2.find((e) => e.type === 'start')!.resumedAt).toBe(2);
+    expect(ev2.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([2]);
+    expect(ev2.filter((e) => e.type === 'check').every((c) => c.verdict === 'inconclusive')).toBe(true);
+    expect(ev2.find((e) => e.type === 'no-traffic')).toMatchObject({ step: 2, routes: ['balance'] });
+    expect((await weightWrites(resumed.version)).weights.map((w) => w.to)).toEqual([60]);
+    expect((await runCutover(['abort', '--state', stateUrl, '--reason', 'no traffic yet'])).code).toBe(0);
+    expect(await second.exited).toBe(1);
+    expect((await runCutover(['resume', '--state', stateUrl, '--reason', 'traffic is on'])).code).toBe(0);
+    const again = (await store.read())!;
+
+    // With traffic: 60 again, its full 3 s hold, and 100 only after a passing interval with V2 samples.
+    const third = await withLoad(400, async () => {
+      const d = drive(plan, 'e2e-reenter-3');
+      expect(await d.exited, d.output()).toBe(0);
+      return d;
+    });
+    expect(events(third).filter((e) => e.type === 'step').map((e) => e.step)).toEqual([2, 3]);
+    const { history, weights } = await weightWrites(again.version);
+    expect(weights.map((w) => w.to)).toEqual([60, 100]);
+    const [enter, next] = weights;
+    expect(Date.parse(next.at) - Date.parse(enter.at)).toBeGreaterThanOrEqual(3000);
+    const passes = history.filter((h) => h.action === 'check' && h.version >= enter.version && h.version < next.version && h.data?.verdict === 'pass' && h.data?.step === 2);
+    expect(passes.length).toBeGreaterThan(0);
+    for (const c of passes[passes.length - 1].data!.checks as Array<{ v2Requests: number }>) expect(c.v2Requests).toBeGreaterThan(0);
+  }, 400_000);
+
+  it('an abort and a resume 50 ms apart while a driver runs: the driver stops with exit 1 and writes nothing after the abort', async () => {
+    const plan = writePlan('blink', '  - weight: 10\n    hold: 1h\n  - weight: 50');
+    const d = drive(plan, 'e2e-blink');
+    await d.waitForOutput(/"type":"step","step":1/, 90_000);
+
+    // One numbering: the run's event, the history, `cutover status` and the proxy's metric all say step 1 of 2.
+    const planStep = (await store.history({ limit: 50 })).filter((h) => h.action === 'plan-step' && h.by.startsWith('e2e-blink')).pop()!;
+    expect(planStep.data).toMatchObject({ step: 1, of: 2 });
+    expect(planStep.reason).toMatch(/ step 1 of 2: weight 10, hold 1h on balance$/);
+    const status = await runCutover(['status', '--state', stateUrl, '--json']);
+    expect(JSON.parse(status.stdout).plan).toMatchObject({ step: 1, of: 2, description: 'weight 10, hold 1h on balance', status: 'running' });
+    const plainStatus = await runCutover(['status', '--state', stateUrl]);
+    expect(plainStatus.stdout).toMatch(/^plan [0-9a-f]{16}: step 1 of 2 \(weight 10, hold 1h on balance\), since \S+$/m);
+    // Why it waits (holding, or paused after inconclusive intervals: no load runs here) is on the next line.
+    expect(plainStatus.stdout).toMatch(/^ {2}(holding: \d+m(\d+s)? left in the hold|paused by e2e-blink .*)$/m);
+    for (let i = 0; ; i++) {
+      const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
+      if (/^cutover_rollout_step 1$/m.test(metrics)) break;
+      if (i > 200) throw new Error(`cutover_rollout_step is not 1: ${metrics.match(/^cutover_rollout_step .*$/m)?.[0]}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const abort = await abortAndWait(store, { reason: 'blink: V2 wrote a wrong balance', by: 'oncall', timeoutMs: 5000 });
+    expect(abort.ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const cur = (await store.read())!;
+    const r = resume(cur, { reason: 'false alarm' });
+    await store.compareAndSet(cur.version, r.next, { by: 'oncall', action: 'resume', reason: 'false alarm', changes: r.changes });
+    expect(await d.exited, d.output()).toBe(1);
+    const aborted = events(d).find((e) => e.type === 'aborted')!;
+    expect(aborted).toMatchObject({ reason: 'blink: V2 wrote a wrong balance', step: 1, of: 2 });
+    const after = (await store.history({ sinceVersion: abort.state.version })).filter((h) => h.by.startsWith('e2e-blink') && h.action !== 'check');
+    expect(after).toEqual([]);
+    expect((await store.read())!.routes.balance).toEqual({ mode: 'legacy', weight: 0 });
+    // And the proxy serves legacy only.
+    for (let i = 0; i < 20; i++) {
+      const res = await request(`${dataUrl}/accounts/A-${String(100 + i).padStart(6, '0')}/balance`, { headers: { 'x-api-key': 'demo-key-full' } });
+      await res.body.dump();
+      expect(res.headers['x-cutover-upstream']).toBe('legacy');
+    }
+  }, 200_000);
 });

@@ -23,19 +23,23 @@ describe('run views', () => {
     r.emit({ type: 'stop', exitCode: 0, reason: 'done' });
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ schemaVersion: 1, type: 'step', step: 2, routes: { balance: { weight: 25 } } });
+    expect(lines[0]).toMatchObject({ schemaVersion: 2, type: 'step', step: 2, routes: { balance: { weight: 25 } } });
     expect(Date.parse(lines[1].at)).not.toBeNaN();
   });
 
   it('plain lines print a hold once per reason, and failing checks with their numbers', () => {
     let out = '';
     const r = new PlainReporter((s) => (out += s));
-    const hold: RunEvent = { type: 'hold', step: 0, of: 2, reason: 'step 1 of 2: holding', remainingMs: 5000 };
+    const hold: RunEvent = { type: 'hold', step: 1, of: 2, reason: 'step 1 of 2: holding', remainingMs: 5000 };
     r.emit(hold);
     r.emit({ ...hold, remainingMs: 4000 });
-    r.emit({ type: 'check', step: 0, of: 2, windowSeconds: 31, verdict: 'fail', checks: [failing], skipped: [], replicas: ['a', 'b'] });
+    const passing: CheckResult = { ...failing, check: 'throttleRate', status: 'pass', reason: 'throttleRate 0 <= 0.02 on route balance at weight 25' };
+    r.emit({ type: 'check', step: 1, of: 2, windowSeconds: 31, verdict: 'fail', checks: [failing, passing, passing], skipped: [], replicas: ['a', 'b'] });
+    r.emit({ type: 'check', step: 1, of: 2, windowSeconds: 31, verdict: 'pass', checks: [passing, passing], skipped: [], replicas: ['a', 'b'] });
     expect(out).toBe(
-      'hold: step 1 of 2: holding (5s left)\ncheck step 1 of 2 (last 31s, 2 replicas): FAIL\n  FAIL errorRate 0.052 > 0.01 on route balance at weight 25\n',
+      'hold: step 1 of 2: holding (5s left)\n' +
+        'check step 1 of 2 (last 31s, 2 replicas): FAIL 2 pass, 1 fail, 0 inconclusive: errorRate 0.052 > 0.01 on route balance at weight 25\n' +
+        'check step 1 of 2 (last 31s, 2 replicas): PASS 2 pass, 0 fail, 0 inconclusive\n',
     );
   });
 
@@ -43,9 +47,9 @@ describe('run views', () => {
     let out = '';
     const stream = { write: (s: string) => (out += s), columns: 100 };
     const r = new TtyReporter(stream, { color: false, redrawMs: 60_000 });
-    r.emit({ type: 'step', step: 1, of: 4, description: 'weight 25, hold 5m on balance, members', routes: { balance: { mode: 'canary', weight: 25 }, members: { mode: 'canary', weight: 25 } } });
-    r.emit({ type: 'hold', step: 1, of: 4, reason: 'step 2 of 4: holding', remainingMs: 290_000 });
-    r.emit({ type: 'check', step: 1, of: 4, windowSeconds: 31, verdict: 'fail', checks: [failing], skipped: [], replicas: ['a'] });
+    r.emit({ type: 'step', step: 2, of: 4, description: 'weight 25, hold 5m on balance, members', routes: { balance: { mode: 'canary', weight: 25 }, members: { mode: 'canary', weight: 25 } } });
+    r.emit({ type: 'hold', step: 2, of: 4, reason: 'step 2 of 4: holding', remainingMs: 290_000 });
+    r.emit({ type: 'check', step: 2, of: 4, windowSeconds: 31, verdict: 'fail', checks: [failing], skipped: [], replicas: ['a'] });
     const beforeStop = out.length;
     r.emit({ type: 'stop', exitCode: 1, reason: 'rolled back' });
     r.emit({ type: 'warning', message: 'late' });
@@ -66,7 +70,58 @@ describe('run views', () => {
   });
 
   it('describes a rollback with who did not apply it', () => {
-    const lines = describeEvent({ type: 'rollback', step: 2, of: 5, reason: 'errorRate 0.052 > 0.01 on route balance at weight 25', critical: false, applied: false, notApplied: ['proxy-2'] });
+    const lines = describeEvent({ type: 'rollback', step: 3, of: 5, reason: 'errorRate 0.052 > 0.01 on route balance at weight 25', critical: false, applied: false, notApplied: ['proxy-2'] });
     expect(lines).toEqual(['ROLLBACK at step 3 of 5: errorRate 0.052 > 0.01 on route balance at weight 25', '  not applied by: proxy-2']);
+  });
+
+  it('plain lines: a line per change of the run (pause, un-pause, promote), and a one-line reminder while paused, not a line per hold', () => {
+    let out = '';
+    let clock = 1_000_000;
+    const r = new PlainReporter((s) => (out += s), { pausedReminderMs: 60_000, now: () => clock });
+    const lines = () => out.trim().split('\n');
+    r.emit({ type: 'step', step: 2, of: 4, description: 'weight 5 on balance', routes: { balance: { mode: 'canary', weight: 5 } } });
+    r.emit({ type: 'pause', step: 2, of: 4, reason: 'step 2 of 4: 3 inconclusive intervals in a row (inconclusiveLimit 3): too little traffic' });
+    expect(lines()).toHaveLength(2);
+    // Ten minutes of holds and inconclusive checks every 30 s: one line per interval, a reminder per minute.
+    const held: RunEvent = { type: 'hold', step: 2, of: 4, reason: 'step 2 of 4: paused after inconclusive checks; waiting for `cutover resume` or `cutover promote`' };
+    const quiet: RunEvent = { type: 'check', step: 2, of: 4, windowSeconds: 31, verdict: 'inconclusive', checks: [{ ...failing, status: 'inconclusive', reason: 'errorRate: only 3 V2 requests on route balance at weight 5 (minRequests 100)' }], skipped: [], replicas: ['a'] };
+    for (let i = 0; i < 20; i++) {
+      clock += 30_000;
+      r.emit(held);
+      r.emit(quiet);
+    }
+    const reminders = lines().filter((l) => l.startsWith('still paused'));
+    expect(reminders.length).toBeGreaterThanOrEqual(9);
+    expect(reminders.length).toBeLessThanOrEqual(10);
+    expect(reminders[0]).toBe(
+      'still paused at step 2 of 4 (for 1m): step 2 of 4: 3 inconclusive intervals in a row (inconclusiveLimit 3): too little traffic; `cutover promote` goes on, `cutover resume` keeps waiting, `cutover abort` stops',
+    );
+    expect(lines().filter((l) => l.startsWith('hold:'))).toEqual([]);
+    expect(lines().filter((l) => l.startsWith('check step 2 of 4'))).toHaveLength(20);
+    expect(lines().every((l) => !l.startsWith('  '))).toBe(true);
+    // A human promotes: the un-pause and the promotion are said; no more reminders.
+    r.emit({ type: 'unpause', step: 2, of: 4, reason: 'resumed by alice@host', by: 'alice@host' });
+    r.emit({ type: 'promote', step: 2, of: 4, reason: 'promoted past step 2 of 4 by alice@host' });
+    r.emit({ type: 'step', step: 3, of: 4, description: 'weight 25 on balance', routes: { balance: { mode: 'canary', weight: 25 } } });
+    const before = reminders.length;
+    clock += 600_000;
+    r.emit({ type: 'hold', step: 3, of: 4, reason: 'step 3 of 4: holding', remainingMs: 1000 });
+    expect(lines().filter((l) => l.startsWith('still paused'))).toHaveLength(before);
+    expect(lines().slice(-4)).toEqual([
+      'un-paused: resumed by alice@host',
+      'promoted: promoted past step 2 of 4 by alice@host',
+      'step 3 of 4: weight 25 on balance -> balance 25%',
+      'hold: step 3 of 4: holding (1s left)',
+    ]);
+  });
+
+  it('a plan without routes says what it drives and what it leaves alone, and a route without traffic says so', () => {
+    const start = describeEvent({
+      type: 'start', planId: 'abc', steps: 2, store: 'file:///s.json', holder: 'me', dryRun: false, metricsSource: 'proxies',
+      driven: { routes: ['balance'], left: [{ route: 'default', why: 'the catch-all default route (requests no route matches); name it to include it' }] },
+    });
+    expect(start.slice(1)).toEqual(['the plan names no routes: it drives balance', '  not default: the catch-all default route (requests no route matches); name it to include it']);
+    const idle = describeEvent({ type: 'no-traffic', step: 1, of: 2, routes: ['statement'], windowSeconds: 31 });
+    expect(idle[0]).toMatch(/^no traffic at all on statement in the last 31s \(neither legacy nor V2 served a request\)/);
   });
 });

@@ -108,7 +108,7 @@ describe('control verbs on a file store (defaults from cutover.yaml)', () => {
     expect((await store.read())!.paused).toBe(true);
     expect((await runCutover(['promote', ...t])).code).toBe(0);
     expect((await store.read())!.paused).toBe(false);
-    expect((await runCutover(['mode', 'tx', 'v2', ...t])).code).toBe(0);
+    expect((await runCutover(['mode', 'tx', 'v2', '--force', ...t])).code).toBe(0);
     const ab = await runCutover(['abort', ...t, '--reason', 'error rate 3 %']);
     expect(ab.code).toBe(0);
     expect(ab.stdout).toMatch(/no live replica is registered/);
@@ -196,14 +196,16 @@ describe('control verbs on Redis (--state redis://)', () => {
 
   it('change, status and history; bad input moves nothing', async () => {
     const t = ['--state', redis.url];
-    const r = await runCutover(['set-weight', '--all', '1', ...t, '--json']);
-    expect(r.code).toBe(0);
-    expect(Object.values(json(r.stdout).state.routes).every((x: any) => x.mode === 'canary' && x.weight === 1)).toBe(true);
+    // No cutover.yaml here: --all cannot tell write-only routes apart, so it needs --include-unsafe.
+    const r = await runCutover(['set-weight', '--all', '1', ...t, '--json', '--include-unsafe']);
+    expect(r.code, r.stderr).toBe(0);
+    const routes = json(r.stdout).state.routes;
+    expect(routes).toEqual({ balance: { mode: 'canary', weight: 1 }, tx: { mode: 'canary', weight: 1 }, default: { mode: 'legacy', weight: 0 } });
     await expectBadInputs(t, async () => (await store.read())!.version, SOME_BAD_INPUTS);
     const st = json((await runCutover(['status', ...t, '--json'])).stdout);
-    expect(st.state.version).toBe(2);
+    expect(st.state.version).toBe(3);
     const h = json((await runCutover(['history', ...t, '--json'])).stdout);
-    expect(h.entries.map((e: any) => e.action)).toEqual(['init', 'set-weight']);
+    expect(h.entries.map((e: any) => e.action)).toEqual(['init', 'set-weight', 'set-weight']);
   });
 
   it('an empty Redis store is not seeded from cutover.yaml by a change (it may have restarted empty under an abort); an abort still lands', async () => {

@@ -1,0 +1,36 @@
+/**
+ * `cutover shadow --config cutover.yaml [--listen HOST:PORT]`: the target for requests another
+ * data plane mirrors (nginx `mirror`, Envoy/Istio/Gateway API mirrors, GoReplay). Validates the
+ * config (exit 2 before binding anything), prints one line per listener, and on SIGTERM/SIGINT
+ * stops taking copies, lets the pairs in progress finish (bounded) and ends with 0.
+ */
+import { loadConfig } from '../../shared/config.js';
+import { usageError } from '../errors.js';
+
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/;
+
+export async function run(_args: string[], opts: Record<string, unknown>): Promise<number> {
+  const file = typeof opts.config === 'string' ? opts.config : 'cutover.yaml';
+  const listen = typeof opts.listen === 'string' ? opts.listen : undefined;
+  if (listen !== undefined && (!HOST_PORT.test(listen) || Number(listen.split(':').pop()) > 65535)) {
+    throw usageError('--listen', `${listen} must be HOST:PORT (for example 127.0.0.1:8090)`);
+  }
+  const config = loadConfig(file);
+  const { startShadow, shadowLegacy } = await import('../../shadow/index.js');
+  const shadow = await startShadow({ config, listen, waitForState: false });
+  const legacy = shadowLegacy(config);
+  process.stdout.write(`shadow target listening on ${shadow.shadowUrl} (calls ${legacy.replica ? 'legacyReplica' : 'legacy'} ${legacy.url} and v2 ${config.upstreams.v2})\n`);
+  process.stdout.write(`admin plane listening on ${shadow.adminUrl}\n`);
+  shadow.ready.then(
+    () => process.stdout.write(`ready: rollout state version ${shadow.applied()?.version ?? 0} applied (replica ${shadow.replicaId})\n`),
+    () => undefined,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.stdout.write(`${signal}: finishing the pairs in progress\n`);
+  await shadow.close();
+  process.stdout.write('stopped\n');
+  return 0;
+}
