@@ -86,6 +86,13 @@ const EXPLAIN: Record<string, string> = {
   'limits.bufferBodyBytes': 'Request bodies up to this size are read whole before an upstream connection is taken (a slow client then holds none); larger ones are streamed and take an upload place.',
   'limits.maxHeaders': 'Request header fields allowed; more gets 431.',
   'limits.mirrorCaptureBytes': 'Bytes of captured mirror bodies (in flight and waiting for the verifier) for the whole proxy; past it pairs are dropped and counted.',
+  shadow: '`cutover shadow`: the target for requests mirrored by another data plane (nginx, Envoy, Istio, GoReplay); it calls legacy and V2 and feeds the same verifier.',
+  'shadow.listen': 'Where `cutover shadow` listens, `HOST:PORT` (not the admin port).',
+  'shadow.legacy': 'Which legacy the shadow calls: `replica` (`upstreams.legacyReplica`; the default when set) or `primary` (`upstreams.legacy`).',
+  'shadow.copyHeader': 'The header the mirroring side adds to mark a copy; never forwarded.',
+  'shadow.requireCopyMark': 'Refuse (403) requests that carry neither the copy header nor Envoy\'s `-shadow` Host suffix.',
+  'shadow.maxConcurrent': 'Pairs (legacy call + V2 call) in progress at once.',
+  'shadow.queueSize': 'Copies waiting for a free place at most; more are dropped and counted.',
   stats: 'The proxy\'s own stats window (admin `GET /admin/stats`).',
   'stats.windowSeconds': 'Seconds of traffic the stats keep (10 to 3600).',
 };
