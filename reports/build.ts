@@ -18,14 +18,20 @@ import {
   type PathFinding,
   type ReportLimits,
   type ReportModel,
+  type CheckWindow,
   type RouteReport,
+  type RouteRollback,
+  type RouteVerdict,
+  type ServedSide,
   type StatusMatrix,
   type Timeline,
   type Traffic,
   type Verdict,
 } from './model.js';
+import { decide, rollbacksByRoute, runsOf, windowsByRoute, WINDOWS_PER_ROUTE } from './decision.js';
 import { createRedactor, type RedactionRules } from './redact.js';
 import { buildTimeline } from './timeline.js';
+import { Histogram, type HistogramJSON } from '../shared/stats/histogram.js';
 
 /** Used when neither `--fail-on-mismatch-rate` nor a plan check in the history gives one (the design's plan example). */
 export const DEFAULT_MISMATCH_THRESHOLD = 0.001;
@@ -54,6 +60,8 @@ export interface BuildInput {
   verdicts?: ReadonlyMap<string, VerifierVerdict>;
   waivers?: readonly Waiver[];
   redaction?: Partial<RedactionRules>;
+  /** What the config says of a route: its method and whether unsafe methods may be mirrored (for honest badges). */
+  routeInfo?: (route: string) => { method: string | null; mirrorUnsafe: boolean } | undefined;
   /** A route's keyed-array rules (`compare.unorderedArrays`), to find V2's side of a difference in such arrays. */
   keyedArrays?: (route: string) => Readonly<Record<string, string>> | undefined;
   /** `--fail-on-mismatch-rate`: the threshold for every route, and a gate. */
@@ -69,7 +77,14 @@ export interface BuildInput {
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
-const VERDICT_ORDER: Record<Verdict, number> = { clean: 0, 'needs-review': 1, failing: 2 };
+const VERDICT_ORDER: Record<RouteVerdict, number> = { 'no-traffic': 0, 'not-mirrored': 0, clean: 0, 'needs-review': 1, failing: 2 };
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function servedSide(c: { requests?: number; s5xx?: number; timeouts?: number; connectErrors?: number; throttled?: number; latency?: HistogramJSON } | undefined): ServedSide {
+  const h = c?.latency && c.latency.count > 0 ? Histogram.fromJSON(c.latency) : null;
+  const q = (x: number) => (h ? Math.round(h.quantile(x)) / 1000 : null);
+  return { requests: num(c?.requests), errors: num(c?.s5xx) + num(c?.timeouts) + num(c?.connectErrors), throttled: num(c?.throttled), p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99) };
+}
 
 function minTime(a: string | null, b: string | null): string | null {
   if (!a) return b;
@@ -197,12 +212,23 @@ function pathFinding(
   };
 }
 
-function verdictOf(r: Pick<RouteReport, 'pairs' | 'mismatching' | 'mismatchRate' | 'threshold' | 'errors' | 'notCompared'>): { verdict: Verdict; reason: string } {
-  if (r.pairs === 0) return { verdict: 'needs-review', reason: 'no verified pairs in this range' };
-  if (r.mismatchRate > r.threshold) return { verdict: 'failing', reason: 'mismatch rate is over the threshold' };
-  if (r.mismatching > 0) return { verdict: 'needs-review', reason: 'open differences under the threshold' };
-  if (r.errors > 0 || r.notCompared > 0) return { verdict: 'needs-review', reason: 'no open differences, but some pairs could not be compared' };
-  return { verdict: 'clean', reason: 'no open differences' };
+function verdictOf(
+  r: Pick<RouteReport, 'pairs' | 'mismatching' | 'mismatchRate' | 'threshold' | 'errors' | 'notCompared' | 'traffic'>,
+  info: { method: string | null; mirrorUnsafe: boolean } | undefined,
+  skippedUnsafe: number,
+): { verdict: RouteVerdict; reason: string; badges: string[] } {
+  if (r.pairs === 0) {
+    const t = r.traffic;
+    if (t.servedLegacy + t.servedV2 + t.mirroredV2 === 0) return { verdict: 'no-traffic', reason: 'no traffic reached this route in this range', badges: ['no traffic'] };
+    if ((info && info.method !== null && UNSAFE.has(info.method) && !info.mirrorUnsafe) || (skippedUnsafe > 0 && t.mirroredV2 === 0)) {
+      return { verdict: 'not-mirrored', reason: 'unsafe method: never mirrored (judged by the canary checks only)', badges: ['not mirrored: unsafe method'] };
+    }
+    return { verdict: 'needs-review', reason: 'traffic, but no verified pairs in this range', badges: [] };
+  }
+  if (r.mismatchRate > r.threshold) return { verdict: 'failing', reason: 'mismatch rate is over the threshold', badges: [] };
+  if (r.mismatching > 0) return { verdict: 'needs-review', reason: 'open differences under the threshold', badges: [] };
+  if (r.errors > 0 || r.notCompared > 0) return { verdict: 'needs-review', reason: 'no open differences, but some pairs could not be compared', badges: [] };
+  return { verdict: 'clean', reason: 'no open differences', badges: [] };
 }
 
 function routeReport(
@@ -215,6 +241,7 @@ function routeReport(
   redactor: ReturnType<typeof createRedactor>,
   nowMs: number,
   omitted: { paths: number },
+  history: { windows: ReadonlyMap<string, CheckWindow[]>; rollbacks: ReadonlyMap<string, RouteRollback> },
 ): RouteReport {
   const pairs = num(agg?.pairs);
   const errors = num(agg?.error);
@@ -244,12 +271,20 @@ function routeReport(
   const paths = listed.map(({ p }, i) => pathFinding(name, pairs, p, input, limits, i < limits.pathsWithExamples, budget, redactor, nowMs));
   for (const { p } of dropped) budget.omitted += Array.isArray(p.examples) ? p.examples.length : 0;
 
-  const base = { pairs, mismatching, mismatchRate, threshold, errors, notCompared };
-  const { verdict, reason } = verdictOf(base);
+  const traffic = trafficOf(name, agg, input.stats);
+  const st = input.stats?.routes?.[name];
+  const base = { pairs, mismatching, mismatchRate, threshold, errors, notCompared, traffic };
+  const { verdict, reason, badges } = verdictOf(base, input.routeInfo?.(name), num(st?.shadow?.skippedUnsafe));
+  const rollback = history.rollbacks.get(name) ?? null;
+  if (rollback) badges.push('rolled back');
   const lat = agg?.latency;
   return {
     name,
-    traffic: trafficOf(name, agg, input.stats),
+    traffic,
+    served: st && input.stats ? { legacy: servedSide(st.served?.legacy), v2: servedSide(st.served?.v2), window: { from: input.stats.from, to: input.stats.to } } : null,
+    badges,
+    rollback,
+    windows: (history.windows.get(name) ?? []).slice(-WINDOWS_PER_ROUTE),
     pairs,
     matching: num(agg?.match),
     mismatching,
@@ -325,7 +360,10 @@ export function buildReport(input: BuildInput): ReportModel {
   const aggs = new Map<string, RouteAggregate>();
   for (const r of input.aggregate?.routes ?? []) aggs.set(String(r.route), r);
   const names = [...new Set([...aggs.keys(), ...Object.keys(input.stats?.routes ?? {})])].sort();
-  const routes = names.map((n) => routeReport(n, aggs.get(n), input, limits, thresholds, budget, redactor, nowMs, omitted));
+  const shownHistory = input.since ? history.filter((h) => !(Date.parse(h.at) < Date.parse(input.since!))) : history;
+  const windows = windowsByRoute(shownHistory);
+  const rollbacks = rollbacksByRoute(shownHistory, windows);
+  const routes = names.map((n) => routeReport(n, aggs.get(n), input, limits, thresholds, budget, redactor, nowMs, omitted, { windows, rollbacks }));
 
   // the timeline runs on to the end of the verified traffic when that is later than the last change
   const dataEnd = maxOf([...routes.map((r) => r.lastSeen), str(input.stats?.to)]);
@@ -335,7 +373,12 @@ export function buildReport(input: BuildInput): ReportModel {
   const pairs = routes.reduce((n, r) => n + r.pairs, 0);
   const comparable = routes.reduce((n, r) => n + r.pairs - r.errors, 0);
   const mismatching = routes.reduce((n, r) => n + r.mismatching, 0);
-  const verdict = routes.length === 0 ? 'needs-review' : routes.reduce<Verdict>((v, r) => (VERDICT_ORDER[r.verdict] > VERDICT_ORDER[v] ? r.verdict : v), 'clean');
+  const runs = runsOf(full.events);
+  const decision = decide(routes, runs);
+  let verdict: Verdict =
+    routes.length === 0 ? 'needs-review' : routes.reduce<Verdict>((v, r) => (VERDICT_ORDER[r.verdict] > VERDICT_ORDER[v] ? (r.verdict as Verdict) : v), 'clean');
+  if (decision.answer === 'stop') verdict = 'failing';
+  else if (decision.answer === 'review' && verdict === 'clean') verdict = 'needs-review';
 
   let from = minOf(routes.map((r) => r.firstSeen));
   let to = maxOf(routes.map((r) => r.lastSeen));
@@ -363,6 +406,8 @@ export function buildReport(input: BuildInput): ReportModel {
     sources: input.sources ?? [],
     range: { from, to, since: input.since ?? null },
     verdict,
+    decision,
+    runs,
     totals: {
       routes: routes.length,
       pairs,

@@ -10,14 +10,19 @@ export function escHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]!);
 }
 
-/** Markdown prose (table cells): no HTML, no emphasis, no links, no table breaks. */
+/**
+ * Markdown prose (table cells): no HTML, no emphasis, no links, no table breaks, and no more
+ * escapes than that takes, so the source stays readable: `<` and `&` (before an entity name)
+ * get a backslash, not an HTML entity; `>` is left alone (it only quotes at the start of a
+ * line, and a cell is one line); `( ) { } + # !` are harmless once `[ ]` are escaped.
+ */
 export function escMd(value: unknown): string {
   return String(value ?? '')
     .replace(/\r?\n|\r/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`);
+    .replace(/[\\`*[\]|~<]/g, (c) => `\\${c}`)
+    .replace(/&(?=#?\w+;)/g, '\\&')
+    .replace(/(^|[^A-Za-z0-9])_|_(?=[^A-Za-z0-9]|$)/g, (m) => m.replace('_', '\\_'))
+    .replace(/^([#>+-])/, '\\$1');
 }
 
 /**

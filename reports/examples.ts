@@ -185,12 +185,67 @@ export function mapPointer(legacy: JNode | undefined, v2: JNode | undefined, poi
   return `/${out.join('/')}`;
 }
 
-/** A side made of the differing values only, when the source kept no bodies. */
+type Skel = { kind: 'obj' | 'arr'; children: Map<string, Skel | { leaf: string | null }> };
+
+/**
+ * An excerpt of one side's body rebuilt from the differing fields, when the source kept no
+ * bodies: the JSON around each field (its parents), `…` where siblings were left out, the
+ * field's line highlighted. Values are the redacted JSON texts of the verdict.
+ */
 function sideFromFields(fields: ExampleField[], which: 'legacy' | 'v2', status: number, latencyMs: number | null): ExampleSide {
   const lines: string[] = [];
-  for (const f of fields) {
-    const v = f[which];
-    lines.push(`${f.pointer}: ${v === null ? '(absent)' : v}`);
+  const highlight: number[] = [];
+  const gaps: number[] = [];
+  const body = fields.filter((f) => isBodyPointer(f.pointer) && f.pointer !== '');
+  const other = fields.filter((f) => !body.includes(f));
+  for (const f of other) {
+    highlight.push(lines.length);
+    lines.push(`${f.pointer}: ${f[which] ?? '(absent)'}`);
+  }
+  if (body.length) {
+    const seg = (p: string) => p.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const root: Skel = { kind: /^\d+$/.test(seg(body[0]!.pointer)[0] ?? '') ? 'arr' : 'obj', children: new Map() };
+    for (const f of body) {
+      const parts = seg(f.pointer);
+      let node = root;
+      parts.forEach((k, i) => {
+        if (i === parts.length - 1) {
+          node.children.set(k, { leaf: f[which] });
+          return;
+        }
+        let next = node.children.get(k);
+        if (!next || 'leaf' in next) {
+          next = { kind: /^\d+$/.test(parts[i + 1]!) ? 'arr' : 'obj', children: new Map() };
+          node.children.set(k, next);
+        }
+        node = next;
+      });
+    }
+    const render = (n: Skel, indent: string, key: string | null, last: boolean) => {
+      const open = n.kind === 'obj' ? '{' : '[';
+      const close = n.kind === 'obj' ? '}' : ']';
+      lines.push(`${indent}${key !== null ? `${key}: ` : ''}${open}`);
+      gaps.push(lines.length);
+      lines.push(`${indent}  …`);
+      const entries = [...n.children.entries()];
+      entries.forEach(([k, c], i) => {
+        const label = n.kind === 'obj' ? JSON.stringify(k) : null;
+        const isLast = i === entries.length - 1;
+        if ('leaf' in c) {
+          if (c.leaf === null) {
+            gaps.push(lines.length);
+            lines.push(`${indent}  (${label ?? `[${k}]`} absent)`);
+          } else {
+            highlight.push(lines.length);
+            lines.push(`${indent}  ${label !== null ? `${label}: ` : `/* [${k}] */ `}${c.leaf}${isLast ? '' : ','}`);
+          }
+        } else render(c, `${indent}  `, label ?? `/* [${k}] */`, isLast);
+      });
+      gaps.push(lines.length);
+      lines.push(`${indent}  …`);
+      lines.push(`${indent}${close}${last ? '' : ','}`);
+    };
+    render(root, '', null, true);
   }
   return {
     status,
@@ -198,9 +253,9 @@ function sideFromFields(fields: ExampleField[], which: 'legacy' | 'v2', status: 
     contentType: null,
     body: lines.join('\n'),
     bodyIsJson: false,
-    bodyTruncated: false,
-    highlight: fields.map((f, i) => (f[which] === null ? -1 : i)).filter((i) => i >= 0),
-    gaps: [],
+    bodyTruncated: true,
+    highlight,
+    gaps,
     error: null,
   };
 }

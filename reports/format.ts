@@ -36,7 +36,9 @@ export function fmtTime(iso: string | null | undefined): string {
   return new Date(t).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 }
 
-export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing' } as const;
+export const VERDICT_LABEL = { clean: 'clean', 'needs-review': 'needs review', failing: 'failing', 'no-traffic': 'no traffic', 'not-mirrored': 'not mirrored' } as const;
+
+export const ANSWER_LABEL = { go: 'go on', review: 'review first', stop: 'stop' } as const;
 
 /** "3 of 10 pairs not compared (too large 2, cut short 1): never counted as matches". */
 export function notComparedLine(r: { pairs: number; notCompared: number; notComparedReasons: { tooLarge: number; undecodable: number; cutShort: number } }): string {

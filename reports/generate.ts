@@ -3,7 +3,8 @@
  * the asked-for format and write it (to `reports/out/` unless `--out` says otherwise).
  */
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadConfig, type CutoverConfig } from '../shared/config.js';
 import type { MirroredPair } from '../shared/pairs.js';
 import type { HistoryEntry, Waiver } from '../shared/state/types.js';
@@ -24,6 +25,12 @@ import { readStateStore } from './sources/state.js';
 
 export const DEFAULT_OUT_DIR = join('reports', 'out');
 const EXT: Record<ReportFormat, string> = { html: '.html', json: '.json', md: '.md' };
+
+/** A file named for people: its name only when it sits in a temporary folder that will be gone. */
+function shownFile(p: string): string {
+  const tmp = tmpdir();
+  return p.startsWith(`${tmp}/`) || p.startsWith('/tmp/') ? basename(p) : p;
+}
 
 export function render(model: ReportModel, format: ReportFormat): string {
   if (format === 'json') return renderJson(model);
@@ -97,7 +104,7 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
       verdicts = v.verdicts;
       what += `, ${v.read} verdicts from the stream ${v.key}`;
     }
-    sources.push(`state ${safeUrl(req.state)} (${what})`);
+    sources.push(`state ${req.state.startsWith('file://') ? `file ${shownFile(req.state.slice('file://'.length))}` : safeUrl(req.state)} (${what})`);
   }
   if (req.history) {
     history = await readHistoryFile(resolve(cwd, req.history));
@@ -120,7 +127,7 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     verdicts = p.verdicts;
     sources.push(`pairs file ${req.pairs}`);
   }
-  if (config) sources.push(`config ${req.config}`);
+  if (config) sources.push(`config ${shownFile(req.config)}`);
 
   const model = buildReport({
     aggregate,
@@ -130,6 +137,11 @@ export async function generateReport(req: ReportRequest, opts: { cwd?: string; n
     verdicts,
     waivers,
     redaction: config ? { headers: config.redact.headers, patterns: config.redact.patterns, paths: config.redact.paths } : undefined,
+    routeInfo: (route) => {
+      const r = config?.routes.find((x) => x.name === route);
+      if (r) return { method: r.match.method, mirrorUnsafe: r.mirrorUnsafe };
+      return config && config.defaultRoute.name === route ? { method: null, mirrorUnsafe: config.defaultRoute.mirrorUnsafe } : undefined;
+    },
     keyedArrays: (route) => (config?.routes.find((r) => r.name === route) ?? config?.defaultRoute)?.compare.unorderedArrays,
     ...(req.maxMismatchRate !== null ? { threshold: req.maxMismatchRate } : {}),
     failOnOpenFindings: req.failOnOpenFindings,

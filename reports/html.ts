@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { escHtml as e } from './escape.js';
-import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
-import type { Example, ExampleSide, PathFinding, ReportModel, RouteReport, Timeline, Verdict } from './model.js';
-import { SERIES_COLORS, deltaChart, eventColor, latencyChart, timelineChart } from './svg.js';
+import { fmtCheckValue } from './decision.js';
+import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
+import type { CheckWindow, Example, ExampleSide, PathFinding, ReportModel, RouteReport, RouteVerdict, RunSummary, ServedSide, Timeline } from './model.js';
+import { SERIES_COLORS, SERIES_DASH, deltaChart, eventColor, latencyChart, timelineChart } from './svg.js';
 
 const CSS = `
 :root{--fg:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#fff;--soft:#f8fafc;--red:#dc2626;--amber:#d97706;--green:#059669;--blue:#2563eb}
@@ -83,6 +84,34 @@ tr.ev-check-fail td{background:#fff7ed}
 .gate ul{margin:4px 0 0 18px;padding:0}
 .gate-failed{background:#fef2f2;border-color:#fecaca}
 .gate-passed{background:#ecfdf5;border-color:#a7f3d0}
+.first{border:2px solid var(--line);border-radius:10px;padding:12px 16px;margin:8px 0 12px}
+.first.a-stop{border-color:#fca5a5;background:#fef2f2}.first.a-review{border-color:#fcd34d;background:#fffbeb}.first.a-go{border-color:#6ee7b7;background:#ecfdf5}
+.answer{display:flex;gap:14px;align-items:center;flex-wrap:wrap}
+.answer .big{font-size:22px;font-weight:700;padding:4px 14px;border-radius:8px;color:#fff;text-transform:uppercase;letter-spacing:.04em}
+.big.a-stop{background:var(--red)}.big.a-review{background:var(--amber)}.big.a-go{background:var(--green)}
+.answer .headline{font-size:17px;font-weight:600}
+.why{margin:8px 0 6px 20px;padding:0}.why li{margin:2px 0}
+table.figs{width:auto;min-width:60%}table.figs td.bad{color:var(--red);font-weight:600}
+.runs{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0 0}
+.run{border:1px solid var(--line);border-radius:8px;padding:4px 10px;background:#fff;font-size:12.5px}
+.o-complete{background:var(--green)}.o-rolled-back,.o-aborted{background:var(--red)}.o-paused{background:var(--amber)}.o-in-progress{background:#6b7280}
+.v-no-traffic,.v-not-mirrored{background:#94a3b8}
+.rb{border:1px solid #fecaca;background:#fef2f2;border-radius:8px;padding:8px 12px;margin:8px 0}
+table.win td,table.win th{font-size:12.5px}
+tr.w-fail td{background:#fef2f2}tr.w-inconclusive td{background:#fffbeb}
+ol.tl{list-style:none;margin:6px 0;padding:0}
+ol.tl li{border-bottom:1px solid var(--line);padding:2px 4px}
+ol.tl li.runstart{border-top:2px solid #111827;margin-top:8px;padding-top:4px;font-weight:600;background:var(--soft)}
+ol.tl details summary{cursor:pointer;list-style:none;display:flex;gap:10px;align-items:baseline;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+ol.tl details summary::-webkit-details-marker{display:none}
+ol.tl .t{color:var(--muted);font-variant-numeric:tabular-nums;min-width:70px}
+ol.tl .k{display:inline-block;min-width:92px;font-size:12px;font-weight:600}
+ol.tl .s{overflow:hidden;text-overflow:ellipsis}
+ol.tl pre{margin:4px 0 6px 80px;white-space:pre-wrap;font-size:12px;color:#374151}
+ol.tl li.ev-abort{background:#fef2f2}ol.tl li.ev-check-fail{background:#fff7ed}
+svg .runband{fill:#f1f5f9}svg .runband.odd{fill:#e2e8f0}
+svg .runline{stroke:#111827;stroke-width:1.5}
+svg .runlabel{font-size:11px;fill:#111827;font-weight:600}
 footer{margin-top:32px;color:var(--muted);font-size:12.5px;border-top:1px solid var(--line);padding-top:8px}
 `;
 
@@ -105,8 +134,8 @@ apply();})();`;
 const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
 const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
 
-function verdictBadge(v: Verdict): string {
-  return `<span class="badge v-${v}">${e(VERDICT_LABEL[v])}</span>`;
+function verdictBadge(v: RouteVerdict): string {
+  return `<span class="badge v-${v}">${e(v === 'not-mirrored' ? 'not mirrored: unsafe method' : VERDICT_LABEL[v])}</span>`;
 }
 
 function statusBadge(s: string): string {
@@ -129,9 +158,9 @@ function head(model: ReportModel): string {
   return [
     `<header><h1>cutover report</h1>${verdictBadge(model.verdict)}`,
     `<span class="meta">range ${e(range)}${model.range.since ? ` (since ${e(fmtTime(model.range.since))})` : ''}</span>`,
-    `<span class="meta">generated ${e(fmtTime(model.generatedAt))}</span>`,
-    `<span class="meta">from ${e(model.sources.join(', ') || 'nothing')}</span></header>`,
-    `<nav><a href="#summary">summary</a>${model.routes.map((r) => `<a href="#${anchor(r.name)}">${e(r.name)}</a>`).join('')}<a href="#timeline">timeline</a></nav>`,
+    `<span class="meta">generated ${e(fmtTime(model.generatedAt))}</span></header>`,
+    firstScreen(model),
+    `<nav><a href="#summary">routes</a>${model.routes.map((r) => `<a href="#${anchor(r.name)}">${e(r.name)}</a>`).join('')}<a href="#timeline">timeline</a></nav>`,
     `<div class="cards">`,
     card(fmtInt(t.pairs), 'pairs compared'),
     card(fmtInt(t.mismatching), 'pairs with open differences'),
@@ -139,10 +168,37 @@ function head(model: ReportModel): string {
     card(fmtInt(t.openPaths), 'open paths'),
     card(fmtInt(t.waivedPaths), 'waived paths'),
     card(fmtInt(t.noisyPaths), 'noisy paths'),
-    card(fmtInt(t.volatilePaths), 'suspected volatile'),
     `</div>`,
     gateBox(model),
   ].join('');
+}
+
+/** "Can we go on?": the answer, why, the figures that decided it, and the runs apart. */
+function firstScreen(model: ReportModel): string {
+  const d = model.decision;
+  const figs = d.figures.length
+    ? `<table class="figs"><thead><tr><th>route</th><th>measure</th><th class="n">value</th><th class="n">limit</th></tr></thead><tbody>${d.figures
+        .map((f) => `<tr><td>${e(f.route ?? 'all')}</td><td>${e(f.label)}</td><td class="n${f.bad ? ' bad' : ''}">${e(f.value)}</td><td class="n">${e(f.limit ?? '-')}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return (
+    `<section id="decision" class="first a-${d.answer}"><div class="answer"><span class="big a-${d.answer}" id="answer">${e(ANSWER_LABEL[d.answer])}</span>` +
+    `<span class="headline" id="headline">${e(d.headline)}</span></div>` +
+    (d.why.length ? `<ul class="why" id="why">${d.why.map((w) => `<li>${e(w)}</li>`).join('')}</ul>` : '') +
+    figs +
+    (model.runs.length ? `<div class="runs">${model.runs.map(runChip).join('')}</div>` : '') +
+    `</section>`
+  );
+}
+
+const OUTCOME: Record<RunSummary['outcome'], string> = { complete: 'complete', 'rolled-back': 'rolled back', aborted: 'aborted', paused: 'paused', 'in-progress': 'in progress' };
+
+function runChip(r: RunSummary, i: number): string {
+  const c = r.checks;
+  return (
+    `<span class="run" data-run="${e(r.planId)}"><b>run ${i + 1}</b> plan <span class="mono">${e(r.planId)}</span> <span class="badge o-${r.outcome}">${e(OUTCOME[r.outcome])}</span>` +
+    `${r.reached ? ` at ${e(r.reached)}` : ''} · ${e(fmtTime(r.from).slice(11))} → ${e(fmtTime(r.to).slice(11))} · checks ${c.pass} pass, ${c.fail} fail, ${c.inconclusive} inconclusive</span>`
+  );
 }
 
 function gateBox(model: ReportModel): string {
@@ -165,14 +221,14 @@ function card(value: string, label: string): string {
 function summaryTable(model: ReportModel): string {
   const rows = model.routes.map(
     (r) =>
-      `<tr data-summary-route="${e(r.name)}"><td><a href="#${anchor(r.name)}">${e(r.name)}</a></td><td>${verdictBadge(r.verdict)}</td>` +
+      `<tr data-summary-route="${e(r.name)}"><td><a href="#${anchor(r.name)}">${e(r.name)}</a></td><td>${verdictBadge(r.verdict)}${badgeTags(r)}</td>` +
       `<td class="n">${fmtInt(r.traffic.servedLegacy)}</td><td class="n">${fmtInt(r.traffic.servedV2)}</td><td class="n">${fmtInt(r.traffic.mirroredV2)}</td>` +
       `<td class="n">${fmtInt(r.pairs)}</td><td class="n">${fmtInt(r.mismatching)}</td>` +
       `<td class="n">${e(fmtPct(r.mismatchRate))}${rateBar(r.mismatchRate, r.threshold)}</td><td class="n">${e(fmtPct(r.threshold))}</td>` +
       `<td class="n">${fmtInt(r.counts.openPaths)}</td><td class="n">${fmtInt(r.counts.waivedPaths)}</td><td class="n">${fmtInt(r.counts.noisyPaths)}</td></tr>`,
   );
   return (
-    `<section id="summary"><h2>Summary</h2>` +
+    `<section id="summary"><h2>Routes</h2>` +
     (model.routes.length === 0
       ? `<p class="muted">No verified pairs in this range.</p>`
       : `<table><thead><tr><th>route</th><th>verdict</th><th class="n">served by legacy</th><th class="n">served by V2</th><th class="n">mirrored to V2</th>` +
@@ -180,6 +236,10 @@ function summaryTable(model: ReportModel): string {
         `<th class="n">open paths</th><th class="n">waived</th><th class="n">noise</th></tr></thead><tbody>${rows.join('')}</tbody></table>`) +
     `</section>`
   );
+}
+
+function badgeTags(r: RouteReport): string {
+  return r.badges.filter((b) => !b.startsWith(VERDICT_LABEL[r.verdict])).map((b) => `<span class="tag">${e(b)}</span>`).join('');
 }
 
 function filters(model: ReportModel): string {
@@ -265,9 +325,8 @@ function exampleBlock(ex: Example): string {
     `${fields}${
       ex.bodies
         ? `<div class="sides">${sideBox('legacy', ex.legacy, ex.legacy.status !== ex.v2.status)}${sideBox('v2', ex.v2, ex.legacy.status !== ex.v2.status)}</div>`
-        : `<p class="muted">${
-            ex.legacy.status || ex.v2.status ? `legacy status ${statusLabel(ex.legacy.status)}, V2 status ${statusLabel(ex.v2.status)}. ` : ''
-          }This source keeps the differing values only, not the bodies.</p>`
+        : `<p class="muted">The source kept the differing values, not the bodies: each side's excerpt is rebuilt around the differing fields (redacted).</p>` +
+          `<div class="sides">${sideBox('legacy', ex.legacy, ex.legacy.status !== ex.v2.status)}${sideBox('v2', ex.v2, ex.legacy.status !== ex.v2.status)}</div>`
     }</div>`
   );
 }
@@ -336,64 +395,133 @@ function latencyCharts(r: RouteReport): string {
   );
 }
 
+function servedTable(r: RouteReport): string {
+  const sv = r.served;
+  if (!sv || sv.legacy.requests + sv.v2.requests === 0) return '';
+  const row = (name: string, x: ServedSide) =>
+    `<tr><td>${name}</td><td class="n">${fmtInt(x.requests)}</td><td class="n">${fmtInt(x.errors)}</td><td class="n">${fmtInt(x.throttled)}</td>` +
+    `<td class="n">${fmtMs(x.p50Ms)}</td><td class="n">${fmtMs(x.p95Ms)}</td><td class="n">${fmtMs(x.p99Ms)}</td></tr>`;
+  return (
+    `<h3>Served to clients</h3><p class="muted">Requests each side answered for clients (canary and V2 modes included; mirror copies not), ${e(fmtTime(sv.window.from))} → ${e(fmtTime(sv.window.to))}.</p>` +
+    `<table><thead><tr><th>served by</th><th class="n">requests</th><th class="n">errors</th><th class="n">429s</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th></tr></thead><tbody>` +
+    row('legacy', sv.legacy) +
+    row('V2', sv.v2) +
+    `</tbody></table>`
+  );
+}
+
+function checkCell(w: CheckWindow, name: RegExp): string {
+  const c = w.checks.find((x) => name.test(x.check));
+  if (!c) return '<td class="n">-</td>';
+  const v = fmtCheckValue(c.check, c.value);
+  const lim = c.limit !== null ? ` / ${fmtCheckValue(c.check, c.limit)}` : '';
+  return `<td class="n${c.status === 'fail' ? ' bad' : ''}" title="${e(c.reason)}">${e(v)}<span class="muted">${e(lim)}</span></td>`;
+}
+
+function windowsTable(ws: readonly CheckWindow[]): string {
+  if (ws.length === 0) return '';
+  const latName = ws.flatMap((w) => w.checks.map((c) => c.check)).find((c) => /^latency/.test(c)) ?? 'latency';
+  return (
+    `<table class="win"><thead><tr><th class="n">time</th><th>step</th><th class="n">V2 share</th><th class="n">V2 / legacy requests</th>` +
+    `<th class="n">V2 ${e(latName.replace(/^latency|Ms$/g, ''))} / limit</th><th class="n">error rate / limit</th><th class="n">429 rate / limit</th><th class="n">mismatch / limit</th><th>result</th></tr></thead><tbody>` +
+    ws
+      .map(
+        (w) =>
+          `<tr class="w-${w.result}"><td class="n">${e(fmtTime(w.at).slice(11))}</td><td>${e(w.step ?? '-')}</td><td class="n">${w.mode === 'mirror' ? 'mirror' : w.weight !== null ? `${w.weight}%` : '-'}</td>` +
+          `<td class="n">${fmtInt(w.v2Requests ?? 0)} / ${fmtInt(w.legacyRequests ?? 0)}</td>${checkCell(w, /^latency/)}${checkCell(w, /^errorRate$/)}${checkCell(w, /^throttleRate$/)}${checkCell(w, /^mismatchRate$/)}<td>${e(w.result)}</td></tr>`,
+      )
+      .join('') +
+    `</tbody></table>`
+  );
+}
+
+function rollbackBox(r: RouteReport): string {
+  const rb = r.rollback;
+  if (!rb) return '';
+  return (
+    `<div class="rb" data-rollback><b>Rolled back</b> ${e(fmtTime(rb.at))}${rb.planId ? ` (plan <span class="mono">${e(rb.planId)}</span>)` : ''}: ` +
+    `<b>${e(rb.cause ?? rb.reason)}</b>` +
+    (rb.windows.length ? `<p class="muted">The canary windows behind it (V2-served figures of each analysis interval):</p>${windowsTable(rb.windows)}` : '') +
+    `</div>`
+  );
+}
+
 function routeSection(r: RouteReport): string {
+  const others = r.windows.filter((w) => !r.rollback?.windows.includes(w));
   return (
     `<section class="route" id="${anchor(r.name)}" data-route-section="${e(r.name)}">` +
-    `<h2>${e(r.name)} ${verdictBadge(r.verdict)}</h2>` +
+    `<h2>${e(r.name)} ${verdictBadge(r.verdict)}${badgeTags(r)}</h2>` +
     `<p class="reason">${e(r.verdictReason)} · mismatch rate ${e(fmtPct(r.mismatchRate))} against ${e(fmtPct(r.threshold))} (${e(r.thresholdSource)}) · ` +
     `${fmtInt(r.pairs)} pairs: ${fmtInt(r.matching)} identical, ${fmtInt(r.mismatching)} with open differences, ${fmtInt(r.waivedOnly)} only waived, ` +
     `${fmtInt(r.noiseOnly)} only noise, ${fmtInt(r.errors)} not comparable</p>` +
     (r.notCompared > 0 ? `<p class="not-compared">${e(notComparedLine(r))}</p>` : '') +
-    `<h3>Differing paths</h3>${findingsTable(r)}` +
+    rollbackBox(r) +
+    servedTable(r) +
+    (others.length ? `<details><summary>Analysis windows (${fmtInt(others.length)})</summary>${windowsTable(others)}</details>` : '') +
+    (r.pairs > 0 || r.paths.length > 0 ? `<h3>Differing paths (mirrored pairs)</h3>${findingsTable(r)}` : '') +
     examplesFor(r) +
-    `<div class="grid2"><div><h3>Status codes</h3>${statusMatrix(r)}</div><div><h3>Latency</h3>${latencyTable(r)}</div></div>` +
-    latencyCharts(r) +
+    (r.pairs > 0 ? `<div class="grid2"><div><h3>Status codes (mirrored pairs)</h3>${statusMatrix(r)}</div><div><h3>Latency (mirrored pairs)</h3>${latencyTable(r)}</div></div>` + latencyCharts(r) : '') +
     `</section>`
   );
 }
 
-function timelineSection(tl: Timeline, colorOf: (route: string) => string): string {
+const KIND_LABEL: Record<string, string> = { 'plan-step': 'plan step', weight: 'weight', mode: 'mode', pause: 'pause', resume: 'resume', promote: 'promote', abort: 'abort', waiver: 'waiver', other: 'change' };
+
+function timelineSection(tl: Timeline, runs: readonly RunSummary[], colorOf: (route: string) => string): string {
   if (tl.events.length === 0) return `<section id="timeline"><h2>Rollout timeline</h2><p class="muted">No history in this range.</p></section>`;
+  const dashOf = (route: string) => SERIES_DASH[Math.max(0, tl.series.findIndex((s) => s.route === route)) % SERIES_DASH.length];
   const legend =
-    `<div class="legend">${tl.series.map((s) => `<span><i class="sw" style="background:${colorOf(s.route)}"></i>${e(s.route)}</span>`).join('')}` +
-    `<span class="muted">markers:</span>` +
+    `<div class="legend"><span class="muted">routes (lines):</span>${tl.series
+      .map((s) => `<span><svg width="22" height="10"><line x1="0" y1="5" x2="22" y2="5" stroke="${colorOf(s.route)}" stroke-width="2.5"${dashOf(s.route) ? ` stroke-dasharray="${dashOf(s.route)}"` : ''}/></svg> ${e(s.route)}</span>`)
+      .join('')}` +
+    `<span class="muted">events (markers):</span>` +
     [
       ['check pass', { kind: 'check', result: 'pass' }],
-      ['check fail', { kind: 'check', result: 'fail' }],
       ['check inconclusive', { kind: 'check', result: 'inconclusive' }],
-      ['weight or mode change', { kind: 'weight', result: null }],
-      ['pause', { kind: 'pause', result: null }],
-      ['promote', { kind: 'promote', result: null }],
+      ['check fail', { kind: 'check', result: 'fail' }],
+      ['step, weight or mode', { kind: 'plan-step', result: null }],
+      ['pause / promote', { kind: 'pause', result: null }],
       ['abort', { kind: 'abort', result: null }],
     ]
       .map(([label, ev]) => `<span><i class="sw" style="background:${eventColor(ev as { kind: 'check'; result: string | null })}"></i>${label}</span>`)
       .join('') +
-    `</div>`;
-  const rows = tl.events.map((ev) => {
+    `<span class="muted">grey bands: plan runs</span></div>`;
+  const runIndex = new Map(runs.map((r, i) => [r.planId, i]));
+  let currentRun: string | null | undefined;
+  const items: string[] = [];
+  for (const ev of tl.events) {
+    if (ev.planId && ev.planId !== currentRun && runIndex.has(ev.planId)) {
+      const r = runs[runIndex.get(ev.planId)!]!;
+      items.push(`<li class="runstart" data-run-start="${e(ev.planId)}">run ${runIndex.get(ev.planId)! + 1}: plan <span class="mono">${e(ev.planId)}</span> · ${e(OUTCOME[r.outcome])}${r.reached ? ` at ${e(r.reached)}` : ''}</li>`);
+    }
+    if (ev.planId) currentRun = ev.planId;
+    else if (ev.kind !== 'check') currentRun = null;
     const cls = ev.kind === 'abort' ? 'ev-abort' : ev.kind === 'check' && ev.result === 'fail' ? 'ev-check-fail' : '';
-    const nums = Object.entries(ev.numbers)
-      .filter(([k]) => !(k.endsWith(' limit') && k.slice(0, -6) in ev.numbers))
-      .slice(0, 12)
-      .map(([k, v]) => (`${k} limit` in ev.numbers ? `${k} ${v} (limit ${ev.numbers[`${k} limit`]})` : `${k} ${v}`))
-      .join(' · ');
-    return (
-      `<tr class="${cls}" data-event-routes="${e(ev.routes.join('|'))}"><td class="n">${e(fmtTime(ev.at))}</td><td>${e(ev.action)}${ev.result ? ` ${e(ev.result)}` : ''}</td>` +
-      `<td>${e(ev.routes.join(', ') || 'all')}</td><td>${e(ev.summary)}${nums ? `<div class="muted mono">${e(nums)}</div>` : ''}</td>` +
-      `<td>${e(ev.reason ?? '')}${ev.ticket ? ` <span class="tag">${e(ev.ticket)}</span>` : ''}</td><td>${e(ev.by)}</td><td class="n">${e(ev.version)}</td></tr>`
+    const kind = ev.kind === 'check' ? `check ${ev.result ?? ''}` : (KIND_LABEL[ev.kind] ?? ev.action);
+    const more = [
+      ev.reason ? `reason: ${ev.reason}` : '',
+      ev.details ?? '',
+      `by ${ev.by} · version ${ev.version}${ev.ticket ? ` · ticket ${ev.ticket}` : ''}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    items.push(
+      `<li class="${cls}" data-event-routes="${e(ev.routes.join('|'))}"><details><summary><span class="t">${e(fmtTime(ev.at).slice(11))}</span>` +
+        `<span class="k" style="color:${eventColor(ev)}">${e(kind)}</span><span class="s">${e(ev.summary)}</span></summary><pre>${e(more)}</pre></details></li>`,
     );
-  });
+  }
   return (
-    `<section id="timeline"><h2>Rollout timeline</h2><p class="reason">${e(fmtTime(tl.from))} → ${e(fmtTime(tl.to))} · V2's share of each route's traffic, ${fmtInt(tl.events.length)} events</p>` +
+    `<section id="timeline"><h2>Rollout timeline</h2><p class="reason">${e(fmtTime(tl.from))} → ${e(fmtTime(tl.to))} · V2's share of each route's traffic, ${fmtInt(tl.events.length)} events (click one for its details)</p>` +
     legend +
-    timelineChart(tl, colorOf) +
-    `<table><thead><tr><th class="n">time</th><th>action</th><th>routes</th><th>what changed</th><th>reason</th><th>by</th><th class="n">version</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`
+    timelineChart(tl, colorOf, runs) +
+    `<ol class="tl">${items.join('')}</ol></section>`
   );
 }
 
 function footer(model: ReportModel): string {
   const l = model.limits;
   return (
-    `<footer>Report schema ${e(model.schemaVersion)}. Up to ${fmtInt(l.pathsPerRoute)} paths per route and ${fmtInt(l.examplesPerPath)} examples per path; ` +
+    `<footer>Read from: ${e(model.sources.join('; ') || 'nothing')}. Report schema ${e(model.schemaVersion)}. Up to ${fmtInt(l.pathsPerRoute)} paths per route and ${fmtInt(l.examplesPerPath)} examples per path; ` +
     `example bodies cut at ${fmtInt(l.exampleBodyBytes)} bytes. Left out: ${fmtInt(l.pathsOmitted)} paths, ${fmtInt(l.examplesOmitted)} examples, ${fmtInt(l.bodiesOmitted)} example bodies, ${fmtInt(l.eventsOmitted)} timeline events. ` +
     `Redacted headers: ${e(model.redaction.headers.join(', ') || 'none')}; redacted fields: ${e(model.redaction.paths.join(', ') || 'none')}.</footer>`
   );
@@ -413,7 +541,7 @@ export function renderHtml(model: ReportModel): string {
     summaryTable(model),
     model.routes.length ? filters(model) : '',
     model.routes.map(routeSection).join(''),
-    timelineSection(model.timeline, colorOf),
+    timelineSection(model.timeline, model.runs, colorOf),
     footer(model),
     `</main><script>${SCRIPT}</script></body></html>\n`,
   ].join('');

@@ -3,7 +3,7 @@
  * findings. Every input text is escaped (no HTML, no links, no table breaks).
  */
 import { escMd, mdCode } from './escape.js';
-import { fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
+import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
 
 /** Times come from the input and are echoed when they do not parse: escape them too. */
 const time = (iso: string | null | undefined) => escMd(fmtTime(iso));
@@ -17,6 +17,26 @@ export function renderMarkdown(model: ReportModel): string {
   const out: string[] = [];
   out.push(`### cutover report: ${VERDICT_LABEL[model.verdict]}`);
   out.push('');
+  const d = model.decision;
+  out.push(`**${ANSWER_LABEL[d.answer].toUpperCase()}**: ${escMd(d.headline)}`);
+  out.push('');
+  for (const w of d.why) out.push(`- ${escMd(w)}`);
+  if (d.why.length) out.push('');
+  if (d.figures.length) {
+    out.push('| route | measure | value | limit |');
+    out.push('| --- | --- | ---: | ---: |');
+    for (const f of d.figures) out.push(`| ${f.route ? mdCode(f.route) : 'all'} | ${escMd(f.label)} | ${f.bad ? `**${escMd(f.value)}**` : escMd(f.value)} | ${escMd(f.limit ?? '-')} |`);
+    out.push('');
+  }
+  if (model.runs.length) {
+    out.push(`**Runs**`);
+    out.push('');
+    model.runs.forEach((r, i) => {
+      const c = r.checks;
+      out.push(`- run ${i + 1}: plan ${mdCode(r.planId)} ${escMd(r.outcome.replace('-', ' '))}${r.reached ? ` at ${escMd(r.reached)}` : ''}, ${time(r.from)} → ${time(r.to)}, checks ${c.pass} pass / ${c.fail} fail / ${c.inconclusive} inconclusive`);
+    });
+    out.push('');
+  }
   out.push(
     `${time(model.range.from)} → ${time(model.range.to)} · ${fmtInt(t.pairs)} pairs · mismatch rate ${fmtPct(t.mismatchRate)} · ` +
       `${fmtInt(t.openPaths)} open, ${fmtInt(t.waivedPaths)} waived, ${fmtInt(t.noisyPaths)} noisy paths`,
@@ -32,8 +52,9 @@ export function renderMarkdown(model: ReportModel): string {
     out.push('| route | verdict | pairs | mismatch rate | threshold | open | waived | noise | p99 legacy | p99 V2 | Δ p50 |');
     out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of model.routes) {
+      const verdict = [r.verdict === 'not-mirrored' ? 'not mirrored: unsafe method' : VERDICT_LABEL[r.verdict], ...r.badges.filter((b) => !b.startsWith(VERDICT_LABEL[r.verdict]))].join(', ');
       out.push(
-        `| ${mdCode(r.name)} | ${VERDICT_LABEL[r.verdict]} | ${fmtInt(r.pairs)} | ${fmtPct(r.mismatchRate)} | ${fmtPct(r.threshold)} | ` +
+        `| ${mdCode(r.name)} | ${escMd(verdict)} | ${fmtInt(r.pairs)} | ${fmtPct(r.mismatchRate)} | ${fmtPct(r.threshold)} | ` +
           `${fmtInt(r.counts.openPaths)} | ${fmtInt(r.counts.waivedPaths)} | ${fmtInt(r.counts.noisyPaths)} | ` +
           `${fmtMs(r.latency.legacy?.p99Ms)} | ${fmtMs(r.latency.v2?.p99Ms)} | ${r.latency.delta ? fmtSignedMs(r.latency.delta.p50Ms) : '-'} |`,
       );
@@ -61,6 +82,19 @@ export function renderMarkdown(model: ReportModel): string {
       out.push(
         `| ${mdCode(route)} | ${mdCode(p.path)}${p.suspectedVolatile ? ' (suspected volatile)' : ''} | ${escMd(p.kind)} | ${fmtInt(p.count)} | ${fmtPct(p.rate)} | ${trace ? mdCode(trace) : '-'} |`,
       );
+    }
+    out.push('');
+  }
+
+  const rolled = model.routes.filter((r) => r.rollback);
+  if (rolled.length > 0) {
+    out.push('**Rollbacks**');
+    out.push('');
+    for (const r of rolled) {
+      const rb = r.rollback!;
+      const last = [...rb.windows].reverse().find((w) => w.result === 'fail');
+      const v2 = last ? `; that window: ${fmtInt(last.v2Requests ?? 0)} V2 / ${fmtInt(last.legacyRequests ?? 0)} legacy requests` : '';
+      out.push(`- ${mdCode(r.name)} ${time(rb.at)}: ${escMd(rb.cause ?? rb.reason)}${escMd(v2)}`);
     }
     out.push('');
   }

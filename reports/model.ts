@@ -4,9 +4,11 @@
  * Rates are fractions (0..1); latencies are milliseconds; times are ISO 8601 strings.
  */
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 export type Verdict = 'clean' | 'needs-review' | 'failing';
+/** A route's verdict: a Verdict, or an honest "nothing to judge" that does not ask for review. */
+export type RouteVerdict = Verdict | 'no-traffic' | 'not-mirrored';
 export type FindingStatus = 'open' | 'waived' | 'noise';
 export type TimelineEventKind =
   | 'weight'
@@ -28,6 +30,10 @@ export interface ReportModel {
   /** Covered time range; null when nothing in the input carried a time. */
   range: { from: string | null; to: string | null; since: string | null };
   verdict: Verdict;
+  /** The first screen: can we go on, why, and the numbers that decided it. */
+  decision: Decision;
+  /** Each plan run (by plan id) apart, oldest first. */
+  runs: RunSummary[];
   totals: ReportTotals;
   routes: RouteReport[];
   timeline: Timeline;
@@ -37,6 +43,78 @@ export interface ReportModel {
   redaction: { headers: string[]; paths: string[] };
   /** The CI gates asked for (`--fail-on-mismatch-rate`, `--fail-on-open-findings`) and what they found. */
   gate: Gate;
+}
+
+export interface Decision {
+  /** go: nothing stands in the way; review: a person should look first; stop: do not ramp further. */
+  answer: 'go' | 'review' | 'stop';
+  /** One sentence (`No: plan 0bef… was rolled back at step 3 of 4`). */
+  headline: string;
+  /** The causes, most important first, one line each. */
+  why: string[];
+  /** The figures that decided, already rounded for people. */
+  figures: DecisionFigure[];
+}
+
+export interface DecisionFigure {
+  route: string | null;
+  label: string;
+  /** Measured value, rounded (`1,050 ms`, `1.6%`). */
+  value: string;
+  /** The limit it was judged against, when there is one. */
+  limit: string | null;
+  bad: boolean;
+}
+
+export interface RunSummary {
+  planId: string;
+  from: string;
+  to: string;
+  outcome: 'complete' | 'rolled-back' | 'aborted' | 'paused' | 'in-progress';
+  /** Where it got to, in the plan's own words (`step 3 of 4`). */
+  reached: string | null;
+  /** The rollback or abort reason, or the last step's description. */
+  reason: string | null;
+  events: number;
+  checks: { pass: number; fail: number; inconclusive: number };
+}
+
+/** One analysis window of a route (a plan check), from the history. */
+export interface CheckWindow {
+  at: string;
+  planId: string | null;
+  /** `step 3 of 4`, from the check's text. */
+  step: string | null;
+  /** V2's weight then (null in mirror mode). */
+  weight: number | null;
+  mode: string | null;
+  result: 'pass' | 'fail' | 'inconclusive';
+  v2Requests: number | null;
+  legacyRequests: number | null;
+  /** Per check: V2's value, legacy's, the limit, and whether it failed (rates 0..1, latency ms). */
+  checks: Array<{ check: string; value: number | null; legacy: number | null; limit: number | null; status: string; reason: string }>;
+}
+
+export interface RouteRollback {
+  at: string;
+  planId: string | null;
+  /** The whole recorded reason. */
+  reason: string;
+  /** This route's part of it (`latencyP95Ms 1050 > 500 at weight 50`). */
+  cause: string | null;
+  /** The windows that led to it (the run's checks of this route at the step it rolled back from). */
+  windows: CheckWindow[];
+}
+
+/** What clients were served (not mirror copies), from the proxies' stats window. */
+export interface ServedSide {
+  requests: number;
+  /** 5xx, timeouts and connect errors. */
+  errors: number;
+  throttled: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 export interface Gate {
@@ -91,6 +169,14 @@ export interface Traffic {
 export interface RouteReport {
   name: string;
   traffic: Traffic;
+  /** Served-to-clients figures per upstream over the stats window (canary/v2 traffic), null without stats. */
+  served: { legacy: ServedSide; v2: ServedSide; window: { from: string; to: string } } | null;
+  /** Honest labels: `no traffic`, `not mirrored: unsafe method`, `rolled back`. */
+  badges: string[];
+  /** The latest rollback that named this route, with the windows that triggered it. */
+  rollback: RouteRollback | null;
+  /** This route's analysis windows in the history, newest last (capped). */
+  windows: CheckWindow[];
   pairs: number;
   /** Pairs with no difference at all. */
   matching: number;
@@ -113,7 +199,7 @@ export interface RouteReport {
   threshold: number;
   /** Where the threshold came from: `--fail-on-mismatch-rate`, a check in the history, or the default. */
   thresholdSource: string;
-  verdict: Verdict;
+  verdict: RouteVerdict;
   verdictReason: string;
   counts: { openPaths: number; waivedPaths: number; noisyPaths: number; volatilePaths: number };
   /** Open pairs first (most first), then by all differing pairs; capped (see `otherPaths`). */
@@ -251,14 +337,18 @@ export interface TimelinePoint {
 
 export interface TimelineEvent {
   version: number;
+  /** The plan run it belongs to, when it belongs to one. */
+  planId: string | null;
   at: string;
   by: string;
   action: string;
   kind: TimelineEventKind;
   /** Routes the event touched; empty means all or none in particular. */
   routes: string[];
-  /** One line for people, built from the changes (`balance: weight 1 -> 5`). */
+  /** One short line for people, built from the changes (`balance: canary 10 → legacy`). */
   summary: string;
+  /** Everything else for the details view (each change, each check line), or null. */
+  details: string | null;
   reason: string | null;
   ticket: string | null;
   /** For checks: pass / fail / inconclusive. */

@@ -6,7 +6,13 @@ import { escHtml as e } from './escape.js';
 import { fmtMs, fmtSignedMs, fmtTime, fmtInt } from './format.js';
 import type { DeltaDistribution, RouteLatency, Timeline, TimelineEvent } from './model.js';
 
-export const SERIES_COLORS = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#b91c1c', '#4b5563', '#ca8a04'];
+/**
+ * Route lines: blues, purples, teals, pinks and browns only. Event markers use black, greys and
+ * the status colours (green pass, amber inconclusive, red fail/abort), which no route uses.
+ */
+export const SERIES_COLORS = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#92400e', '#1e3a8a', '#a21caf', '#0f766e', '#9f1239', '#4338ca'];
+/** Dash patterns per route, so lines at the same share stay apart. */
+const SERIES_DASH = ['', '6 3', '2 3', '10 3 2 3', '1 2', '8 4'];
 const LEGACY_COLOR = '#64748b';
 const V2_COLOR = '#2563eb';
 
@@ -109,15 +115,15 @@ export function deltaChart(delta: DeltaDistribution, title: string): string {
   return parts.join('');
 }
 
-const EVENT_STYLE: Record<string, { color: string; shape: 'tri' | 'circle' | 'square' | 'diamond' }> = {
+export const EVENT_STYLE: Record<string, { color: string; shape: 'tri' | 'circle' | 'square' | 'diamond' }> = {
   abort: { color: '#dc2626', shape: 'tri' },
-  pause: { color: '#6b7280', shape: 'square' },
-  resume: { color: '#059669', shape: 'square' },
-  promote: { color: '#7c3aed', shape: 'diamond' },
-  weight: { color: '#2563eb', shape: 'circle' },
-  mode: { color: '#0891b2', shape: 'circle' },
-  'plan-step': { color: '#2563eb', shape: 'diamond' },
-  waiver: { color: '#ca8a04', shape: 'square' },
+  pause: { color: '#111827', shape: 'square' },
+  resume: { color: '#6b7280', shape: 'square' },
+  promote: { color: '#111827', shape: 'diamond' },
+  weight: { color: '#6b7280', shape: 'diamond' },
+  mode: { color: '#6b7280', shape: 'diamond' },
+  'plan-step': { color: '#374151', shape: 'diamond' },
+  waiver: { color: '#9ca3af', shape: 'square' },
   other: { color: '#9ca3af', shape: 'circle' },
 };
 
@@ -162,7 +168,8 @@ function tickLabel(t: number, span: number): string {
 }
 
 /** V2's share per route over time (step lines) with a lane of event markers above. */
-export function timelineChart(tl: Timeline, colorOf: (route: string) => string): string {
+export { SERIES_DASH };
+export function timelineChart(tl: Timeline, colorOf: (route: string) => string, runs: ReadonlyArray<{ planId: string; from: string; to: string }> = []): string {
   const W = 1160;
   const H = 270;
   const left = 48;
@@ -195,19 +202,32 @@ export function timelineChart(tl: Timeline, colorOf: (route: string) => string):
     parts.push(`<text x="${r1(x(t))}" y="${top + plotH + 16}" text-anchor="middle" class="ax">${e(tickLabel(t, to - from))}</text>`);
   }
   parts.push(`<text x="${left}" y="${14}" class="ax">events</text>`);
-  for (const s of tl.series) {
-    if (s.points.length === 0) continue;
+  // run boundaries: a band per plan run and a solid line where it starts
+  runs.forEach((r, i) => {
+    const a = Date.parse(r.from);
+    const b = Date.parse(r.to);
+    if (!Number.isFinite(a) || !Number.isFinite(b)) return;
+    parts.push(`<rect x="${r1(x(a))}" y="${top}" width="${r1(Math.max(1, x(b) - x(a)))}" height="${plotH}" class="runband${i % 2 ? ' odd' : ''}"/>`);
+    parts.push(`<line x1="${r1(x(a))}" y1="${top - 4}" x2="${r1(x(a))}" y2="${top + plotH}" class="runline" data-run="${e(r.planId)}"/>`);
+    parts.push(`<text x="${r1(x(a) + 4)}" y="${top + 12}" class="runlabel">${e(`run ${i + 1}: plan ${r.planId.slice(0, 8)}`)}</text>`);
+  });
+  // lines at the same share would hide each other: each route is nudged a little and dashed its own way
+  const n = tl.series.length;
+  tl.series.forEach((s, si) => {
+    if (s.points.length === 0) return;
+    const nudge = n > 1 ? (si - (n - 1) / 2) * 2.5 : 0;
     let d = '';
     s.points.forEach((p, i) => {
       const px = r1(x(Date.parse(p.at)));
-      const py = r1(y(p.share));
+      const py = r1(y(p.share) + nudge);
       d += i === 0 ? `M${px} ${py}` : `H${px}V${py}`;
     });
     d += `H${r1(x(to))}`;
+    const dash = SERIES_DASH[si % SERIES_DASH.length];
     parts.push(
-      `<path d="${d}" fill="none" stroke="${colorOf(s.route)}" stroke-width="2.5" data-route="${e(s.route)}" class="series"><title>${e(s.route)}</title></path>`,
+      `<path d="${d}" fill="none" stroke="${colorOf(s.route)}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ''} data-route="${e(s.route)}" class="series"><title>${e(s.route)}</title></path>`,
     );
-  }
+  });
   for (const ev of tl.events) {
     const t = Date.parse(ev.at);
     if (!Number.isFinite(t)) continue;

@@ -67,7 +67,7 @@ function numbersOf(data: Record<string, unknown> | undefined): Record<string, nu
       if (n >= MAX_NUMBERS_PER_EVENT) break;
       const key = `${typeof c.route === 'string' ? `${c.route} ` : ''}${String(c.check)}`;
       if (typeof c.value === 'number' && Number.isFinite(c.value)) {
-        out[key] = c.value;
+        out[key] = roundForPeople(c.value);
         n++;
       }
       if (typeof c.limit === 'number' && Number.isFinite(c.limit)) {
@@ -80,7 +80,7 @@ function numbersOf(data: Record<string, unknown> | undefined): Record<string, nu
   const walk = (v: unknown, key: string, depth: number) => {
     if (n >= MAX_NUMBERS_PER_EVENT || depth > 5) return;
     if (typeof v === 'number' && Number.isFinite(v)) {
-      out[key] = v;
+      out[key] = roundForPeople(v);
       n++;
     } else if (Array.isArray(v)) {
       v.slice(0, 20).forEach((x, i) => walk(x, key ? `${key}.${i}` : String(i), depth + 1));
@@ -159,28 +159,95 @@ function describeRoutes(path: string, to: object): string {
   return one(path.slice('routes.'.length), to);
 }
 
-function summarize(entry: HistoryEntry, kind: TimelineEventKind, result: string | null, routes: string[]): string {
-  const parts: string[] = [];
+/** A number rounded to what a person reads: 3 significant digits, whole above 100. */
+export function roundForPeople(n: number): number {
+  if (!Number.isFinite(n) || n === 0) return n;
+  const a = Math.abs(n);
+  if (a >= 100) return Math.round(n);
+  return Number(n.toPrecision(3));
+}
+
+/** `canary 10`, `mirror`, `legacy` for a route's state. */
+function stateText(r: Partial<RouteNow> | undefined): string {
+  if (!r || !r.mode) return '?';
+  return r.mode === 'canary' ? `canary ${r.weight ?? 0}` : r.mode;
+}
+
+/** The plan id an entry belongs to: its data, a `plan` change, or `plan <id>` in its reason. */
+export function planIdOf(entry: HistoryEntry): string | null {
+  const d = entry.data as { planId?: unknown } | undefined;
+  if (typeof d?.planId === 'string') return d.planId;
+  for (const c of entry.changes ?? []) {
+    if (c.path.replace(/^\//, '') === 'plan') {
+      const to = c.to as { planId?: unknown } | null;
+      const from = c.from as { planId?: unknown } | null;
+      if (typeof to?.planId === 'string') return to.planId;
+      if (typeof from?.planId === 'string') return from.planId;
+    }
+  }
+  const m = /\bplan ([0-9a-f]{8,})\b/.exec(entry.reason ?? '');
+  return m ? m[1]! : null;
+}
+
+/**
+ * One short line (`balance, transactions: canary 10 → legacy`) and the full list of changes for
+ * the details view. Route changes are folded per route (mode and weight together) and routes
+ * with the same change are named together.
+ */
+function summarize(
+  entry: HistoryEntry,
+  kind: TimelineEventKind,
+  result: string | null,
+  routes: string[],
+  before: ReadonlyMap<string, RouteNow>,
+  after: ReadonlyMap<string, RouteNow>,
+): { summary: string; details: string | null } {
+  const touched: string[] = [];
+  const other: string[] = [];
+  const detail: string[] = [];
   for (const c of entry.changes ?? []) {
     const p = c.path.replace(/^\//, '').replace(/\//g, '.');
     const m = /^routes\.(.+)\.(weight|mode)$/.exec(p);
-    if (m) parts.push(`${m[1]}: ${m[2]} ${show(c.from)} → ${show(c.to)}`);
-    else if ((p === 'routes' || p.startsWith('routes.')) && c.to && typeof c.to === 'object') parts.push(describeRoutes(p, c.to));
-    else if ((p === '' || p === 'state') && c.to && typeof (c.to as { routes?: unknown }).routes === 'object') {
-      parts.push(describeRoutes('routes', (c.to as { routes: object }).routes));
+    if (m) {
+      if (!touched.includes(m[1]!)) touched.push(m[1]!);
+      detail.push(`${m[1]}: ${m[2]} ${show(c.from)} → ${show(c.to)}`);
+    } else if ((p === 'routes' || p.startsWith('routes.')) && c.to && typeof c.to === 'object') {
+      const names = p === 'routes' ? Object.keys(c.to) : [p.slice('routes.'.length)];
+      for (const n of names) if (!touched.includes(n)) touched.push(n);
+      detail.push(describeRoutes(p, c.to));
+    } else if ((p === '' || p === 'state') && c.to && typeof (c.to as { routes?: unknown }).routes === 'object') {
+      for (const n of Object.keys((c.to as { routes: object }).routes)) if (!touched.includes(n)) touched.push(n);
+      detail.push(describeRoutes('routes', (c.to as { routes: object }).routes));
+    } else if (p === 'plan') {
+      const to = c.to as { step?: unknown; detail?: { status?: unknown } } | null;
+      detail.push(`plan: ${to ? `step index ${show(to.step)}${to.detail?.status ? `, ${show(to.detail.status)}` : ''}` : 'cleared'}`);
+    } else if (p !== 'abortReason' && p !== 'updatedAt' && p !== 'updatedBy') {
+      other.push(`${p || 'state'}: ${show(c.from)} → ${show(c.to)}`);
     }
-    else if (p !== 'abortReason' && p !== 'updatedAt' && p !== 'updatedBy') parts.push(`${p || 'state'}: ${show(c.from)} → ${show(c.to)}`);
   }
+  // group routes by their change: `balance, transactions: canary 10 → legacy`
+  const groups = new Map<string, string[]>();
+  for (const r of touched) {
+    const from = before.get(r);
+    const to = after.get(r);
+    const text = from && from.mode !== 'unknown' ? `${stateText(from)} → ${stateText(to)}` : `→ ${stateText(to)}`;
+    if (from && to && from.mode === to.mode && from.weight === to.weight) continue;
+    groups.set(text, [...(groups.get(text) ?? []), r]);
+  }
+  const parts = [...groups.entries()].map(([text, rs]) => `${rs.join(', ')}: ${text}`);
+  parts.push(...other);
   if (kind === 'check') {
     const checks = (entry.data as { checks?: unknown } | undefined)?.checks;
-    const failed = Array.isArray(checks)
-      ? (checks as Array<Record<string, unknown>>).filter((c) => c?.status === 'fail' && typeof c.reason === 'string').map((c) => String(c.reason))
-      : [];
-    parts.unshift(`check ${result ?? 'done'}${routes.length ? ` on ${routes.join(', ')}` : ''}${failed.length ? `: ${failed.join('; ')}` : ''}`);
+    const list = Array.isArray(checks) ? (checks as Array<Record<string, unknown>>) : [];
+    const failed = list.filter((c) => c?.status === 'fail' && typeof c.reason === 'string').map((c) => String(c.reason));
+    parts.unshift(`check ${result ?? 'done'}${routes.length ? ` on ${routes.length > 3 ? `${routes.length} routes` : routes.join(', ')}` : ''}${failed.length ? `: ${failed.length} failed` : ''}`);
+    for (const c of list) if (typeof c?.reason === 'string') detail.push(`${String(c.status ?? '').toUpperCase()} ${c.reason}`);
   }
   if (parts.length === 0) parts.push(entry.action);
-  const s = parts.join('; ');
-  return s.length > 300 ? `${s.slice(0, 299)}…` : s;
+  let summary = parts.join('; ');
+  if (summary.length > 160) summary = `${summary.slice(0, 159)}…`;
+  const details = [...detail, ...other].join('\n');
+  return { summary, details: details.length > 0 ? (details.length > 8000 ? `${details.slice(0, 7999)}…` : details) : null };
 }
 
 /**
@@ -227,6 +294,7 @@ export function buildTimeline(entries: readonly HistoryEntry[], opts: { since?: 
         if (routes.has(name)) push(name, entry.at);
       }
     }
+    const before = new Map([...routes].map(([k, v]) => [k, { ...v }]));
     const touched = new Set<string>();
     for (const c of entry.changes ?? []) for (const r of applyChange(routes, c)) touched.add(r);
     if (!visible) {
@@ -239,14 +307,17 @@ export function buildTimeline(entries: readonly HistoryEntry[], opts: { since?: 
     const result = kind === 'check' ? resultOf(entry.data) : null;
     const evRoutes = [...new Set([...touched, ...routesOfData(entry.data)])].sort();
     const reasonChange = entry.changes?.find((c) => c.path === 'abortReason' && typeof c.to === 'string');
+    const { summary, details } = summarize(entry, kind, result, evRoutes, before, routes);
     events.push({
       version: entry.version,
+      planId: planIdOf(entry),
       at: entry.at,
       by: entry.by,
       action: entry.action,
       kind,
       routes: evRoutes,
-      summary: summarize(entry, kind, result, evRoutes),
+      summary,
+      details,
       reason: entry.reason ?? (reasonChange ? String(reasonChange.to) : null),
       ticket: entry.ticket ?? null,
       result,

@@ -7,7 +7,22 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli.js';
 import { isCutoverError } from '../shared/errors.js';
 
+/** `--json` among the arguments (before a `--`): errors are then also a JSON document on stdout. */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * The error document of `--json` (docs/cli-json-errors.md): one line on stdout, so a script that
+ * parses stdout gets it whatever failed; the human line still goes to stderr.
+ */
+export function jsonError(code: string, message: string, exitCode: number, field?: string): string {
+  return `${JSON.stringify({ schemaVersion: 1, ok: false, error: { code, message, exitCode, ...(field ? { field } : {}) } })}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
   const state = { exitCode: 0 };
   const program = buildProgram(state);
   try {
@@ -17,10 +32,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // help and version end with exit code 0 and have printed already
       if (err.exitCode === 0) return 0;
+      if (json) process.stdout.write(jsonError('CUTOVER_ERR_USAGE', err.message.replace(/^error: /, ''), 2));
       return 2;
     }
     if (isCutoverError(err)) {
       if (err.message) process.stderr.write(`cutover: ${err.message}${err.code !== 'CUTOVER_ERR_EXIT' ? ` [${err.code}]` : ''}\n`);
+      if (json && err.message) process.stdout.write(jsonError(err.code, err.message, err.exitCode, (err as { field?: string }).field));
       return err.exitCode;
     }
     return unexpected(err);

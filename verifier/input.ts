@@ -6,7 +6,7 @@ import { METHODS } from '../shared/config.js';
 import type { CapturedResponse, MirroredPair } from '../shared/pairs.js';
 import { badLine } from './errors.js';
 import type { RouteMatcher } from './route-match.js';
-import type { RecordedRequest } from './types.js';
+import type { RecordedRequest, Verdict } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -79,6 +79,33 @@ export function toPair(value: unknown, file: string, line: number, match?: Route
   const traceId = optionalString(value, 'traceId', file, line);
   if (traceId) pair.traceId = traceId;
   return pair;
+}
+
+/**
+ * A line the proxy's verifier wrote (`verifier.diffDir`'s verdicts.jsonl, the admin API's diffs):
+ * already a verdict, so `verify --pairs` counts it as it is instead of diffing bodies it does not have.
+ */
+export function isVerdictLine(value: unknown): boolean {
+  return isObj(value) && typeof value.pairId === 'string' && Array.isArray(value.findings) && typeof value.result === 'string' && value.legacy === undefined;
+}
+
+const RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error'];
+
+/** A verdict line, checked enough that the aggregate can trust it. */
+export function toVerdict(value: unknown, file: string, line: number): Verdict {
+  if (!isObj(value)) throw badLine(file, line, '', 'must be a JSON object (one verdict)');
+  for (const key of ['pairId', 'route', 'at'] as const) if (typeof value[key] !== 'string' || value[key] === '') throw badLine(file, line, key, 'is required (a string) in a verdict line');
+  if (!Number.isFinite(Date.parse(String(value.at)))) throw badLine(file, line, 'at', `"${String(value.at)}" is not an ISO 8601 time`);
+  if (!RESULTS.includes(String(value.result))) throw badLine(file, line, 'result', `must be one of ${RESULTS.join(', ')}`);
+  const findings = value.findings as unknown[];
+  findings.forEach((f, i) => {
+    if (!isObj(f) || typeof f.path !== 'string' || typeof f.kind !== 'string') throw badLine(file, line, `findings[${i}]`, 'must be an object with path and kind');
+  });
+  const st = value.status;
+  if (!isObj(st) || typeof st.legacy !== 'number' || typeof st.v2 !== 'number') throw badLine(file, line, 'status', 'must be { legacy, v2 } status codes');
+  const lat = value.latencyMs;
+  if (!isObj(lat) || typeof lat.legacy !== 'number' || typeof lat.v2 !== 'number') throw badLine(file, line, 'latencyMs', 'must be { legacy, v2 } in milliseconds');
+  return { schemaVersion: 1, method: 'GET', path: '/', body: 'json', ...(value as object) } as Verdict;
 }
 
 /** A requests.jsonl line as a RecordedRequest. */

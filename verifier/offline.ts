@@ -6,7 +6,7 @@
 import type { CutoverConfig } from '../shared/config.js';
 import type { Waiver } from '../shared/state/types.js';
 import { VerdictBook } from './book.js';
-import { toPair, toRecordedRequest } from './input.js';
+import { isVerdictLine, toPair, toRecordedRequest, toVerdict } from './input.js';
 import { readJsonl } from './jsonl.js';
 import { Redactor } from './redact.js';
 import { replay, type ReplayResult } from './replay.js';
@@ -42,7 +42,8 @@ function matcherFor(config: Readonly<CutoverConfig> | undefined): RouteMatcher |
 export async function checkPairsFile(file: string, match?: RouteMatcher): Promise<number> {
   let n = 0;
   for await (const { line, value } of readJsonl(file)) {
-    toPair(value, file, line, match);
+    if (isVerdictLine(value)) toVerdict(value, file, line);
+    else toPair(value, file, line, match);
     n++;
   }
   return n;
@@ -55,7 +56,8 @@ export async function verifyPairsFile(file: string, opts: OfflineOptions): Promi
   const ctx = prepareContext({ routes: routeSettingsFromConfig(opts.config), redact: opts.config?.redact });
   let done = 0;
   for await (const { line, value } of readJsonl(file)) {
-    const v = book.add(verifyOne(toPair(value, file, line, match), ctx));
+    // a verdict the proxy already wrote is counted as it is; a pair is diffed here
+    const v = book.add(isVerdictLine(value) ? toVerdict(value, file, line) : verifyOne(toPair(value, file, line, match), ctx));
     opts.onVerdict?.(v);
     opts.onProgress?.(++done, total);
   }

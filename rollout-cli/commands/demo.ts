@@ -4,6 +4,7 @@
  * not or when interrupted (Ctrl-C / SIGTERM stop everything it started), 2 for bad options.
  * The work is in rollout-cli/demo/.
  */
+import { waitForStop } from '../stop-signal.js';
 import { usageError } from '../errors.js';
 import { runDemo } from '../demo/run-demo.js';
 
@@ -22,9 +23,8 @@ export async function run(_args: string[], opts: DemoCliOptions): Promise<number
   }
   if (opts.out !== undefined && opts.out.trim() === '') throw usageError('--out', 'needs a folder');
   const stopper = new AbortController();
-  const onSignal = () => stopper.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGINT, SIGTERM, SIGHUP, or the npx that started it going away: stop everything it started
+  void waitForStop().then(() => stopper.abort());
   try {
     // With --json the summary is the only thing on stdout; the story goes to stderr.
     const stream = opts.json ? process.stderr : process.stdout;
@@ -40,7 +40,6 @@ export async function run(_args: string[], opts: DemoCliOptions): Promise<number
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary.ok && !summary.interrupted ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // nothing to undo: the process ends with this verb
   }
 }

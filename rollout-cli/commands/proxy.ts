@@ -3,6 +3,7 @@
  * start the data and admin planes, print one line per listener, and on SIGTERM/SIGINT stop
  * accepting, drain in-flight requests (bounded) and end with 0.
  */
+import { waitForStop } from '../stop-signal.js';
 import { loadConfig } from '../../shared/config.js';
 import { startProxy } from '../../proxy/index.js';
 
@@ -16,10 +17,7 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
     () => process.stdout.write(`ready: rollout state version ${proxy.applied()?.version ?? 0} applied (replica ${proxy.replicaId})\n`),
     () => undefined,
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await waitForStop();
   process.stdout.write(`${signal}: draining in-flight requests\n`);
   await proxy.close();
   process.stdout.write('stopped\n');

@@ -2,6 +2,7 @@
  * `cutover services`: runs the demo legacy and V2 accounting services until SIGINT/SIGTERM.
  * Prints one line per service with the URL it listens on.
  */
+import { waitForStop } from '../stop-signal.js';
 import { usageError } from '../errors.js';
 
 interface ServicesOpts {
@@ -63,10 +64,7 @@ export async function run(_args: string[], opts: ServicesOpts): Promise<number> 
   if (faultCount > 0) notes.push(`faults: ${(opts.fault ?? []).join(' ')}`);
   process.stdout.write(`${notes.join('; ')}\nCtrl-C stops both.\n`);
 
-  const signal = await new Promise<NodeJS.Signals>((res) => {
-    process.once('SIGINT', () => res('SIGINT'));
-    process.once('SIGTERM', () => res('SIGTERM'));
-  });
+  const signal = await waitForStop();
   await running.close();
   process.stdout.write(`stopped (${signal})\n`);
   return 0;

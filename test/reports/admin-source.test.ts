@@ -121,7 +121,7 @@ describe('cutover report --admin', () => {
     const { value: code } = await quietly(() => main(['node', 'cutover', 'report', '--admin', proxy.adminUrl, '--token', TOKEN, '--out', out]));
     expect(code).toBe(0);
     const html = readFileSync(out, 'utf8');
-    expect(html).toContain('This source keeps the differing values only, not the bodies.');
+    expect(html).toContain('The source kept the differing values, not the bodies');
     expect(html).toContain('&quot;100.49&quot;');
   });
 });

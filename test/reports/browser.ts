@@ -18,7 +18,7 @@ export interface OpenedPage {
 }
 
 export interface Browser {
-  open(fileUrl: string, opts?: { javaScript?: boolean }): Promise<OpenedPage>;
+  open(fileUrl: string, opts?: { javaScript?: boolean; viewport?: { width: number; height: number } }): Promise<OpenedPage>;
   close(): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export async function launchBrowser(): Promise<Browser> {
         executablePath: CHROMIUM,
         headless: true,
         args: ARGS,
-        viewport: { width: 1280, height: 900 },
+        viewport: opts.viewport ?? { width: 1280, height: 900 },
         javaScriptEnabled: opts.javaScript ?? true,
       });
       contexts.push({ ctx, dir });

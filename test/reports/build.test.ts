@@ -9,6 +9,7 @@ import { escMd, mdCode } from '../../reports/escape.js';
 import { parseLossless, prettyLines } from '../../reports/json-tree.js';
 import { parseRate, parseSince } from '../../reports/options.js';
 import type { Waiver } from '../../shared/state/types.js';
+import type { StatsSnapshot } from '../../shared/stats/types.js';
 import { AGGREGATE, EXAMPLE_PAIRS, PLANTED_SECRET } from './fixtures/aggregate.js';
 
 const WAIVER: Waiver = {
@@ -21,6 +22,27 @@ const WAIVER: Waiver = {
   createdAt: '2026-11-22T00:00:00.000Z',
   expiresAt: '2026-12-31T00:00:00.000Z',
 };
+
+/** A proxy stats snapshot where one route served `n` requests from legacy. */
+function statsWith(route: string, n: number): StatsSnapshot {
+  const counters = (requests: number) => ({ requests, s2xx: requests, s3xx: 0, s4xx: 0, s5xx: 0, throttled: 0, timeouts: 0, connectErrors: 0, latency: { count: 0, sum: 0, min: 0, max: 0, buckets: [] } });
+  return {
+    schemaVersion: 1,
+    replicaId: 'r1',
+    from: '2026-11-23T11:00:00.000Z',
+    to: '2026-11-23T12:00:00.000Z',
+    appliedVersion: 1,
+    routes: {
+      [route]: {
+        served: { legacy: counters(n), v2: counters(0) },
+        shadow: { sent: 0, dropped: 0, timeouts: 0, errors: 0, skippedUnsafe: 0, skippedBody: 0, sampledOut: 0, s5xx: 0, throttled: 0, suspended: 0 },
+        missingStickyKey: 0,
+        diffs: { pairs: 0, match: 0, mismatch: 0, waived: 0, noise: 0, error: 0 },
+        shadowLatency: { count: 0, sum: 0, min: 0, max: 0, buckets: [] },
+      },
+    },
+  } as unknown as StatsSnapshot;
+}
 
 const build = (extra: Partial<Parameters<typeof buildReport>[0]> = {}) =>
   buildReport({
@@ -84,7 +106,7 @@ describe('buildReport', () => {
     expect(plan.routes[0]!.thresholdSource).toMatch(/^plan threshold, check at 2026-11-23 10:00:00Z$/);
   });
 
-  it('calls a route clean only with pairs and no open difference, and needs review without pairs', () => {
+  it('calls a route clean only with pairs and no open difference; with traffic and no pairs it needs review', () => {
     const clean = structuredClone(AGGREGATE);
     const r = clean.routes[0]!;
     Object.assign(r, { mismatch: 0, match: 11, mismatchRate: 0, paths: r.paths.filter((p) => p.count === 0) });
@@ -93,9 +115,20 @@ describe('buildReport', () => {
     const m = build({ aggregate: clean });
     expect(m.routes.map((x) => [x.name, x.verdict, x.verdictReason])).toEqual([
       ['balance', 'clean', 'no open differences'],
-      ['transactions', 'needs-review', 'no verified pairs in this range'],
+      ['transactions', 'no-traffic', 'no traffic reached this route in this range'],
     ]);
-    expect(m.verdict).toBe('needs-review');
+    expect(m.routes[1]!.badges).toEqual(['no traffic']);
+    // a route without traffic does not hold the verdict back
+    expect(m.verdict).toBe('clean');
+    expect(m.decision.answer).toBe('go');
+    // a route that served clients but has no verified pairs: review, unless its method is never mirrored
+    const served = build({ aggregate: clean, stats: statsWith('transactions', 40) });
+    expect(served.routes[1]).toMatchObject({ verdict: 'needs-review', verdictReason: 'traffic, but no verified pairs in this range' });
+    const unsafe = build({ aggregate: clean, stats: statsWith('transactions', 40), routeInfo: (r) => (r === 'transactions' ? { method: 'POST', mirrorUnsafe: false } : undefined) });
+    expect(unsafe.routes[1]).toMatchObject({ verdict: 'not-mirrored', badges: ['not mirrored: unsafe method'] });
+    const optedIn = build({ aggregate: clean, stats: statsWith('transactions', 40), routeInfo: () => ({ method: 'POST', mirrorUnsafe: true }) });
+    expect(optedIn.routes[1]!.verdict).toBe('needs-review');
+    expect(optedIn.verdict).toBe('needs-review');
   });
 
   it('caps paths per route and examples, counting what it left out', () => {
@@ -166,7 +199,11 @@ describe('buildReport', () => {
 
 describe('report text helpers', () => {
   it('escape Markdown so input cannot add HTML, links or table cells', () => {
-    expect(escMd('<img src=x> | [a](http://x) *b*')).toBe('&lt;img src=x&gt; \\| \\[a\\]\\(http://x\\) \\*b\\*');
+    expect(escMd('<img src=x> | [a](http://x) *b*')).toBe('\\<img src=x> \\| \\[a\\](http://x) \\*b\\*');
+    // no HTML entities and no needless escapes: `>` and parentheses read as they are
+    expect(escMd('latencyP95Ms 1360 > 500 (2 failing intervals)')).toBe('latencyP95Ms 1360 > 500 (2 failing intervals)');
+    expect(escMd('a & b, &amp;')).toBe('a & b, \\&amp;');
+    expect(escMd('snake_case _em_')).toBe('snake_case \\_em\\_');
     expect(mdCode('a`b|c')).toBe('``a`b\\|c``');
     expect(mdCode('`x')).toBe('`` `x ``');
   });

@@ -75,7 +75,7 @@ describe('cutover report: output', () => {
     const r = await cutover(known(['--format', 'json', '--out', `${dir}/`]));
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(new RegExp(`^${dir}/report-.*\\.json$`));
-    expect(JSON.parse(readFileSync(r.stdout.trim(), 'utf8')).schemaVersion).toBe(1);
+    expect(JSON.parse(readFileSync(r.stdout.trim(), 'utf8')).schemaVersion).toBe(2);
   });
 });
 

@@ -68,6 +68,8 @@ describe('the HTML report in Chromium', () => {
         'transactions /transactions/*/amount',
       ].sort(),
     );
+    // the timeline's details are shown on demand: open them all
+    await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
     const text = await page.locator('body').innerText();
     expect(text).toContain('41.7%'); // balance: 5 of 12 pairs
     expect(text).toContain('37.5%'); // transactions: 3 of 8 compared pairs

@@ -46,7 +46,7 @@ const route = (m: ReportModel, name: string) => m.routes.find((r) => r.name === 
 
 describe('report JSON over the fixed pairs file and history', () => {
   it('carries the schema version and the totals', () => {
-    expect(full.schemaVersion).toBe(1);
+    expect(full.schemaVersion).toBe(2);
     expect(full.totals).toEqual({
       routes: 2,
       pairs: 21,

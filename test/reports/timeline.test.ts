@@ -41,11 +41,13 @@ describe('buildTimeline', () => {
       },
     ]);
     expect(tl.events.map((e) => [e.version, e.kind, e.summary])).toEqual([
-      [1, 'other', 'api.v1.balance: canary 1%'],
-      [2, 'weight', 'api.v1.balance: weight 1 → 5'],
-      [3, 'weight', 'api.v1.balance: weight 5 → 50'],
-      [4, 'abort', 'api.v1.balance: legacy; aborted: false → true'],
+      [1, 'other', 'api.v1.balance: → canary 1'],
+      [2, 'weight', 'api.v1.balance: canary 1 → canary 5'],
+      [3, 'weight', 'api.v1.balance: canary 5 → canary 50'],
+      [4, 'abort', 'api.v1.balance: canary 50 → legacy; aborted: false → true'],
     ]);
+    // each field change stays available for the details view
+    expect(tl.events[1]!.details).toBe('api.v1.balance: weight 1 → 5');
     expect(tl.events[1]).toMatchObject({ reason: 'step 2', ticket: 'REL-1', routes: ['api.v1.balance'] });
     expect([tl.from, tl.to]).toEqual([at(0), at(30)]);
   });
@@ -76,9 +78,28 @@ describe('buildTimeline', () => {
       kind: 'check',
       result: 'fail',
       routes: ['b'],
-      summary: 'check fail on b: latencyP99Ms 320 > 250 on route b',
+      summary: 'check fail on b: 1 failed',
       numbers: { 'b errorRate': 0.001, 'b errorRate limit': 0.01, 'b latencyP99Ms': 320, 'b latencyP99Ms limit': 250 },
     });
+    expect(tl.events[0]!.details).toContain('FAIL latencyP99Ms 320 > 250 on route b');
+  });
+
+  it('shows a change as the route going from one state to the next, routes with the same change together, numbers rounded', () => {
+    const tl = buildTimeline([
+      entry(1, 0, 'init', [{ path: 'routes', from: null, to: { a: { mode: 'canary', weight: 10 }, b: { mode: 'canary', weight: 10 }, c: { mode: 'mirror', weight: 0 } } }]),
+      entry(2, 1, 'abort', [
+        { path: 'routes.a.mode', from: 'canary', to: 'legacy' },
+        { path: 'routes.a.weight', from: 10, to: 0 },
+        { path: 'routes.b.mode', from: 'canary', to: 'legacy' },
+        { path: 'routes.b.weight', from: 10, to: 0 },
+        { path: 'routes.c.mode', from: 'mirror', to: 'legacy' },
+      ], { reason: 'cutover run (plan 0123456789abcdef) rolled back at step 2 of 3: x' }),
+      entry(3, 2, 'check', [], { data: { planId: 'fedcba9876543210', checks: [{ route: 'a', check: 'latencyP95Ms', status: 'fail', value: 2.3323809999965306, limit: 1 }] } }),
+    ]);
+    expect(tl.events[1]!.summary).toBe('a, b: canary 10 → legacy; c: mirror → legacy');
+    expect(tl.events[1]!.planId).toBe('0123456789abcdef');
+    expect(tl.events[2]!.planId).toBe('fedcba9876543210');
+    expect(tl.events[2]!.numbers['a latencyP95Ms']).toBe(2.33);
   });
 
   it('keeps the report under its event cap by leaving out the oldest passing checks first', () => {
