@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseConfigText, type CutoverConfig } from '../../shared/config.js';
 import { parseRedisUrl } from '../../shared/state/redis-connection.js';
 import { buildProgram } from '../../rollout-cli/cli.js';
+import { parsePlanText } from '../../rollout-cli/plan/schema.js';
 import { checkNginxSite } from '../helpers/nginx.js';
 import { ROOT } from '../helpers/processes.js';
 
@@ -31,6 +32,7 @@ const yamlFiles = files.filter((f) => /\.ya?ml$/.test(f));
 type Doc = Record<string, any>;
 const manifests: Array<{ file: string; doc: Doc }> = [];
 const configs: Array<{ where: string; config: Readonly<CutoverConfig> }> = [];
+const plans: string[] = [];
 
 for (const file of yamlFiles) {
   const docs = parseAllDocuments(readFileSync(file, 'utf8'));
@@ -49,6 +51,12 @@ describe('examples/', () => {
     for (const file of yamlFiles) {
       const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Doc);
       if (docs.every((d) => d && typeof d.apiVersion === 'string')) continue;
+      // A plan (the README's `cutover run examples/plan.yaml`): it passes the plan schema.
+      if (docs.length === 1 && docs[0] && Array.isArray(docs[0].steps)) {
+        plans.push(relative(ROOT, file));
+        parsePlanText(readFileSync(file, 'utf8'), relative(ROOT, file), ENV);
+        continue;
+      }
       // Not a manifest: a cutover config of its own.
       configs.push({ where: relative(ROOT, file), config: parseConfigText(readFileSync(file, 'utf8'), relative(ROOT, file), ENV) });
     }
@@ -57,6 +65,7 @@ describe('examples/', () => {
         if (key.endsWith('.yaml')) configs.push({ where: `ConfigMap ${cm.metadata.name} ${key}`, config: parseConfigText(text, key, ENV) });
       }
     }
+    expect(plans).toEqual(['examples/plan.yaml']);
     expect(configs.map((c) => c.where).sort()).toEqual(['ConfigMap cutover-config cutover.yaml', 'examples/demo.cutover.yaml', 'examples/systemd/cutover.yaml']);
     // A config that is wrong is refused: the check above can fail.
     expect(() => parseConfigText('upstreams: { legacy: nope }', 'bad.yaml', ENV)).toThrow(/upstreams.legacy: must be an http/);
