@@ -64,6 +64,7 @@ describe('prometheus source: stats from samples', () => {
     r.diffs = [
       { metric: { route: 'statement', result: 'match' }, value: 37 },
       { metric: { route: 'statement', result: 'mismatch' }, value: 2.4 },
+      { metric: { route: 'statement', result: 'not-compared' }, value: 1 },
       { metric: { result: 'mismatch' }, value: 9 },
     ];
     r.replicas = [
@@ -77,7 +78,7 @@ describe('prometheus source: stats from samples', () => {
     const legacy = s.routes.balance!.served.legacy;
     expect([legacy.requests, legacy.s4xx, legacy.throttled]).toEqual([3, 3, 2]);
     expect(s.routes.statement!.shadow).toMatchObject({ sent: 40, skippedUnsafe: 3, s5xx: 4, throttled: 1 });
-    expect(s.routes.statement!.diffs).toEqual({ pairs: 39, match: 37, mismatch: 2, waived: 0, noise: 0, error: 0 });
+    expect(s.routes.statement!.diffs).toEqual({ pairs: 40, match: 37, mismatch: 2, waived: 0, noise: 0, error: 0, notCompared: 1 });
     expect(s.appliedVersion).toBe(6);
     expect(s.replicaId).toBe('a:8081,b:8081');
     expect([s.from, s.to]).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:30.000Z']);
