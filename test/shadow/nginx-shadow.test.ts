@@ -283,7 +283,7 @@ leaseTtl: 2s
       .map((l) => JSON.parse(l));
     expect(code, driver.output()).toBe(1);
     const rollback = ev.find((e) => e.type === 'rollback');
-    expect(rollback.reason).toMatch(/^mismatchRate 0\.\d+ > 0.01 \(\d+\/\d+ pairs\) on route balance in mirror/);
+    expect(rollback.reason).toMatch(/^mismatchRate 0\.\d+ > 0.01 \(\d+\/\d+ compared pairs\) on route balance in mirror/);
     expect(rollback.applied).toBe(true);
     expect(ev.filter((e) => e.type === 'check').every((c) => c.replicas.includes(adminUrl))).toBe(true);
     const s = (await store.read())!;

@@ -139,11 +139,15 @@ describe('cutover waive --admin', () => {
       } finally {
         await store.close();
       }
+      // reading the state through the admin plane needs the token too (it holds customer data)
+      const unauthorised = await runCutover(['waive', 'list', '--admin', admin], { env: { CUTOVER_ADMIN_TOKEN: '' } });
+      expect(unauthorised.code).toBe(2);
+      expect(unauthorised.stderr).toMatch(/token/);
       // the proxy applies the new state; list through it
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000;
       let listed = '';
       while (Date.now() < deadline && !listed.includes(w.id)) {
-        listed = (await runCutover(['waive', 'list', '--admin', admin])).stdout;
+        listed = (await runCutover(['waive', 'list', '--admin', admin, '--token', token])).stdout;
       }
       expect(listed).toContain(w.id);
     } finally {
