@@ -5,7 +5,13 @@
  */
 import { Redis } from 'ioredis';
 
-export const REDIS_COMMAND_TIMEOUT_MS = 100;
+/** 100 ms unless CUTOVER_DEMO_REDIS_TIMEOUT_MS says otherwise (tests on a loaded machine raise it). */
+export const REDIS_COMMAND_TIMEOUT_MS = commandTimeoutFromEnv(process.env.CUTOVER_DEMO_REDIS_TIMEOUT_MS);
+
+function commandTimeoutFromEnv(raw: string | undefined): number {
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isInteger(n) && n > 0 && n <= 60_000 ? n : 100;
+}
 
 export function createRedis(url: string): Redis {
   const client = new Redis(url, {

@@ -17,7 +17,8 @@ const FULL = { 'x-api-key': 'demo-key-full' };
 beforeAll(async () => {
   redis = await startRedis();
   for (let i = 0; i < 2; i++) {
-    const p = spawnCutover(['services', '--only', 'v2', '--v2-port', '0', '--redis', redis.url]);
+    // A command timeout no load can reach: the bucket is judged, not the machine's speed.
+    const p = spawnCutover(['services', '--only', 'v2', '--v2-port', '0', '--redis', redis.url], { env: { CUTOVER_DEMO_REDIS_TIMEOUT_MS: '10000' } });
     procs.push(p);
   }
   for (const p of procs) {
@@ -25,8 +26,9 @@ beforeAll(async () => {
     urls.push(m[1]);
   }
   for (const u of urls) {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while ((await getJson(`${u}/healthz`)).body.redis !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await getJson(`${u}/healthz`)).body.redis).toBe('up');
   }
 }, 40_000);
 
