@@ -205,14 +205,22 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   if (!lease.ok) throw leaseRefused(lease.holder, plan.leaseTtlMs);
   let leaseLost: string | undefined;
   // The renewal in flight, awaited before the release: one that finished after it would hold the lease again.
+  // One at a time: on a slow store a tick finds the last renewal still running and skips, so there is
+  // never more than one to wait for.
   let renewing: Promise<void> | undefined;
   const renew = setInterval(() => {
-    renewing = store.acquireLease(LEASE_NAME, holder, plan.leaseTtlMs).then(
-      (r) => {
-        if (!r.ok) leaseLost = r.holder;
-      },
-      (err) => reporter.emit({ type: 'warning', message: `could not renew the lease: ${(err as Error).message}` }),
-    );
+    if (renewing !== undefined) return;
+    renewing = store
+      .acquireLease(LEASE_NAME, holder, plan.leaseTtlMs)
+      .then(
+        (r) => {
+          if (!r.ok) leaseLost = r.holder;
+        },
+        (err) => reporter.emit({ type: 'warning', message: `could not renew the lease: ${(err as Error).message}` }),
+      )
+      .finally(() => {
+        renewing = undefined;
+      });
   }, Math.max(200, Math.floor(plan.leaseTtlMs / 3)));
   const pendingHooks = new Set<Promise<unknown>>();
 
