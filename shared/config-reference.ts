@@ -79,6 +79,11 @@ const EXPLAIN: Record<string, string> = {
   'record.sample': 'Percent of requests recorded.',
   adminOpen: 'Admin paths that answer without the token even when `adminToken` is set (probes and scrapes). Remove one to require the token for it too.',
   'redact.patterns': 'Name fragments that make a header, query parameter or JSON key a secret, masked wherever it appears ([docs/secrets.md](secrets.md)).',
+  localState:
+    "This replica's own folder for its last applied state and a break-glass abort the store has not yet taken; a proxy starting on an empty store restores from it ([docs/break-glass.md](break-glass.md)). Default: `.cutover/local/<replicaId>` when `replicaId` is set, otherwise kept in memory only.",
+  breakGlass: 'Where `cutover abort` finds the replicas\' admin planes when the state store cannot be written ([docs/break-glass.md](break-glass.md)).',
+  'breakGlass.admins': 'Admin plane URLs of every replica (`http://10.0.0.5:8081`).',
+  'breakGlass.adminDns': '`HOST:PORT` whose every DNS address is a replica\'s admin plane (a Kubernetes headless service).',
   limits: 'Data-plane limits against slow or hostile clients, and what the proxy holds in memory ([docs/data-plane.md](data-plane.md)).',
   'limits.upstreamConnections': 'Keep-alive connections per upstream pool.',
   'limits.bodyIdleTimeoutMs': 'A request body that makes no progress for this long gets 408 and frees its upstream connection.',
