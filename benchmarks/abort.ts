@@ -257,7 +257,10 @@ routes:
     for (let i = 0; i < runs; i++) {
       // every replica on V2 before the store goes down
       const ready = await Promise.all(proxies.map((p) => firstServedBy(p.dataUrl, 'v2', performance.now() + 20_000)));
-      if (ready.some((t) => t === undefined)) throw new Error('the replicas did not go back to V2 after the resume');
+      if (ready.some((t) => t === undefined)) {
+        const seen = await Promise.all(proxies.map(async (p) => `${p.id}: ${(await side(p.dataUrl)) ?? 'no answer'}, admin ${await fetch(`${p.adminUrl}/admin/state`, { headers: { authorization: `Bearer ${BG_TOKEN}` } }).then((r) => r.text()).catch((e: Error) => e.message)}`));
+        throw new Error(`run ${i}: the replicas did not ${i === 0 ? 'start on V2' : 'go back to V2 after the resume'}:\n${seen.join('\n')}`);
+      }
       await redis.stop();
       const t0 = performance.now();
       const run = cli(['abort', ...admins, '--token', BG_TOKEN, '--reason', `bench break-glass ${i}`, '--json']);
@@ -281,7 +284,10 @@ routes:
           if (Date.now() > deadline) throw new Error(`run ${i}: the abort did not reach the store`);
           await sleep(20);
         }
+        // resume clears the abort; the abort moved the route to legacy, so ramp it again
         await changeState(store, { action: 'resume' }, { by: 'bench', reason: `bench resume ${i}` });
+        await changeState(store, { action: 'mode', route: 'balance', mode: 'canary' }, { by: 'bench', reason: `bench ramp ${i}` });
+        await changeState(store, { action: 'set-weight', route: 'balance', weight: 100, force: true }, { by: 'bench', reason: `bench ramp ${i}` });
       } finally {
         await store.close();
       }

@@ -275,9 +275,12 @@ export class ReplicaAgent {
     if (!hit) return false;
     o.synced = { epoch: epochOf(state), version: hit.version };
     this.overrideError = undefined;
-    this.noteOverride(state);
+    // `state` was read before the history: a newer one may have been applied while it loaded.
+    // The override is judged, and routing rebuilt, on the newest state, never an older one.
+    const newest = this.tracker.state ?? state;
+    this.noteOverride(newest);
     if (this.override) void this.opts.local?.saveOverride(this.override);
-    else this.applyEffective(state);
+    else this.applyEffective(newest);
     return true;
   }
 

@@ -96,3 +96,69 @@ describe('ReplicaAgent', () => {
     expect(h[0]).toMatchObject({ action: 'restore', by: 'a1', data: { fromVersion: 2, fromEpoch: s2.epoch } });
   });
 });
+
+describe('ReplicaAgent break-glass override cleared during a slow history read', () => {
+  it('rebuilds routing from the newest applied state, not the older one its sync had read', async () => {
+    const dir = tempDir('cutover-agent-bg-');
+    const real = openStateStore(`file://${join(dir, 'state.json')}`);
+    let holdWatch = false;
+    const held: RolloutState[] = [];
+    let deliver: ((s: RolloutState) => void) | undefined;
+    let gate: Promise<void> | undefined;
+    let openGate: () => void = () => undefined;
+    let historyWaiting = false;
+    // The real file store, with its change feed and its history read held by the test.
+    const store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'watch') {
+          return (cb: (s: RolloutState) => void) => {
+            deliver = cb;
+            return target.watch((s) => (holdWatch ? held.push(s) : cb(s)));
+          };
+        }
+        if (prop === 'history') {
+          return async (o?: { limit?: number }) => {
+            if (gate) {
+              historyWaiting = true;
+              await gate;
+            }
+            return target.history(o);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as StateStore;
+    const applied: RolloutState[] = [];
+    const agent = new ReplicaAgent(store, { id: 'a1', heartbeatMs: 600_000, seed }, (s) => applied.push(s));
+    cleanups.push(async () => {
+      openGate();
+      await agent.stop();
+      await real.close();
+    });
+    const { changeState } = await import('../../shared/state/operations.js');
+    await agent.start();
+    await changeState(real, { action: 'mode', route: 'tx', mode: 'v2' }, { by: 't', reason: 'ramp' });
+    await until(() => applied.at(-1)?.routes.tx?.mode === 'v2');
+
+    // The store takes an abort and its resume that this replica never hears about...
+    holdWatch = true;
+    gate = new Promise<void>((r) => (openGate = r));
+    await changeState(real, { action: 'abort', reason: 'R' }, { by: 'oncall', reason: 'R' });
+    await changeState(real, { action: 'resume', reason: 'safe again' }, { by: 'oncall', reason: 'safe again' });
+    // ...while it takes the same abort by break-glass; its sync reads the resumed state and looks the abort up.
+    await agent.breakGlass({ reason: 'R', by: 'oncall' });
+    expect(applied.at(-1)?.routes.tx?.mode).toBe('legacy');
+    await until(() => historyWaiting);
+    // A newer state (tx back on V2) is applied while the history read is slow.
+    const ramped = await changeState(real, { action: 'mode', route: 'tx', mode: 'v2' }, { by: 't', reason: 'ramp again' });
+    holdWatch = false;
+    for (const s of held.splice(0)) deliver!(s);
+    await until(() => agent.appliedVersion === ramped.state.version);
+    openGate();
+    await until(() => agent.breakGlassOverride === undefined);
+    const last = applied.at(-1)!;
+    expect(last.version).toBe(ramped.state.version);
+    expect(last.routes.tx).toEqual({ mode: 'v2', weight: 100 });
+  });
+});
