@@ -192,6 +192,8 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     // The store path, with break-glass behind it: if the store has not taken the abort soon, this
     // replica takes it now; the store write goes on and counts when it lands.
     let taken: Promise<BreakGlassResult | undefined> | undefined;
+    // A store this replica already knows is down gets no head start.
+    if (agent.storeUp === false) taken = breakGlass(input);
     const timer = setTimeout(() => (taken ??= breakGlass(input)), BREAK_GLASS_AFTER_MS);
     let result: AbortResult | undefined;
     let storeError: unknown;

@@ -48,7 +48,9 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     let written = false;
     let onSlow: () => void = () => undefined;
     const slow = new Promise<void>((res) => (onSlow = res));
-    const timer = target.kind === 'state' ? setTimeout(() => onSlow(), BREAK_GLASS_AFTER_MS) : undefined;
+    // Through an admin plane the abort is answered once every replica applied it, or once that
+    // plane gave up on a sick store (seconds): the other replicas must not wait for that.
+    const timer = setTimeout(() => onSlow(), BREAK_GLASS_AFTER_MS);
     const primaryP: Promise<Primary> = target
       .abort({
         reason,
@@ -78,13 +80,17 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     }
 
     // Break-glass: every replica admin plane we can find takes the abort locally.
+    // The addresses known without the store go first; the registry (through a sick store, or
+    // an admin plane waiting on one) is asked at the same time and its extra replicas follow.
     const fromConfig = await configAdmins(config);
-    const fromStore = await target.knownAdmins().catch(() => [] as string[]);
     const fromAnswer = first?.ok ? (first.result.knownReplicas ?? []) : [];
     const storeUrl = opts.state ?? config?.state;
     const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
-    const urls = [...new Set([...admins, ...fromConfig.urls, ...fromStore, ...fromAnswer, ...recalled])];
-    const replicas = await fanOutAbort(urls, token, { reason, route, by });
+    const known = [...new Set([...admins, ...fromConfig.urls, ...fromAnswer, ...recalled])];
+    const fromStoreP = withinMs(target.knownAdmins().catch(() => [] as string[]), REGISTRY_WAIT_MS, [] as string[]);
+    const [firstWave, fromStore] = await Promise.all([fanOutAbort(known, token, { reason, route, by }), fromStoreP]);
+    const more = fromStore.filter((u) => !known.includes(u));
+    const replicas = more.length ? [...firstWave, ...(await fanOutAbort(more, token, { reason, route, by }))] : firstWave;
     // A store that was only slow goes on writing: once it holds the abort, its acknowledged
     // result is the answer (the replicas' local aborts are then already in the store).
     const late = first ?? (await primaryP);
@@ -102,6 +108,19 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   } finally {
     await target.close();
   }
+}
+
+/** How long break-glass waits for the registry's list of admin planes (the store may be what is sick). */
+const REGISTRY_WAIT_MS = 2000;
+
+function withinMs<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(fallback), ms);
+    void p.then((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
 }
 
 function describeProblem(p: Primary): string {
