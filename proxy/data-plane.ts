@@ -17,6 +17,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { DEFAULT_LIMITS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
+import { routeUpstreams } from '../shared/upstreams.js';
 import { badPathError, classifyUpstreamError, upstreamErrorBody, type UpstreamFailure } from './errors.js';
 import { endToEndRawHeaders, forwardedRequestHeaders, withoutInvalidHeaderValues } from './headers.js';
 import type { Logger } from './log.js';
@@ -484,9 +485,10 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   const { config, tables, stats, mirror, log, recorder } = deps;
   const limits = config.limits ?? DEFAULT_LIMITS;
   const poolOptions = { connections: limits.upstreamConnections, pipelining: 1, keepAliveTimeout: 10_000 };
+  const sides = routeUpstreams(config, config.defaultRoute);
   const pools: Record<Side, Pool> = {
-    legacy: new Pool(new URL(config.upstreams.legacy).origin, poolOptions),
-    v2: new Pool(new URL(config.upstreams.v2).origin, poolOptions),
+    legacy: new Pool(sides.legacy.origin, poolOptions),
+    v2: new Pool(sides.v2.origin, poolOptions),
   };
   const uploads = new UploadGuard(limits.bodyIdleTimeoutMs, limits.upstreamConnections, limits.uploadShare);
   const counters: DataPlaneCounters = {
@@ -505,7 +507,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   const plane: Plane = {
     deps,
     pools,
-    hosts: { legacy: new URL(config.upstreams.legacy).host, v2: new URL(config.upstreams.v2).host },
+    hosts: { legacy: sides.legacy.host, v2: sides.v2.host },
     failureLog: new LogRateLimiter(),
     uploads,
     counters,

@@ -2,6 +2,7 @@
  * The splitting proxy: `startProxy({ config })` binds the data plane and the admin plane,
  * follows the rollout state through a ReplicaAgent, and returns where it listens.
  */
+import { routeUpstreams } from '../shared/upstreams.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -167,7 +168,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;
   const mirror = new Mirror({
-    v2: config.upstreams.v2,
+    v2: routeUpstreams(config, config.defaultRoute).v2.url,
     stats,
     sink,
     redactHeaders: config.redact.headers,
@@ -175,7 +176,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
-    replica: config.upstreams.legacyReplica && opts.plane?.noiseReplica !== false ? { url: config.upstreams.legacyReplica, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    replica: routeUpstreams(config, config.defaultRoute).legacy.legacyReplica && opts.plane?.noiseReplica !== false ? { url: routeUpstreams(config, config.defaultRoute).legacy.legacyReplica!, samplePercent: config.verifier.noise.replicaSample } : undefined,
     captureBytes: (config.limits ?? DEFAULT_LIMITS).mirrorCaptureBytes,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
@@ -229,7 +230,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     state: () => lastApplied,
   });
   // Loaded only when asked for: with tracing off the SDK is never imported and no span code runs.
-  const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: config.upstreams, env }) : undefined;
+  const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: { legacy: routeUpstreams(config, config.defaultRoute).legacy.url, v2: routeUpstreams(config, config.defaultRoute).v2.url }, env }) : undefined;
   if (tracing) log.log('info', 'tracing on', { exporter: env.OTEL_TRACES_EXPORTER, sampler: env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on' });
   const stopRequestLog = typeof (log as Partial<ProxyLogger>).level === 'string' ? logRequests(log as ProxyLogger) : () => undefined;
 

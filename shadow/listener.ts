@@ -8,6 +8,7 @@
  * The route table is the proxy's: a route in mode `legacy` (an abort, or not started) is not
  * verified, so an abort stops the shadow's calls to V2 as it stops the proxy's copies.
  */
+import { routeUpstreams } from '../shared/upstreams.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
@@ -34,10 +35,9 @@ export class ShadowCounters {
 
 /** The legacy side the shadow calls: the replica when configured (legacy's load does not double), else legacy. */
 export function shadowLegacy(config: Readonly<CutoverConfig>): { url: string; replica: boolean } {
-  const choice = config.shadow.legacy ?? (config.upstreams.legacyReplica ? 'replica' : 'primary');
-  return choice === 'replica' && config.upstreams.legacyReplica
-    ? { url: config.upstreams.legacyReplica, replica: true }
-    : { url: config.upstreams.legacy, replica: false };
+  const legacy = routeUpstreams(config, config.defaultRoute).legacy;
+  const choice = config.shadow.legacy ?? (legacy.legacyReplica ? 'replica' : 'primary');
+  return choice === 'replica' && legacy.legacyReplica ? { url: legacy.legacyReplica, replica: true } : { url: legacy.url, replica: false };
 }
 
 /** What the shadow's owner may read of its queue. */

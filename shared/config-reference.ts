@@ -9,10 +9,15 @@ import { configSchema } from './config.js';
 
 /** Explanations by path; `route.X` covers both `routes[].X` and `defaultRoute.X`. */
 const EXPLAIN: Record<string, string> = {
-  upstreams: 'The services traffic moves between.',
-  'upstreams.legacy': 'Base URL of the legacy service (`http://` or `https://`). Serves everything a route does not send to V2.',
-  'upstreams.v2': 'Base URL of the V2 rewrite.',
-  'upstreams.legacyReplica': 'A second legacy instance, asked for a sample of mirrored GETs only to measure noise (how much legacy differs from itself); see `verifier.noise`.',
+  upstreams:
+    'The services traffic moves between, by name: `NAME: URL` or `NAME: { url, connections, timeoutMs, legacyReplica }`. Names are 1 to 63 lower-case letters, digits, `_` or `-` (they become the `upstream` label of metrics). Every route has a legacy side and a V2 side, by default the upstreams called `legacy` and `v2`; when V2 is several services, each route names its own (`routes[].v2: statements-v2`). `legacy: URL` and `v2: URL` alone is the one-V2 setup.',
+  'upstreams.legacyReplica': 'A second instance of the upstream called `legacy`, asked for a sample of mirrored GETs only to measure noise (how much legacy differs from itself); see `verifier.noise`. Another legacy-side upstream names its own inside its entry.',
+  'upstreams.<name>.url': 'Base URL of the service (`http://` or `https://`).',
+  'upstreams.<name>.connections': 'Keep-alive connections to this service (default `limits.upstreamConnections`).',
+  'upstreams.<name>.timeoutMs': 'The longest any call to this service may take: a route whose `timeoutMs` is longer is cut to it.',
+  'upstreams.<name>.legacyReplica': 'A second instance of this legacy-side service, for noise measurement (see `verifier.noise`).',
+  'route.legacy': 'The upstream that serves this route\'s legacy side (default: the one called `legacy`). An extracted endpoint keeps the monolith here; a route moving between two new services names the older one.',
+  'route.v2': 'The upstream that serves this route\'s V2 side (default: the one called `v2`). Must be a different service from its legacy side (by name and by URL).',
   listen: 'Where the proxy listens.',
   'listen.data': 'The data plane (client traffic), `HOST:PORT`.',
   'listen.admin': 'The admin plane (state, stats, diffs, `/metrics`), `HOST:PORT`. Keep it on loopback unless `adminToken` is set and the network is trusted.',
@@ -153,7 +158,7 @@ function walk(s: Js, path: string, required: boolean, rows: Row[]): void {
   const ap = s.additionalProperties;
   if (ap && typeof ap === 'object') {
     const inner = ap.anyOf?.find((a) => a.type === 'object' && a.properties);
-    if (inner?.properties) for (const [k, v] of Object.entries(inner.properties)) walk(v, `${path}.<pointer>.${k}`, (inner.required ?? []).includes(k), rows);
+    if (inner?.properties) for (const [k, v] of Object.entries(inner.properties)) walk(v, `${path}.${path === 'upstreams' ? '<name>' : '<pointer>'}.${k}`, (inner.required ?? []).includes(k), rows);
   }
 }
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { InputError } from './errors.js';
 import { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
 import { storeUrlProblem } from './store-url.js';
+import { DEFAULT_LEGACY_UPSTREAM, httpUrl, legacyReplicaOf, upstreamRefSchema, upstreamRules, upstreamsSchema } from './upstreams.js';
 import { formatPath, isUnder, issueLine } from './validation.js';
 
 export { formatPath };
@@ -33,9 +34,6 @@ export { DEFAULT_REDACT_HEADERS, DEFAULT_SECRET_PATTERNS } from './secrets.js';
 export const DEFAULT_SHADOW_LISTEN = '0.0.0.0:8090';
 export const DEFAULT_COPY_HEADER = 'x-cutover-mirror';
 
-const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
-  message: 'must be an http:// or https:// URL',
-});
 
 const hostPort = z.string().refine((s) => /^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/.test(s) && Number(s.split(':').pop()) <= 65535, {
   message: 'must be HOST:PORT (for example 127.0.0.1:8081)',
@@ -145,6 +143,10 @@ const targetSchema = z.strictObject({
 });
 
 const routeCommon = {
+  /** The upstream that serves this route's legacy side (default: the one called legacy). */
+  legacy: upstreamRefSchema.optional(),
+  /** The upstream that serves this route's V2 side (default: the one called v2). */
+  v2: upstreamRefSchema.optional(),
   mode: z.enum(MODES, { message: `must be one of ${MODES.join(', ')}` }).default('legacy'),
   weight: weight.default(0),
   stickyBy: stickyBy.default('none'),
@@ -192,11 +194,7 @@ export const defaultRouteSchema = z.strictObject({ name: routeName.default('defa
 
 export const configSchema = z
   .strictObject({
-    upstreams: z.strictObject({
-      legacy: httpUrl,
-      v2: httpUrl,
-      legacyReplica: httpUrl.optional(),
-    }),
+    upstreams: upstreamsSchema,
     listen: z
       .strictObject({ data: hostPort.default(DEFAULT_LISTEN_DATA), admin: hostPort.default(DEFAULT_LISTEN_ADMIN) })
       .default({ data: DEFAULT_LISTEN_DATA, admin: DEFAULT_LISTEN_ADMIN }),
@@ -279,9 +277,12 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     crossFieldRules(
-      { routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen, shadow: cfg.shadow, legacyReplica: cfg.upstreams.legacyReplica },
+      { routes: cfg.routes.map((r, i) => [r, i] as const), defaultRoute: cfg.defaultRoute, listen: cfg.listen, shadow: cfg.shadow, legacyReplica: legacyReplicaOf(cfg.upstreams, DEFAULT_LEGACY_UPSTREAM) },
       ctx,
     );
+    for (const issue of upstreamRules(cfg.upstreams, [...cfg.routes.map((r, i) => [r, ['routes', i]] as const), [cfg.defaultRoute, ['defaultRoute']] as const])) {
+      ctx.addIssue({ code: 'custom', ...issue });
+    }
   });
 
 type RouteParts = Pick<RouteConfig, 'name'> & Partial<Pick<RouteConfig, 'match' | 'stickyBy' | 'target'>>;
@@ -473,6 +474,10 @@ function crossFieldIssues(raw: unknown): z.core.$ZodIssue[] {
   const issues: z.core.$ZodIssue[] = [];
   const ctx = { addIssue: (i: { code: 'custom'; path: PropertyKey[]; message: string }) => issues.push(i as unknown as z.core.$ZodIssue) } as unknown as Ctx;
   crossFieldRules({ routes, defaultRoute: dr.success ? dr.data : undefined, listen: ls.success ? ls.data : undefined }, ctx);
+  const sides = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { legacy?: unknown; v2?: unknown }) : {});
+  const routeSidesRaw: Array<readonly [{ legacy?: unknown; v2?: unknown }, PropertyKey[]]> = Array.isArray(r.routes) ? r.routes.map((x: unknown, i) => [sides(x), ['routes', i]] as const) : [];
+  routeSidesRaw.push([sides(r.defaultRoute), ['defaultRoute']]);
+  for (const issue of upstreamRules(r.upstreams, routeSidesRaw)) ctx.addIssue({ code: 'custom', ...issue });
   return issues;
 }
 

@@ -4,6 +4,7 @@
  * config (exit 2 before binding anything), prints one line per listener, and on SIGTERM/SIGINT
  * stops taking copies, lets the pairs in progress finish (bounded) and ends with 0.
  */
+import { routeUpstreams } from '../../shared/upstreams.js';
 import { loadConfig } from '../../shared/config.js';
 import { usageError } from '../errors.js';
 
@@ -19,7 +20,7 @@ export async function run(_args: string[], opts: Record<string, unknown>): Promi
   const { startShadow, shadowLegacy } = await import('../../shadow/index.js');
   const shadow = await startShadow({ config, listen, waitForState: false });
   const legacy = shadowLegacy(config);
-  process.stdout.write(`shadow target listening on ${shadow.shadowUrl} (calls ${legacy.replica ? 'legacyReplica' : 'legacy'} ${legacy.url} and v2 ${config.upstreams.v2})\n`);
+  process.stdout.write(`shadow target listening on ${shadow.shadowUrl} (calls ${legacy.replica ? 'legacyReplica' : 'legacy'} ${legacy.url} and v2 ${routeUpstreams(config, config.defaultRoute).v2.url})\n`);
   process.stdout.write(`admin plane listening on ${shadow.adminUrl}\n`);
   shadow.ready.then(
     () => process.stdout.write(`ready: rollout state version ${shadow.applied()?.version ?? 0} applied (replica ${shadow.replicaId})\n`),
