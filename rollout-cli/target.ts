@@ -335,8 +335,9 @@ class AdminTarget implements Target {
       storeUp: boolean;
       breakGlass?: { reason: string; by: string; at: string; synced: boolean } | null;
       stateInvalid?: string | null;
+      server?: NonNullable<StatusView['server']>;
     };
-    const s = await this.call<StateAnswer>('GET', '/admin/state');
+    const s = await this.call<StateAnswer>('GET', '/admin/state?server=1');
     // the registry is in the store: with the store down this proxy's own view is all there is
     const r = await this.call<{ replicas: ReplicaView[]; staleAfterMs: number }>('GET', '/admin/replicas').catch((err) => {
       if (isCutoverError(err) && err.status === 503) return { replicas: [] as ReplicaView[], staleAfterMs: DEFAULT_STALE_MS, error: err.message };
@@ -352,6 +353,7 @@ class AdminTarget implements Target {
       proxy: { replicaId: s.replicaId, appliedVersion: s.appliedVersion, storeUp: s.storeUp, breakGlass: s.breakGlass ?? null, stateInvalid: s.stateInvalid ?? null },
       notInState: routesNotInState(s.state, r.replicas),
       warnings,
+      ...(s.server ? { server: s.server } : {}),
     };
   }
 
