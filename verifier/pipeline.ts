@@ -247,7 +247,7 @@ export class VerifierPipeline implements PairSink {
         errors: this.file.errors,
       };
     }
-    if (this.redis) s.redis = { key: this.redis.key, added: this.redis.added, errors: this.redis.errors, backlog: this.redis.backlog };
+    if (this.redis) s.redis = { key: this.redis.key, added: this.redis.added, errors: this.redis.errors, backlog: this.redis.backlog, connection: this.redis.connection, ...(this.redis.lastError ? { lastError: this.redis.lastError } : {}) };
     return s;
   }
 

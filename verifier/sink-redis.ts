@@ -43,6 +43,11 @@ export class RedisVerdictStream {
     });
   }
 
+  /** ioredis's connection status (`ready` when lines can go out). */
+  get connection(): string {
+    return this.redis.status;
+  }
+
   get backlog(): number {
     return this.pending.length;
   }

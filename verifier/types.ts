@@ -253,5 +253,5 @@ export interface PipelineStats {
     redis: number;
   };
   file?: { dir: string; current: string; bytesWritten: number; rotations: number; filesDeleted: number; errors: number };
-  redis?: { key: string; added: number; errors: number; backlog: number };
+  redis?: { key: string; added: number; errors: number; backlog: number; /** ioredis connection status: `ready` when verdicts can go out. */ connection: string; lastError?: string };
 }

@@ -6,10 +6,10 @@
  * lands once or fails with a clear error, a change after it reaches every proxy, and the
  * history holds every acknowledged change exactly once.
  *
- * The abort during the failover is the CLI's `cutover abort` as it is on this branch (through
- * the store; the break-glass abort that reaches proxies while the store is away is being built
- * elsewhere): the test accepts "applied by every proxy" or "failed with a clear error, then
- * applied once after the promotion", and checks the history either way.
+ * The abort during the failover is the CLI's `cutover abort` through the store: the test accepts
+ * "applied by every proxy" or "failed with a clear error, then applied once after the
+ * promotion", and checks the history either way. The verifiers' verdict stream, connected to
+ * the old master, follows the promoted one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
@@ -180,4 +180,33 @@ describe('state store on Redis Sentinel: failover', () => {
     expect(new Set(changeVersions).size).toBe(changeVersions.length);
     expect(versions.length).toBeGreaterThan(0);
   }, 240_000);
+
+  it('the verdict stream follows the promoted master: pairs mirrored after the failover reach `cutover report` through Sentinel', async () => {
+    // runs after the failover above: the verifiers' stream connections were made to the old master
+    const mode = await cli(['mode', 'balance', 'mirror', '--reason', 'verify through sentinel']);
+    expect(mode.code).toBe(0);
+    await until('every proxy mirrors balance', () => proxies.every((p) => p.applied()?.routes.balance.mode === 'mirror'));
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      const p = proxies[i % proxies.length]!;
+      const r = await request(`${p.dataUrl}/accounts/S-${i}/balance`);
+      await r.body.text();
+      expect(r.statusCode).toBe(200);
+    }
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = join(mkdtempSync(join(tmpdir(), 'cutover-sentinel-report-')), 'report.json');
+    let pairs = 0;
+    let last = '';
+    await until(`the ${n} verdicts in the stream on the new master`, async () => {
+      const r = await runCutover(['report', '--state', cluster.url, '--format', 'json', '--out', out], { timeoutMs: 60_000 });
+      if (r.code === 0) pairs = (JSON.parse(readFileSync(out, 'utf8')) as { routes: Array<{ name: string; pairs: number }> }).routes.find((x) => x.name === 'balance')?.pairs ?? 0;
+      last = `report exit ${r.code}, ${pairs} pairs, ${r.stderr.slice(0, 300)}; verifiers ${JSON.stringify(proxies.map((p) => ({ verified: p.verifier?.stats().verified, redis: p.verifier?.stats().redis })))}`;
+      return r.code === 0 && pairs >= n;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}: last ${last}`);
+    });
+    expect(pairs).toBe(n);
+  }, 120_000);
 });
