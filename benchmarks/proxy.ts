@@ -9,8 +9,9 @@
  * verifier, in this process), against a V2 that is one cent off in every answer (every pair a
  * mismatch), and with the verifier off. Many V2 services: three canary routes at 50 % (balance,
  * transactions, statements; requests spread evenly over them) all to one V2
- * (`cutover-canary-3routes`) and each to its own V2 service (`cutover-canary-3v2`, three more
- * origins), compared by CPU per request in the same rounds (target: within 5 %). The cutover
+ * (`cutover-canary-3routes`) and each to its own V2 service (`cutover-canary-3v2`: three URLs,
+ * 127.0.0.1-3, of one more origin process, so the proxy holds three V2 pools), compared by CPU
+ * per request in the same rounds (target: within 5 %). The cutover
  * setups run the built dist/.
  * 50 connections, rounds in alternating order, medians with min-max. Where `taskset` exists the
  * proxies run on core 0, the origins and the load generator (this process) on core 1. CPU per
@@ -135,11 +136,11 @@ async function main(): Promise<void> {
     const v2 = await startScript('proxy-origin.ts', ['--name', 'v2'], 1);
     const v2Wrong = await startScript('proxy-origin.ts', ['--name', 'v2-wrong'], 1);
     children.push(legacy.proc, v2.proc, v2Wrong.proc);
-    // The many-services setups' V2 services: three more origins answering as v2 does.
-    const services = [];
-    for (let i = 0; i < 3; i++) services.push(await startScript('proxy-origin.ts', ['--name', 'v2'], 1));
-    children.push(...services.map((s) => s.proc));
-    const serviceUrls = services.map((s) => `http://127.0.0.1:${s.port}`).join(',');
+    // The many-services setups' three V2 services: one origin answering as v2 does on 127.0.0.1-3
+    // (three URLs, so three pools in the proxy; one process, as the single-V2 setup has).
+    const services = await startScript('proxy-origin.ts', ['--name', 'v2', '--addresses', '3'], 1);
+    children.push(services.proc);
+    const serviceUrls = [1, 2, 3].map((i) => `http://127.0.0.${i}:${services.port}`).join(',');
     bodyBytes = legacy.bytes;
     const legacyUrl = `http://127.0.0.1:${legacy.port}`;
     const v2Url = `http://127.0.0.1:${v2.port}`;

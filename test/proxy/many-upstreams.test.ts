@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type RunningProxy } from '../../proxy/index.js';
 import { mergeSnapshots } from '../../rollout-cli/plan/merge-stats.js';
 import { parseConfigText } from '../../shared/config.js';
+import type { MirroredPair } from '../../shared/pairs.js';
 import type { StatsSnapshot } from '../../shared/stats/types.js';
 import { tempDir } from '../helpers/processes.js';
 import { parseMetrics, startCliProxy, type ProxyProcess, type Sample } from '../observability/fixtures.js';
@@ -234,6 +235,41 @@ describe('many V2 services behind one proxy', () => {
     expect(r.headers['x-cutover-upstream']).toBe('v2');
     expect(JSON.parse(r.body.toString()).error.message).toMatch(/^upstream members-v2 /);
   });
+});
+
+describe('mirror pairs by service', () => {
+  it("copies to the route's V2, asks the replica of the route's own legacy side, and names both services on the pair", async () => {
+    const replica = await startOrigin('transactions-v2-replica');
+    const pairs: MirroredPair[] = [];
+    const sink = { offer: (p: MirroredPair) => (pairs.push(p), true) };
+    try {
+      const text = configText(`${tempDir()}/state.json`, `  ledger: { url: ${origins['transactions-v2'].url}, legacyReplica: ${replica.url} }`, `
+  - name: ledger
+    match: { method: GET, path: /ledger/:id }
+    legacy: ledger
+    v2: wallets-v2
+    mode: mirror
+`).replace('listen:', 'verifier: { noise: { replicaSample: 100 } }\nlisten:');
+      const p = await startProxy({ config: parseConfigText(text, 'many.yaml', {}), pairSink: sink, log: { log() {} } });
+      proxies.push(p);
+      const before = { legacy: seenAt('legacy', '/'), wallets: seenAt('wallets-v2', '/ledger/') };
+      for (let i = 0; i < 5; i++) expect(served((await rawRequest(p.dataUrl, { path: `/ledger/${i}` })).body)).toBe('transactions-v2');
+      for (let i = 0; i < 5; i++) await rawRequest(p.dataUrl, { path: `/wallets/${i}` });
+      await waitFor(() => pairs.length === 10, 30_000);
+      const ledger = pairs.filter((x) => x.route === 'ledger');
+      expect(ledger.map((x) => [x.legacyUpstream, x.v2Upstream])).toEqual(Array(5).fill(['ledger', 'wallets-v2']));
+      // Every ledger pair was sampled for noise: the replica of ledger answered it.
+      expect(ledger.every((x) => x.replica?.status === 200)).toBe(true);
+      expect(replica.seen.length).toBe(5);
+      expect(seenAt('wallets-v2', '/ledger/') - before.wallets).toBe(5);
+      // The wallets route's legacy side (legacy) has no replica: its pairs have none.
+      const wallets = pairs.filter((x) => x.route === 'wallets');
+      expect(wallets.map((x) => [x.legacyUpstream, x.v2Upstream, x.replica])).toEqual(Array(5).fill(['legacy', 'wallets-v2', undefined]));
+      expect(seenAt('legacy', '/') - before.legacy).toBe(5);
+    } finally {
+      await replica.close();
+    }
+  }, 60_000);
 });
 
 describe('per-upstream settings', () => {
