@@ -1,7 +1,9 @@
 /**
  * Benchmark subject: cutover's proxy in one mode (legacy | canary | mirror) in front of the
  * benchmark origins; `--verifier off` runs mirror mode without diffing, `--verifier discard`
- * captures every pair and drops it; `--max-body-bytes N` sets the route's maxBodyBytes. Prints
+ * captures every pair and drops it; `--max-body-bytes N` sets the route's maxBodyBytes;
+ * `--three-routes` (canary): three canary routes at 50 % (balance, transactions, statements),
+ * each sent to its own V2 service when `--v2s A,B,C` names three, else all to `--v2`. Prints
  * `listening PORT`, then `admin URL`.
  * Runs the built JavaScript in dist/ (what ships, worker threads included), not the sources
  * through tsx: `npm run bench*` build first.
@@ -29,15 +31,35 @@ const route =
     : mode === 'mirror'
       ? `mode: mirror\n    mirror: { sample: 100, maxInFlight: 512 }${maxBody ? `\n    maxBodyBytes: ${Number(maxBody)}` : ''}`
       : 'mode: legacy';
+const v2s = arg('v2s')?.split(',');
+const SERVICES = ['balances-v2', 'transactions-v2', 'statements-v2'];
+const threeRoutes = process.argv.includes('--three-routes')
+  ? ['balance', 'transactions', 'statements']
+      .map(
+        (name, i) => `
+  - name: ${name}
+    match: { method: GET, path: /accounts/:accountId/${name} }${v2s ? `\n    v2: ${SERVICES[i]}` : ''}
+    mode: canary
+    weight: 50
+    stickyBy: param:accountId`,
+      )
+      .join('')
+  : undefined;
+const upstreams = v2s
+  ? `upstreams:\n  legacy: ${arg('legacy')}\n${SERVICES.map((s, i) => `  ${s}: ${v2s[i]}`).join('\n')}\ndefaultRoute: { v2: ${SERVICES[0]} }`
+  : `upstreams: { legacy: ${arg('legacy')}, v2: ${arg('v2')} }`;
 const config = parseConfigText(
   `
-upstreams: { legacy: ${arg('legacy')}, v2: ${arg('v2')} }
+${upstreams}
 listen: { data: 127.0.0.1:0, admin: 127.0.0.1:0 }
 state: file://${join(dir, 'state.json')}
-routes:
+routes:${
+    threeRoutes ??
+    `
   - name: balance
     match: { method: GET, path: /accounts/:accountId/balance }
-    ${route}
+    ${route}`
+  }
 `,
   'bench',
   {},

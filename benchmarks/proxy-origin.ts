@@ -5,6 +5,8 @@
  * - `v2`: the same facts written the way a rewrite does (keys in another order, so the bodies
  *   are not byte-identical and every pair has to be parsed and compared to find they agree);
  * - `v2-wrong`: as v2, with `available` one cent off (every pair a mismatch: the worst case).
+ * `--addresses N`: also listen on 127.0.0.2 .. 127.0.0.N at the same port (N services' URLs
+ * served by one process, so a setup with N V2 services puts no more processes on the origin core).
  */
 import http from 'node:http';
 
@@ -37,7 +39,16 @@ const server = http.createServer((req, res) => {
   res.end(body);
 });
 server.keepAliveTimeout = 30_000;
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`listening ${(server.address() as { port: number }).port} ${body.length}\n`);
+const ai = process.argv.indexOf('--addresses');
+const addresses = ai >= 0 ? Number(process.argv[ai + 1]) : 1;
+server.listen(0, '127.0.0.1', async () => {
+  const port = (server.address() as { port: number }).port;
+  for (let i = 2; i <= addresses; i++) {
+    const more = http.createServer(server.listeners('request')[0] as http.RequestListener);
+    more.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => more.listen(port, `127.0.0.${i}`, () => r()));
+    process.on('SIGTERM', () => more.close());
+  }
+  process.stdout.write(`listening ${port} ${body.length}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

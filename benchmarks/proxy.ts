@@ -7,7 +7,12 @@
  * (sticky by the accountId path param) and mirror 100 % (V2 = a second origin that writes the
  * same balance with its keys in another order), mirror both as shipped (every pair diffed by the
  * verifier, in this process), against a V2 that is one cent off in every answer (every pair a
- * mismatch), and with the verifier off. The cutover setups run the built dist/.
+ * mismatch), and with the verifier off. Many V2 services: three canary routes at 50 % (balance,
+ * transactions, statements; requests spread evenly over them) all to one V2
+ * (`cutover-canary-3routes`) and each to its own V2 service (`cutover-canary-3v2`: three URLs,
+ * 127.0.0.1-3, of one more origin process, so the proxy holds three V2 pools), compared by CPU
+ * per request in the same rounds (target: within 5 %). The cutover
+ * setups run the built dist/.
  * 50 connections, rounds in alternating order, medians with min-max. Where `taskset` exists the
  * proxies run on core 0, the origins and the load generator (this process) on core 1. CPU per
  * request of the proxy process comes from /proc/PID/stat, and so does its core utilisation
@@ -40,6 +45,8 @@ const CONNECTIONS = 50;
 const OUT = resolve(ROOT, opt('out', 'reports/bench/proxy.json'));
 
 const REQUESTS = BALANCE_REQUESTS;
+/** The same 64 accounts over the three routes of the many-services setups (balance, transactions, statements in turn). */
+const THREE_ROUTE_REQUESTS = BALANCE_REQUESTS.map((r, i) => ({ ...r, path: r.path.replace(/balance$/, ['balance', 'transactions', 'statements'][i % 3]!) }));
 
 interface RunResult {
   rps: number;
@@ -68,16 +75,16 @@ async function health(admin: string | undefined): Promise<Health | null> {
   }
 }
 
-async function load(port: number, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: seconds, requests: REQUESTS });
+async function load(port: number, seconds: number, requests = REQUESTS): Promise<autocannon.Result> {
+  return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: seconds, requests });
 }
 
-async function measure(port: number, pid: number | null, admin?: string): Promise<RunResult> {
-  await load(port, WARMUP);
+async function measure(port: number, pid: number | null, admin?: string, requests = REQUESTS): Promise<RunResult> {
+  await load(port, WARMUP, requests);
   const h0 = await health(admin);
   const before = pid ? cpuTicks(pid) : 0;
   const t0 = Date.now();
-  const r = await load(port, DURATION);
+  const r = await load(port, DURATION, requests);
   const after = pid ? cpuTicks(pid) : 0;
   const h1 = await health(admin);
   const pairs =
@@ -129,11 +136,16 @@ async function main(): Promise<void> {
     const v2 = await startScript('proxy-origin.ts', ['--name', 'v2'], 1);
     const v2Wrong = await startScript('proxy-origin.ts', ['--name', 'v2-wrong'], 1);
     children.push(legacy.proc, v2.proc, v2Wrong.proc);
+    // The many-services setups' three V2 services: one origin answering as v2 does on 127.0.0.1-3
+    // (three URLs, so three pools in the proxy; one process, as the single-V2 setup has).
+    const services = await startScript('proxy-origin.ts', ['--name', 'v2', '--addresses', '3'], 1);
+    children.push(services.proc);
+    const serviceUrls = [1, 2, 3].map((i) => `http://127.0.0.${i}:${services.port}`).join(',');
     bodyBytes = legacy.bytes;
     const legacyUrl = `http://127.0.0.1:${legacy.port}`;
     const v2Url = `http://127.0.0.1:${v2.port}`;
     const v2WrongUrl = `http://127.0.0.1:${v2Wrong.port}`;
-    const setups: Array<{ name: string; start: () => Promise<Child | null> }> = [
+    const setups: Array<{ name: string; start: () => Promise<Child | null>; requests?: typeof REQUESTS }> = [
       { name: 'direct', start: async () => null },
       { name: 'bare-http-proxy', start: () => startScript('proxy-bare.ts', ['--upstream', legacyUrl], 0) },
       // The floor for mirror mode: bare plus an uncounted fire-and-forget undici copy to V2.
@@ -147,6 +159,17 @@ async function main(): Promise<void> {
       {
         name: 'cutover-mirror-mismatch',
         start: () => startScript('proxy-cutover.ts', ['--mode', 'mirror', '--legacy', legacyUrl, '--v2', v2WrongUrl], 0),
+      },
+      // Many V2 services: the same three canary routes to one V2, and each to its own V2 service.
+      {
+        name: 'cutover-canary-3routes',
+        requests: THREE_ROUTE_REQUESTS,
+        start: () => startScript('proxy-cutover.ts', ['--mode', 'canary', '--three-routes', '--legacy', legacyUrl, '--v2', v2Url], 0),
+      },
+      {
+        name: 'cutover-canary-3v2',
+        requests: THREE_ROUTE_REQUESTS,
+        start: () => startScript('proxy-cutover.ts', ['--mode', 'canary', '--three-routes', '--legacy', legacyUrl, '--v2s', serviceUrls], 0),
       },
       // Mirror without the verifier: what the data plane's copy and capture cost on their own.
       {
@@ -172,7 +195,7 @@ async function main(): Promise<void> {
         const child = running.get(s.name) ?? null;
         const port = child?.port ?? legacy.port;
         await settle([...running.values()].filter((c): c is Child => c !== null).map((c) => c.proc.pid!));
-        const r = await measure(port, child?.proc.pid ?? null, child?.admin);
+        const r = await measure(port, child?.proc.pid ?? null, child?.admin, s.requests);
         results.get(s.name)!.push(r);
         process.stdout.write(
           `  round ${round + 1} ${s.name.padEnd(23)} ${Math.round(r.rps).toString().padStart(7)} rps  p50 ${r.p50} ms  p99 ${r.p99} ms` +
@@ -251,6 +274,17 @@ async function main(): Promise<void> {
         cpu: (setupsOut['cutover-mirror-mismatch'] as { cpuVsBare: number | null } | undefined)?.cpuVsBare ?? null,
       },
     };
+    // CPU per request of three V2 services against one, per round (adjacent runs), then the median.
+    const many = results.get('cutover-canary-3v2');
+    const one = results.get('cutover-canary-3routes');
+    const perRoundCpu =
+      many && one ? many.map((r, i) => (r.cpuUsPerRequest && one[i]!.cpuUsPerRequest ? r.cpuUsPerRequest / one[i]!.cpuUsPerRequest! : NaN)).filter(Number.isFinite) : [];
+    const manyServices = {
+      note: 'three canary routes each to its own V2 service, against the same routes all to one V2: CPU per request, median of per-round ratios',
+      target: 1.05,
+      cpuRatio: perRoundCpu.length ? Math.round(median(perRoundCpu) * 1000) / 1000 : null,
+      cpuRatioPerRound: perRoundCpu.map((x) => Math.round(x * 1000) / 1000),
+    };
     const report = {
       schemaVersion: 1,
       benchmark: 'proxy',
@@ -258,7 +292,7 @@ async function main(): Promise<void> {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version, pinned: PIN },
       method: { rounds: ROUNDS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, bodyBytes: bodyBytes ?? null, paths: REQUESTS.length },
       setups: setupsOut,
-      targets,
+      targets: { ...targets, manyServices },
     };
     mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
@@ -273,6 +307,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\ntargets: canary >= 1.0x bare (rps ${targets.canaryVsBare.measured}, CPU ${targets.canaryVsBare.cpu}), mirror >= 0.7x bare (rps ${targets.mirrorVsBare.measured}, CPU ${targets.mirrorVsBare.cpu}; every pair a mismatch: rps ${targets.mirrorMismatchVsBare.measured}, CPU ${targets.mirrorMismatchVsBare.cpu}; verifier off: rps ${targets.mirrorNoVerifyVsBare.measured}, CPU ${targets.mirrorNoVerifyVsBare.cpu})\nwrote ${OUT}\n`,
     );
+    if (manyServices.cpuRatio !== null) {
+      process.stdout.write(`many V2 services: CPU/req of 3 V2 services over 1 V2 (same 3 canary routes) ${manyServices.cpuRatio} (target <= ${manyServices.target}), per round ${manyServices.cpuRatioPerRound.join(' ')}\n`);
+    }
     if (!existsSync(OUT)) throw new Error('report not written');
   } finally {
     stopAll();

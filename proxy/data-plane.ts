@@ -1,6 +1,7 @@
 /**
  * The data plane: a node:http server that forwards each request through an undici keep-alive
- * Pool per upstream, the upstream picked per request from the current route table.
+ * Pool per named upstream, the side picked per request from the current route table and the
+ * upstream of that side resolved when the route was compiled (RouteSpec.upstreams).
  *
  * Per request: route (`decide`) -> forward to the chosen side, the response streamed back chunk
  * by chunk as undici hands it over (no intermediate stream objects) -> count the answer in the
@@ -17,7 +18,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { DEFAULT_LIMITS, type CutoverConfig } from '../shared/config.js';
 import { channels } from '../shared/events.js';
-import { routeUpstreams } from '../shared/upstreams.js';
+import { upstreamSpecs } from '../shared/upstreams.js';
 import { badPathError, classifyUpstreamError, upstreamErrorBody, type UpstreamFailure } from './errors.js';
 import { endToEndRawHeaders, forwardedRequestHeaders, withoutInvalidHeaderValues } from './headers.js';
 import type { Logger } from './log.js';
@@ -95,15 +96,15 @@ export interface DataPlaneCounters {
   readonly uploadsRefused: number;
   /** 204/304 answers from an upstream that carried a Content-Length or body anyway (forwarded without). */
   bodylessFraming: number;
-  /** Uploads holding an upstream connection now, and waiting for one, per upstream. */
-  uploads(): Record<Side, { active: number; waiting: number }>;
+  /** Uploads holding an upstream connection now, and waiting for one, per upstream name. */
+  uploads(): Record<string, { active: number; waiting: number }>;
 }
 
 /** What every exchange of one data plane shares. */
 interface Plane {
   readonly deps: DataPlaneDeps;
-  readonly pools: Record<Side, Pool>;
-  readonly hosts: Record<Side, string>;
+  /** One keep-alive pool per named upstream, by UpstreamSpec.index. */
+  readonly pools: readonly Pool[];
   readonly failureLog: LogRateLimiter;
   readonly uploads: UploadGuard;
   readonly counters: DataPlaneCounters;
@@ -178,8 +179,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The upstream's status and the time to its headers (µs), counted when the answer ends. */
   private status = 0;
   private headersMicros = 0;
-  /** The upload place this exchange holds (streamed request body), released when it ends. */
-  private uploadSide: Side | null = null;
+  /** The upstream whose upload place this exchange holds (streamed request body), released when it ends. */
+  private uploadOn: string | null = null;
   /** Set while this exchange's body is watched for stalls. */
   watch: WatchedBody | null = null;
 
@@ -202,28 +203,29 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** Send a streamed body to `side` once an upload place is free there; watch it for stalls meanwhile. */
   dispatchUpload(side: Side, req: IncomingMessage): void {
     const uploads = this.plane.uploads;
+    const upstream = this.spec.upstreams[side].name;
     const w: WatchedBody = {
       req,
       lastProgressAt: 0,
       lastBytes: 0,
       queuedAt: 0,
-      queueLimitMs: this.spec.config.timeoutMs,
+      queueLimitMs: this.spec.timeouts[side],
       start: null,
       stalled: () => this.bodyStalled(),
       waitedTooLong: () => this.uploadRefused(side, w),
     };
     this.watch = w;
     uploads.watch(w);
-    uploads.acquire(side, w, () => {
-      this.uploadSide = side;
+    uploads.acquire(upstream, w, () => {
+      this.uploadOn = upstream;
       if (this.done || this.clientGone) return this.releaseUpload();
       this.dispatch(side);
     });
-    if (this.uploadSide === null) {
+    if (this.uploadOn === null) {
       // Waiting for a place: a client that leaves meanwhile gives up its turn.
       this.res.once('close', () => {
-        if (this.uploadSide === null && w.start !== null) {
-          uploads.dequeue(side, w);
+        if (this.uploadOn === null && w.start !== null) {
+          uploads.dequeue(upstream, w);
           uploads.unwatch(w);
         }
       });
@@ -236,10 +238,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.watch = null;
       this.plane.uploads.unwatch(w);
     }
-    const side = this.uploadSide;
-    if (side !== null) {
-      this.uploadSide = null;
-      this.plane.uploads.release(side);
+    const upstream = this.uploadOn;
+    if (upstream !== null) {
+      this.uploadOn = null;
+      this.plane.uploads.release(upstream);
     }
   }
 
@@ -263,7 +265,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private uploadRefused(side: Side, w: WatchedBody): void {
-    this.plane.uploads.dequeue(side, w);
+    const upstream = this.spec.upstreams[side].name;
+    this.plane.uploads.dequeue(upstream, w);
     this.watch = null;
     if (this.done) return;
     this.done = true;
@@ -272,28 +275,33 @@ class Exchange implements Dispatcher.DispatchHandler {
       sendJson(
         this.res,
         503,
-        { error: { code: 'CUTOVER_ERR_UPLOADS_BUSY', message: `every upload place to ${side} stayed taken for ${this.spec.config.timeoutMs} ms; retry later` } },
+        { error: { code: 'CUTOVER_ERR_UPLOADS_BUSY', message: `every upload place to ${upstream} stayed taken for ${this.spec.timeouts[side]} ms; retry later` } },
         ['retry-after', '1'],
         true,
       );
     }
   }
 
-  /** Send the request to `side` (the route's timeout bounds both the headers and each body gap). */
+  /**
+   * Send the request to the route's upstream on `side` (the route's timeout, cut to the
+   * upstream's own, bounds both the headers and each body gap).
+   */
   dispatch(side: Side): void {
     const plane = this.plane;
     this.side = side;
+    const spec = this.spec;
+    const upstream = spec.upstreams[side];
     const headers = this.forwarded!;
-    headers.host = plane.hosts[side];
+    headers.host = upstream.host;
     if (channels.upstreamRequest.hasSubscribers) {
       // Tracing replaces traceparent with its own client span (same trace id or a new one).
-      channels.upstreamRequest.publish({ request: this, route: this.spec.name, upstream: side, headers });
+      channels.upstreamRequest.publish({ request: this, route: spec.name, upstream: side, upstreamName: upstream.name, host: upstream.host, headers });
     }
     const m = this.mirror;
     if (m !== null && side === 'legacy') plane.deps.mirror.send(m, headers, headers.traceparent as string, Buffer.isBuffer(this.body) ? this.body : null);
-    const timeout = this.spec.config.timeoutMs;
+    const timeout = spec.timeouts[side];
     try {
-      plane.pools[side].dispatch(
+      plane.pools[upstream.index].dispatch(
         { path: this.url, method: this.method as Dispatcher.HttpMethod, headers, body: this.body, headersTimeout: timeout, bodyTimeout: timeout },
         this,
       );
@@ -314,7 +322,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     const side = this.side;
     plane.deps.stats.recordServed(this.spec.index, side === 'legacy' ? LEGACY : V2, this.status, this.headersMicros);
     if (channels.upstreamResponded.hasSubscribers) {
-      channels.upstreamResponded.publish({ route: this.spec.name, upstream: side, status: this.status, durationMs: this.headersMicros / 1000, request: this, response: this.res });
+      channels.upstreamResponded.publish({
+        route: this.spec.name,
+        upstream: side,
+        upstreamName: this.spec.upstreams[side].name,
+        status: this.status,
+        durationMs: this.headersMicros / 1000,
+        request: this,
+        response: this.res,
+      });
     }
   }
 
@@ -392,7 +408,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (suppressed >= 0) {
       log.log('warn', this.responded ? 'upstream failed mid-body' : 'upstream failed', {
         route: spec.name,
-        upstream: side,
+        upstream: spec.upstreams[side].name,
+        side,
         method: this.method,
         url: this.url,
         kind: this.responded ? 'midstream' : f.kind,
@@ -412,6 +429,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         channels.upstreamResponded.publish({
           route: spec.name,
           upstream: side,
+          upstreamName: spec.upstreams[side].name,
           status: 502,
           upstreamStatus: this.status,
           durationMs: this.headersMicros / 1000,
@@ -427,7 +445,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     stats.recordFailure(spec.index, sideIndex, f.kind);
     if (channels.upstreamResponded.hasSubscribers) {
       const durationMs = performance.now() - this.t0;
-      channels.upstreamResponded.publish({ route: spec.name, upstream: side, status: f.status, durationMs, error: f.kind, request: this, response: this.res });
+      channels.upstreamResponded.publish({
+        route: spec.name,
+        upstream: side,
+        upstreamName: spec.upstreams[side].name,
+        status: f.status,
+        durationMs,
+        error: f.kind,
+        request: this,
+        response: this.res,
+      });
     }
     if (side === 'v2' && f.notConnected && spec.config.fallbackToLegacy && this.safe && !isConsumedStream(this.body)) {
       // V2 never saw the request: legacy serves it. The failure above still counts against V2.
@@ -444,7 +471,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private sendFailure(side: Side, f: UpstreamFailure): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    sendJson(this.res, f.status, upstreamErrorBody(side, f), ['x-cutover-upstream', side], this.plane.closing);
+    sendJson(this.res, f.status, upstreamErrorBody(this.spec.upstreams[side].name, f), ['x-cutover-upstream', side], this.plane.closing);
   }
 
   onUpgrade(): void {
@@ -484,13 +511,12 @@ function isConsumedStream(body: Buffer | Readable | null): boolean {
 export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   const { config, tables, stats, mirror, log, recorder } = deps;
   const limits = config.limits ?? DEFAULT_LIMITS;
-  const poolOptions = { connections: limits.upstreamConnections, pipelining: 1, keepAliveTimeout: 10_000 };
-  const sides = routeUpstreams(config, config.defaultRoute);
-  const pools: Record<Side, Pool> = {
-    legacy: new Pool(sides.legacy.origin, poolOptions),
-    v2: new Pool(sides.v2.origin, poolOptions),
-  };
-  const uploads = new UploadGuard(limits.bodyIdleTimeoutMs, limits.upstreamConnections, limits.uploadShare);
+  const upstreams = upstreamSpecs(config);
+  // undici connects on first use: an upstream no route sends to never opens a connection.
+  const pools = upstreams.map((u) => new Pool(u.origin, { connections: u.connections ?? limits.upstreamConnections, pipelining: 1, keepAliveTimeout: 10_000 }));
+  const ownConnections: Record<string, number> = {};
+  for (const u of upstreams) if (u.connections !== undefined) ownConnections[u.name] = u.connections;
+  const uploads = new UploadGuard(limits.bodyIdleTimeoutMs, limits.upstreamConnections, limits.uploadShare, Date.now, ownConnections);
   const counters: DataPlaneCounters = {
     get bodyTimeouts() {
       return uploads.stalledBodies;
@@ -499,15 +525,11 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       return uploads.uploadsRefused;
     },
     bodylessFraming: 0,
-    uploads: () => ({
-      legacy: { active: uploads.activeOn('legacy'), waiting: uploads.waitingOn('legacy') },
-      v2: { active: uploads.activeOn('v2'), waiting: uploads.waitingOn('v2') },
-    }),
+    uploads: () => Object.fromEntries(upstreams.map((u) => [u.name, { active: uploads.activeOn(u.name), waiting: uploads.waitingOn(u.name) }])),
   };
   const plane: Plane = {
     deps,
     pools,
-    hosts: { legacy: sides.legacy.host, v2: sides.v2.host },
     failureLog: new LogRateLimiter(),
     uploads,
     counters,
@@ -706,7 +728,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
           clearInterval(sweep);
         }
         uploads.close();
-        await Promise.all([pools.legacy.close(), pools.v2.close()]).catch(() => undefined);
+        await Promise.all(pools.map((p) => p.close())).catch(() => undefined);
       })();
       return closed;
     },

@@ -2,7 +2,7 @@
  * The splitting proxy: `startProxy({ config })` binds the data plane and the admin plane,
  * follows the rollout state through a ReplicaAgent, and returns where it listens.
  */
-import { routeUpstreams } from '../shared/upstreams.js';
+import { routeUpstreams, upstreamSpecs } from '../shared/upstreams.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -137,6 +137,12 @@ export function localStateDir(config: Readonly<CutoverConfig>): string | undefin
   return undefined;
 }
 
+/** The default route's two upstream URLs: tracing's fallback for events that do not name their host. */
+function defaultRouteUrls(config: Readonly<CutoverConfig>): { legacy: string; v2: string } {
+  const u = routeUpstreams(config, config.defaultRoute);
+  return { legacy: u.legacy.url, v2: u.v2.url };
+}
+
 function allLegacy(routeNames: readonly string[]): RolloutState {
   const routes: RolloutState['routes'] = {};
   for (const name of routeNames) routes[name] = { mode: 'legacy', weight: 0 };
@@ -157,7 +163,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const specs = compileRouteSpecs(config);
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
-  const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
+  const sides = allSpecs.map((s) => ({ legacy: s.upstreams.legacy.name, v2: s.upstreams.v2.name }));
+  const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds, upstreams: sides });
   const recorder = config.record
     ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })
     : undefined;
@@ -168,7 +175,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const queue = opts.pairSink || pipeline ? undefined : new BoundedPairQueue(config.verifier.queueSize);
   const sink: PairSink = opts.pairSink ?? pipeline ?? queue!;
   const mirror = new Mirror({
-    v2: routeUpstreams(config, config.defaultRoute).v2.url,
+    upstreams: upstreamSpecs(config),
     stats,
     sink,
     redactHeaders: config.redact.headers,
@@ -176,7 +183,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     routeCount: allSpecs.length,
     // Enough connections that a copy never queues behind the route's in-flight cap.
     connections: Math.min(1024, Math.max(8, ...allSpecs.map((sp) => sp.config.mirror.maxInFlight))),
-    replica: routeUpstreams(config, config.defaultRoute).legacy.legacyReplica && opts.plane?.noiseReplica !== false ? { url: routeUpstreams(config, config.defaultRoute).legacy.legacyReplica!, samplePercent: config.verifier.noise.replicaSample } : undefined,
+    replicaSample: opts.plane?.noiseReplica !== false ? config.verifier.noise.replicaSample : 0,
     captureBytes: (config.limits ?? DEFAULT_LIMITS).mirrorCaptureBytes,
   });
   // Until the stored state is applied (readiness false), every route goes to legacy: the config's
@@ -191,6 +198,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const planeCounters = () => data?.counters;
   const metrics = createMetrics({
     routeNames,
+    routeUpstreams: sides,
     counters: [
       { name: 'cutover_pairs_dropped_total', help: 'Mirrored pairs not handed to the verifier: its queue was full, or the capture budget ran out.', read: () => mirror.pairsDropped },
       {
@@ -230,7 +238,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     state: () => lastApplied,
   });
   // Loaded only when asked for: with tracing off the SDK is never imported and no span code runs.
-  const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: { legacy: routeUpstreams(config, config.defaultRoute).legacy.url, v2: routeUpstreams(config, config.defaultRoute).v2.url }, env }) : undefined;
+  const tracing = tracingEnabled(env) ? (await import('./tracing.js')).installTracing({ upstreams: defaultRouteUrls(config), env }) : undefined;
   if (tracing) log.log('info', 'tracing on', { exporter: env.OTEL_TRACES_EXPORTER, sampler: env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on' });
   const stopRequestLog = typeof (log as Partial<ProxyLogger>).level === 'string' ? logRequests(log as ProxyLogger) : () => undefined;
 

@@ -94,8 +94,8 @@ export function createProxyLogger(opts: ProxyLoggerOptions = {}): ProxyLogger {
 }
 
 /**
- * At level debug, one line per upstream answer (route, side, status, duration, redacted request
- * headers, trace ids). Returns the unsubscribe function; does nothing at other levels.
+ * At level debug, one line per upstream answer (route, upstream name and side, status, duration,
+ * redacted request headers, trace ids). Returns the unsubscribe function; does nothing at other levels.
  */
 export function logRequests(log: ProxyLogger): () => void {
   if (log.level !== 'debug') return () => undefined;
@@ -105,12 +105,21 @@ export function logRequests(log: ProxyLogger): () => void {
     if (traceFields(m.request) === undefined && isValidTraceparent(tp)) setTraceIds(m.request, { trace_id: tp.substring(3, 35) });
   };
   const onResponded = (msg: unknown) => {
-    const m = msg as { route: string; upstream: string; status: number; durationMs: number; error?: string; request?: { method: string; url: string; headers: Record<string, unknown> } };
+    const m = msg as {
+      route: string;
+      upstream: string;
+      upstreamName?: string;
+      status: number;
+      durationMs: number;
+      error?: string;
+      request?: { method: string; url: string; headers: Record<string, unknown> };
+    };
     const r = m.request;
     if (r === undefined) return;
     log.log('debug', 'request answered', {
       route: m.route,
-      upstream: m.upstream,
+      upstream: m.upstreamName ?? m.upstream,
+      side: m.upstream,
       method: r.method,
       url: r.url,
       status: m.status,

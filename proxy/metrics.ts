@@ -6,6 +6,11 @@
  * start: every route x upstream x class series is exported from the first scrape, at 0, which
  * lets Prometheus' increase() count the first requests too.
  *
+ * The `upstream` label is the NAME of the upstream that served a route's side (`legacy` and `v2`
+ * in a config that names no others), so its values are bounded by the config: routes x their two
+ * sides. `cutover_route_upstream_info{route,side,upstream}` says which side each name is, for
+ * queries that select by side whatever the services are called.
+ *
  * Rollout gauges (weight, mode, plan step) are read from the applied state at scrape time.
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -14,7 +19,7 @@ import { MODES } from '../shared/config.js';
 import { channels } from '../shared/events.js';
 import type { RolloutState } from '../shared/state/types.js';
 
-const UPSTREAMS = ['legacy', 'v2'] as const;
+const SIDES = ['legacy', 'v2'] as const;
 const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export const SHADOW_OUTCOMES = ['sent', 'dropped', 'timeout', 'error', 'skipped_unsafe', 'skipped_body', 'sampled_out', 'suspended'] as const;
 export const DIFF_RESULTS = ['match', 'mismatch', 'waived', 'noise', 'error', 'not-compared'] as const;
@@ -37,6 +42,7 @@ export const CUTOVER_METRIC_NAMES = [
   'cutover_diffs_total',
   'cutover_diffs_not_compared_total',
   'cutover_verifier_queue_depth',
+  'cutover_route_upstream_info',
   'cutover_route_weight',
   'cutover_route_mode',
   'cutover_state_version',
@@ -121,6 +127,8 @@ export interface ProxyMetrics {
 
 export interface MetricsOptions {
   routeNames: readonly string[];
+  /** Each route's (by index) legacy and V2 upstream names, the `upstream` label; default `legacy` and `v2`. */
+  routeUpstreams?: ReadonlyArray<Readonly<Record<'legacy' | 'v2', string>>>;
   /** Extra gauges read at scrape time. */
   gauges?: Array<{ name: string; help: string; read: () => number }>;
   /** Extra counters read at scrape time (pairs dropped...). */
@@ -136,7 +144,9 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   const routes = opts.routeNames;
   const routeIndex = new Map(routes.map((r, i) => [r, i]));
   const nR = routes.length;
-  const nU = UPSTREAMS.length;
+  const nU = SIDES.length;
+  // Label value of route r's side u, fixed at start: the counters are indexed by side, named at scrape time.
+  const upstreamLabel = routes.map((_, r) => SIDES.map((side) => opts.routeUpstreams?.[r]?.[side] ?? side));
   const nC = CODE_CLASSES.length;
   const nS = SHADOW_OUTCOMES.length;
   const nD = DIFF_RESULTS.length;
@@ -227,7 +237,7 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
   };
   const perRouteUpstream = (fn: (out: MetricValue[], ru: number, labels: Record<string, string>) => void) => () => {
     const out: MetricValue[] = [];
-    for (let r = 0; r < nR; r++) for (let u = 0; u < nU; u++) fn(out, r * nU + u, { route: routes[r], upstream: UPSTREAMS[u] });
+    for (let r = 0; r < nR; r++) for (let u = 0; u < nU; u++) fn(out, r * nU + u, { route: routes[r], upstream: upstreamLabel[r][u] });
     return out;
   };
   const state = opts.state ?? (() => undefined);
@@ -279,6 +289,11 @@ export function createMetrics(opts: MetricsOptions): ProxyMetrics {
       perRoute(notCompared, 'reason', NOT_COMPARED_REASONS),
     ),
     custom('cutover_verifier_queue_depth', 'Mirror pairs waiting for the verifier or being diffed.', 'gauge', () => [{ value: opts.verifierQueueDepth?.() ?? 0 }]),
+    custom('cutover_route_upstream_info', "The upstream (service) serving each side of each route: always 1; join on route and upstream to select a series by side.", 'gauge', () => {
+      const out: MetricValue[] = [];
+      for (let r = 0; r < nR; r++) for (let u = 0; u < nU; u++) out.push({ value: 1, labels: { route: routes[r], side: SIDES[u], upstream: upstreamLabel[r][u] } });
+      return out;
+    }),
     custom('cutover_route_weight', 'Share of a route served by V2 (percent, 0..100): the canary weight, 100 in mode v2, 0 otherwise.', 'gauge', () => {
       const s = state();
       return routes.map((route) => {

@@ -1,6 +1,7 @@
 /**
- * Mirror mode: the client is served by legacy; a copy of the request goes to V2 at the same
- * moment, fire-and-forget, through its own keep-alive pool. Per route: a sampling rate, a cap
+ * Mirror mode: the client is served by the route's legacy side; a copy of the request goes to the
+ * route's V2 upstream at the same moment, fire-and-forget, through a keep-alive pool of its own
+ * (one per V2 upstream, apart from the pools serving clients). Per route: a sampling rate, a cap
  * on copies in flight (over it a copy is dropped and counted), a timeout. V2's failures are
  * counted, never surfaced. Unsafe methods are copied only when the route opts in, and then
  * carry `x-cutover-shadow: 1`. When V2 stops answering copies, they are suspended for a while
@@ -22,6 +23,7 @@ import { sinkIsFull } from './pair-queue.js';
 import { CaptureBudget } from './capture-budget.js';
 import { CopyBreaker } from './copy-breaker.js';
 import type { RouteSpec } from './route-table.js';
+import type { UpstreamSpec } from '../shared/upstreams.js';
 import type { ProxyStats, ShadowOutcome } from './stats.js';
 
 const EMPTY_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -213,18 +215,21 @@ class CopyHandler implements Dispatcher.DispatchHandler {
 }
 
 export interface MirrorOptions {
-  /** V2's base URL. */
-  v2: string;
+  /** Every named upstream (UpstreamSpec.index order): copies go to a route's V2 upstream, noise copies to its legacy side's replica. */
+  upstreams: readonly UpstreamSpec[];
   stats: ProxyStats;
   sink: PairSink;
   /** Header names whose values never leave the proxy (exact), and name fragments (shared/secrets.ts). */
   redactHeaders: readonly string[];
   redactPatterns?: readonly string[];
   routeCount: number;
-  /** Keep-alive connections to V2 for copies. */
+  /** Keep-alive connections to each V2 upstream for copies. */
   connections?: number;
-  /** A second legacy instance: a sampled share of captured safe requests is also sent there to measure noise. */
-  replica?: { url: string; samplePercent: number };
+  /**
+   * Share (percent) of captured safe requests also sent to the legacy side's replica (the
+   * upstream's `legacyReplica`) to measure noise; 0 or absent: none.
+   */
+  replicaSample?: number;
   /** Bytes of captured bodies in flight and in the sink, for the whole proxy (limits.mirrorCaptureBytes). */
   captureBytes?: number;
 }
@@ -232,14 +237,16 @@ export interface MirrorOptions {
 export class Mirror {
   readonly stats: ProxyStats;
   readonly redact: SecretNames;
-  private readonly pool: Pool;
-  private readonly v2Host: string;
+  /** Copy pools by UpstreamSpec.index, made on a route's first copy (only V2 upstreams get one). */
+  private readonly pools: Array<Pool | undefined>;
+  /** Noise-replica pools by the legacy upstream's index; undefined for upstreams without a replica. */
+  private readonly replicaPools: Array<Pool | undefined>;
+  private readonly replicaHosts: string[];
+  private readonly connections: number;
   private readonly sink: PairSink;
   private readonly inFlight: Int32Array;
   /** Per route, made on first use (route settings come with the spec). */
   private readonly breakers: Array<CopyBreaker | undefined>;
-  private readonly replicaPool: Pool | undefined;
-  private readonly replicaHost: string;
   private readonly replicaSample: number;
   private seq = 0;
   /** Pairs not handed over: the sink refused them (queue full) or the capture budget ran out. */
@@ -256,20 +263,26 @@ export class Mirror {
     this.sink = opts.sink;
     this.budget = new CaptureBudget(opts.captureBytes ?? 48 * 1_048_576, opts.sink);
     this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
-    const url = new URL(opts.v2);
-    this.v2Host = url.host;
-    this.pool = new Pool(url.origin, { connections: opts.connections ?? 128, pipelining: 1, keepAliveTimeout: 10_000 });
+    this.connections = opts.connections ?? 128;
+    this.pools = new Array(opts.upstreams.length).fill(undefined);
     this.inFlight = new Int32Array(opts.routeCount);
     this.breakers = new Array(opts.routeCount).fill(undefined);
-    if (opts.replica && opts.replica.samplePercent > 0) {
-      const r = new URL(opts.replica.url);
-      this.replicaPool = new Pool(r.origin, { connections: 32, pipelining: 1, keepAliveTimeout: 10_000 });
-      this.replicaHost = r.host;
-      this.replicaSample = opts.replica.samplePercent;
-    } else {
-      this.replicaHost = '';
-      this.replicaSample = 0;
+    this.replicaSample = opts.replicaSample ?? 0;
+    this.replicaPools = new Array(opts.upstreams.length).fill(undefined);
+    this.replicaHosts = new Array(opts.upstreams.length).fill('');
+    if (this.replicaSample > 0) {
+      for (const u of opts.upstreams) {
+        if (u.legacyReplica === undefined) continue;
+        const r = new URL(u.legacyReplica);
+        this.replicaPools[u.index] = new Pool(r.origin, { connections: 32, pipelining: 1, keepAliveTimeout: 10_000 });
+        this.replicaHosts[u.index] = r.host;
+      }
     }
+  }
+
+  /** The copy pool of a route's V2 upstream. */
+  private poolFor(v2: UpstreamSpec): Pool {
+    return (this.pools[v2.index] ??= new Pool(v2.origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 10_000 }));
   }
 
   breakerFor(spec: RouteSpec): CopyBreaker {
@@ -320,7 +333,7 @@ export class Mirror {
     const ctx = new MirrorContext(spec, method, url, atMs, t0, capture, !safe);
     ctx.droppedForMemory = overBudget;
     // The replica is a legacy: it only ever gets safe requests, and only when the pair is kept.
-    if (this.replicaPool && ctx.capture && safe && Math.random() * 100 < this.replicaSample) {
+    if (this.replicaPools[spec.upstreams.legacy.index] !== undefined && ctx.capture && safe && Math.random() * 100 < this.replicaSample) {
       ctx.replica = new Capture();
       ctx.pending = 3;
     }
@@ -337,7 +350,8 @@ export class Mirror {
       const v = headers[k];
       if (v !== undefined) copy[k] = typeof v === 'number' ? String(v) : (v as string | string[]);
     }
-    copy.host = this.v2Host;
+    const v2 = ctx.spec.upstreams.v2;
+    copy.host = v2.host;
     if (ctx.unsafe) copy['x-cutover-shadow'] = '1';
     ctx.traceId = traceparent.substring(3, 35);
     if (ctx.capture) ctx.requestHeaders = capturedRequestHeaders(copy, this.redact);
@@ -345,11 +359,12 @@ export class Mirror {
     this.stats.recordShadow(ctx.spec.index, 'sent');
     // Subscribers (tracing) may give the copy its own traceparent, in the same trace.
     if (channels.shadow.hasSubscribers) channels.shadow.publish({ route: ctx.spec.name, outcome: 'sent', mirror: ctx, headers: copy });
-    this.dispatch(this.pool, ctx, copy, body, timeout, false);
+    this.dispatch(this.poolFor(v2), ctx, copy, body, timeout, false);
     if (ctx.replica !== null) {
-      const replicaHeaders: Record<string, string | string[]> = { ...copy, host: this.replicaHost };
+      const legacy = ctx.spec.upstreams.legacy.index;
+      const replicaHeaders: Record<string, string | string[]> = { ...copy, host: this.replicaHosts[legacy] };
       delete replicaHeaders['x-cutover-shadow'];
-      this.dispatch(this.replicaPool!, ctx, replicaHeaders, null, timeout, true);
+      this.dispatch(this.replicaPools[legacy]!, ctx, replicaHeaders, null, timeout, true);
     }
   }
 
@@ -428,6 +443,8 @@ export class Mirror {
       id: `${ctx.traceId}-${(++this.seq).toString(36)}`,
       at: new Date(ctx.atMs).toISOString(),
       route: ctx.spec.name,
+      legacyUpstream: ctx.spec.upstreams.legacy.name,
+      v2Upstream: ctx.spec.upstreams.v2.name,
       method: ctx.method,
       path: ctx.url,
       requestHeaders: ctx.requestHeaders ?? {},
@@ -448,7 +465,6 @@ export class Mirror {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
-    await this.replicaPool?.destroy();
+    await Promise.all([...this.pools, ...this.replicaPools].map((p) => p?.destroy()));
   }
 }

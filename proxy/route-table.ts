@@ -10,6 +10,7 @@
  */
 import type { CutoverConfig, DefaultRouteConfig, Mode, RouteConfig } from '../shared/config.js';
 import type { RolloutState } from '../shared/state/types.js';
+import { routeUpstreams, type UpstreamSpec } from '../shared/upstreams.js';
 import { BUCKETS, bucketInV2, bucketOf, randomBucket, v2Buckets } from './bucket.js';
 
 export type Side = 'legacy' | 'v2';
@@ -29,6 +30,10 @@ export interface RouteSpec {
   readonly paramNames: ReadonlyArray<string | null>;
   readonly sticky: { readonly kind: StickyKind; readonly name: string; readonly segment: number };
   readonly targets: CompiledTargets | null;
+  /** The upstream serving each side of this route (its pool is `upstream.index`), resolved once. */
+  readonly upstreams: Readonly<Record<Side, UpstreamSpec>>;
+  /** The route's timeoutMs per side, cut to that upstream's own timeoutMs when it has a shorter one. */
+  readonly timeouts: Readonly<Record<Side, number>>;
 }
 
 export interface CompiledTargets {
@@ -105,6 +110,13 @@ function compileTargets(config: RouteSpec['config'], paramNames: ReadonlyArray<s
   return { header, param, cookie };
 }
 
+/** A route's two upstreams and its timeout per side (an upstream's timeoutMs caps the route's). */
+function compileSides(config: Readonly<CutoverConfig>, route: RouteSpec['config']): Pick<RouteSpec, 'upstreams' | 'timeouts'> {
+  const u = routeUpstreams(config, route);
+  const cap = (up: UpstreamSpec) => (up.timeoutMs !== undefined && up.timeoutMs < route.timeoutMs ? up.timeoutMs : route.timeoutMs);
+  return { upstreams: Object.freeze({ legacy: u.legacy, v2: u.v2 }), timeouts: Object.freeze({ legacy: cap(u.legacy), v2: cap(u.v2) }) };
+}
+
 /** Compile the config's routes once; tables for each applied state reuse these specs. */
 export function compileRouteSpecs(config: Readonly<CutoverConfig>): { routes: RouteSpec[]; defaultRoute: RouteSpec } {
   const routes = config.routes.map((r, index): RouteSpec => {
@@ -118,6 +130,7 @@ export function compileRouteSpecs(config: Readonly<CutoverConfig>): { routes: Ro
       paramNames: Object.freeze(paramNames),
       sticky: Object.freeze(compileSticky(r.stickyBy, paramNames)),
       targets: compileTargets(r, paramNames),
+      ...compileSides(config, r),
     });
   });
   const d = config.defaultRoute;
@@ -130,6 +143,7 @@ export function compileRouteSpecs(config: Readonly<CutoverConfig>): { routes: Ro
     paramNames: Object.freeze([]),
     sticky: Object.freeze(compileSticky(d.stickyBy.startsWith('param:') ? 'none' : d.stickyBy, [])),
     targets: compileTargets({ ...d, target: d.target ? { v2: { ...d.target.v2, param: {} } } : undefined }, []),
+    ...compileSides(config, d),
   });
   return { routes, defaultRoute };
 }

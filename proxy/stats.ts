@@ -99,6 +99,8 @@ class RouteWindow {
 
 export interface StatsOptions {
   windowSeconds: number;
+  /** Each route's (by index) legacy and V2 upstream names; default `legacy` and `v2` for every route. */
+  upstreams?: ReadonlyArray<Readonly<Record<'legacy' | 'v2', string>>>;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
 }
@@ -109,10 +111,13 @@ export class ProxyStats {
   private readonly windows: RouteWindow[];
   private readonly indexByName: Map<string, number>;
   private readonly now: () => number;
+  /** Route index -> its two upstream names. */
+  readonly upstreams: ReadonlyArray<Readonly<Record<'legacy' | 'v2', string>>>;
 
   constructor(routeNames: readonly string[], opts: StatsOptions) {
     this.windowSeconds = opts.windowSeconds;
     this.routeNames = routeNames;
+    this.upstreams = routeNames.map((_, i) => Object.freeze({ legacy: opts.upstreams?.[i]?.legacy ?? 'legacy', v2: opts.upstreams?.[i]?.v2 ?? 'v2' }));
     this.now = opts.now ?? Date.now;
     // One more slice than the window: the current, partly filled second.
     this.windows = routeNames.map(() => new RouteWindow(opts.windowSeconds + 1));
@@ -189,6 +194,16 @@ export class ProxyStats {
     const span = Math.max(1, Math.min(Math.floor(seconds), this.windowSeconds));
     const oldest = current - span + 1;
     const routes: Record<string, RouteStats> = {};
+    // Per upstream name: counter sums and latency histograms of every route side it serves.
+    const totals = new Map<string, { sums: Float64Array; latency: Histogram }>();
+    const totalFor = (name: string) => {
+      let t = totals.get(name);
+      if (t === undefined) {
+        t = { sums: new Float64Array(PER_UPSTREAM), latency: new Histogram() };
+        totals.set(name, t);
+      }
+      return t;
+    };
     this.windows.forEach((w, r) => {
       const sums = new Float64Array(FIELDS);
       const served = [new Histogram(), new Histogram()];
@@ -204,24 +219,17 @@ export class ProxyStats {
         if (v) served[1].merge(v);
         if (sh) shadowLatency.merge(sh);
       }
+      const names = this.upstreams[r];
       const upstream = (u: UpstreamIndex): UpstreamCounters => {
-        const b = u * PER_UPSTREAM;
-        return {
-          requests: sums[b + REQUESTS],
-          s2xx: sums[b + S2XX],
-          s3xx: sums[b + S3XX],
-          s4xx: sums[b + S4XX],
-          s5xx: sums[b + S5XX],
-          throttled: sums[b + THROTTLED],
-          timeouts: sums[b + TIMEOUTS],
-          connectErrors: sums[b + CONNECT_ERRORS],
-          midstream: sums[b + MIDSTREAM],
-          latency: served[u].toJSON(),
-        };
+        const t = totalFor(u === LEGACY ? names.legacy : names.v2);
+        for (let f = 0; f < PER_UPSTREAM; f++) t.sums[f] += sums[u * PER_UPSTREAM + f];
+        t.latency.merge(served[u]);
+        return upstreamCounters(sums, u * PER_UPSTREAM, served[u]);
       };
       const shadow = Object.fromEntries(SHADOW_FIELDS.map((f) => [f, sums[SHADOW_INDEX[f]]])) as RouteStats['shadow'];
       const diffs = { pairs: sums[DIFF_PAIRS], ...Object.fromEntries(DIFF_RESULTS.map((d) => [DIFF_FIELD[d], sums[DIFF_INDEX[d]]])) } as RouteStats['diffs'];
       routes[this.routeNames[r]] = {
+        upstreams: { legacy: names.legacy, v2: names.v2 },
         served: { legacy: upstream(LEGACY), v2: upstream(V2) },
         shadow,
         missingStickyKey: sums[MISSING_KEY],
@@ -236,8 +244,24 @@ export class ProxyStats {
       to: new Date(nowMs).toISOString(),
       appliedVersion: meta.appliedVersion,
       routes,
+      byUpstream: Object.fromEntries([...totals].map(([name, t]) => [name, upstreamCounters(t.sums, 0, t.latency)])),
     };
   }
+}
+
+function upstreamCounters(sums: Float64Array, b: number, latency: Histogram): UpstreamCounters {
+  return {
+    requests: sums[b + REQUESTS],
+    s2xx: sums[b + S2XX],
+    s3xx: sums[b + S3XX],
+    s4xx: sums[b + S4XX],
+    s5xx: sums[b + S5XX],
+    throttled: sums[b + THROTTLED],
+    timeouts: sums[b + TIMEOUTS],
+    connectErrors: sums[b + CONNECT_ERRORS],
+    midstream: sums[b + MIDSTREAM],
+    latency: latency.toJSON(),
+  };
 }
 
 /** `30s`, `5m`, `1h` or a plain number of seconds. Returns undefined when it is none of these. */

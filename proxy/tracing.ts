@@ -107,14 +107,20 @@ function setStatus(span: Span, status: number, error: string | undefined): void 
   else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
+/** The V2 upstream of a mirrored request's route (MirrorContext.spec.upstreams.v2). */
+function v2Of(mirror: object): { name: string; host: string } | undefined {
+  return (mirror as { spec?: { upstreams?: { v2?: { name: string; host: string } } } }).spec?.upstreams?.v2;
+}
+
 function pathOnly(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.substring(0, q);
 }
 
 /**
- * Subscribe the span builders to the proxy's events. `upstreams` are the base URLs, for
- * `server.address` on client spans.
+ * Subscribe the span builders to the proxy's events. Client spans take `server.address` from the
+ * event (the route's own upstream); `upstreams` (base URLs by side) is the fallback for
+ * publishers that do not say, and gives mirror copies theirs when their event has no host.
  */
 export function installTracing(opts: { upstreams: { legacy: string; v2: string }; env?: NodeJS.ProcessEnv; tracer?: Tracer }): TracingHandle {
   if (!opts.tracer) startSdk(opts.env ?? process.env);
@@ -128,7 +134,7 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
   const origin = performance.timeOrigin;
 
   const onUpstreamRequest = (msg: unknown) => {
-    const m = msg as { request: RequestLike; route: string; upstream: string; headers: Record<string, unknown> };
+    const m = msg as { request: RequestLike; route: string; upstream: string; upstreamName?: string; host?: string; headers: Record<string, unknown> };
     const req = m.request;
     let rt = byRequest.get(req);
     if (rt === undefined) {
@@ -156,7 +162,15 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
     }
     const client = tracer.startSpan(
       `${m.upstream} ${req.method}`,
-      { kind: SpanKind.CLIENT, attributes: { 'cutover.upstream': m.upstream, 'cutover.route': m.route, 'server.address': hosts[m.upstream] ?? '' } },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'cutover.upstream': m.upstream,
+          'cutover.upstream.name': m.upstreamName ?? m.upstream,
+          'cutover.route': m.route,
+          'server.address': m.host ?? hosts[m.upstream] ?? '',
+        },
+      },
       rt.ctx,
     );
     rt.client = client;
@@ -202,7 +216,13 @@ export function installTracing(opts: { upstreams: { legacy: string; v2: string }
       `v2 shadow ${method}`,
       {
         kind: SpanKind.CLIENT,
-        attributes: { 'cutover.upstream': 'v2', 'cutover.route': m.route, 'cutover.shadow': true, 'server.address': hosts.v2 },
+        attributes: {
+          'cutover.upstream': 'v2',
+          'cutover.upstream.name': v2Of(m.mirror)?.name ?? 'v2',
+          'cutover.route': m.route,
+          'cutover.shadow': true,
+          'server.address': v2Of(m.mirror)?.host ?? hosts.v2,
+        },
         links: [{ context: rt.span.spanContext(), attributes: { 'cutover.link': 'mirror copy of this request' } }],
       },
       rt.ctx,

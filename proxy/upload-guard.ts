@@ -3,7 +3,8 @@
  *
  * - Streamed uploads (request bodies forwarded as they arrive) hold an upstream connection for
  *   as long as the client takes to send them. At most `uploadShare` of each upstream's
- *   connections may be held that way; further uploads wait here, holding no connection (their
+ *   connections may be held that way (each named upstream has its own places, from its own pool
+ *   size); further uploads wait here, holding no connection (their
  *   bytes stay in the client's socket), and get 503 if no place frees within the route timeout.
  * - A request body that makes no progress for `bodyIdleTimeoutMs` while the proxy is ready to
  *   read it is stalled: the owner answers 408 and lets its upstream connection go. Progress is
@@ -11,7 +12,6 @@
  *   or timer per request.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Side } from './route-table.js';
 
 export interface WatchedBody {
   readonly req: IncomingMessage;
@@ -29,23 +29,48 @@ export interface WatchedBody {
   start: (() => void) | null;
 }
 
+/** The upload places of one upstream. */
+interface Places {
+  active: number;
+  readonly waiting: WatchedBody[];
+  readonly max: number;
+}
+
 export class UploadGuard {
   private readonly watched = new Set<WatchedBody>();
-  private readonly active: Record<Side, number> = { legacy: 0, v2: 0 };
-  private readonly waiting: Record<Side, WatchedBody[]> = { legacy: [], v2: [] };
+  /** Per upstream name, made on first use. */
+  private readonly places = new Map<string, Places>();
   private timer: NodeJS.Timeout | undefined;
   /** Bodies answered 408, uploads answered 503 after waiting: for metrics. */
   stalledBodies = 0;
   uploadsRefused = 0;
+  /** Places of an upstream without its own pool size. */
   readonly maxActive: number;
 
   constructor(
     readonly idleMs: number,
     connections: number,
-    share: number,
+    private readonly share: number,
     private readonly now: () => number = Date.now,
+    /** Pool sizes of the upstreams that have their own (`upstreams.NAME.connections`). */
+    private readonly connectionsOf: Readonly<Record<string, number>> = {},
   ) {
     this.maxActive = Math.max(1, Math.floor(connections * share));
+  }
+
+  private on(upstream: string): Places {
+    let p = this.places.get(upstream);
+    if (p === undefined) {
+      const own = Object.hasOwn(this.connectionsOf, upstream) ? this.connectionsOf[upstream] : undefined;
+      p = { active: 0, waiting: [], max: own === undefined ? this.maxActive : Math.max(1, Math.floor(own * this.share)) };
+      this.places.set(upstream, p);
+    }
+    return p;
+  }
+
+  /** Upload places of `upstream`. */
+  maxActiveOn(upstream: string): number {
+    return this.on(upstream).max;
   }
 
   /** Watch a body for stalls until `unwatch`. */
@@ -67,21 +92,23 @@ export class UploadGuard {
     }
   }
 
-  /** Take an upload place on `side` now (start runs at once) or when one frees. */
-  acquire(side: Side, w: WatchedBody, start: () => void): void {
-    if (this.active[side] < this.maxActive) {
-      this.active[side]++;
+  /** Take an upload place on `upstream` now (start runs at once) or when one frees. */
+  acquire(upstream: string, w: WatchedBody, start: () => void): void {
+    const p = this.on(upstream);
+    if (p.active < p.max) {
+      p.active++;
       start();
       return;
     }
     w.queuedAt = this.now();
     w.start = start;
-    this.waiting[side].push(w);
+    p.waiting.push(w);
   }
 
-  /** Give a place back; the longest-waiting upload on that side starts. */
-  release(side: Side): void {
-    const q = this.waiting[side];
+  /** Give a place back; the longest-waiting upload to that upstream starts. */
+  release(upstream: string): void {
+    const p = this.on(upstream);
+    const q = p.waiting;
     while (q.length > 0) {
       const next = q.shift()!;
       const start = next.start;
@@ -93,24 +120,24 @@ export class UploadGuard {
       start();
       return;
     }
-    this.active[side]--;
+    p.active--;
   }
 
   /** Forget a waiting upload (its client went away or it was refused). */
-  dequeue(side: Side, w: WatchedBody): void {
-    const q = this.waiting[side];
+  dequeue(upstream: string, w: WatchedBody): void {
+    const q = this.on(upstream).waiting;
     const i = q.indexOf(w);
     if (i !== -1) q.splice(i, 1);
     w.start = null;
     w.queuedAt = 0;
   }
 
-  activeOn(side: Side): number {
-    return this.active[side];
+  activeOn(upstream: string): number {
+    return this.places.get(upstream)?.active ?? 0;
   }
 
-  waitingOn(side: Side): number {
-    return this.waiting[side].length;
+  waitingOn(upstream: string): number {
+    return this.places.get(upstream)?.waiting.length ?? 0;
   }
 
   private sweep(): void {

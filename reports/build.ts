@@ -231,6 +231,15 @@ function verdictOf(
   return { verdict: 'clean', reason: 'no open differences', badges: [] };
 }
 
+
+/** The route's two services: from its stats (the proxy knows its config), else from its verdicts. */
+function routeServices(agg: RouteAggregate | undefined, st: { upstreams?: { legacy: string; v2: string } } | undefined): { legacy: string; v2: string } | undefined {
+  const u = st?.upstreams;
+  if (u && typeof u.legacy === 'string' && typeof u.v2 === 'string') return { legacy: u.legacy, v2: u.v2 };
+  if (typeof agg?.legacyUpstream === 'string' && typeof agg.v2Upstream === 'string') return { legacy: agg.legacyUpstream, v2: agg.v2Upstream };
+  return undefined;
+}
+
 function routeReport(
   name: string,
   agg: RouteAggregate | undefined,
@@ -278,8 +287,10 @@ function routeReport(
   const rollback = history.rollbacks.get(name) ?? null;
   if (rollback) badges.push('rolled back');
   const lat = agg?.latency;
+  const upstreams = routeServices(agg, st);
   return {
     name,
+    ...(upstreams ? { upstreams } : {}),
     traffic,
     served: st && input.stats ? { legacy: servedSide(st.served?.legacy), v2: servedSide(st.served?.v2), window: { from: input.stats.from, to: input.stats.to } } : null,
     badges,

@@ -51,3 +51,13 @@ export function notComparedLine(r: { pairs: number; notCompared: number; notComp
     .map(([n, w]) => `${w} ${fmtInt(n as number)}`);
   return `${fmtInt(r.notCompared)} of ${fmtInt(r.pairs)} pairs not compared${why.length ? ` (${why.join(', ')})` : ''}: never counted as matches`;
 }
+
+/**
+ * `legacy → statements-v2`: the services a route moves between, when the config names them;
+ * null for a route between the default `legacy` and `v2` (nothing to add to its name).
+ */
+export function servicesLine(r: { upstreams?: { legacy: string; v2: string } }): string | null {
+  const u = r.upstreams;
+  if (u === undefined || (u.legacy === 'legacy' && u.v2 === 'v2')) return null;
+  return `${u.legacy} → ${u.v2}`;
+}

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { escHtml as e } from './escape.js';
 import { fmtCheckValue } from './decision.js';
-import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
+import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, servicesLine, VERDICT_LABEL } from './format.js';
 import type { CheckWindow, Example, ExampleSide, PathFinding, ReportModel, RouteReport, RouteVerdict, RunSummary, ServedSide, Timeline } from './model.js';
 import { SERIES_COLORS, SERIES_DASH, deltaChart, eventColor, latencyChart, timelineChart } from './svg.js';
 
@@ -218,10 +218,16 @@ function card(value: string, label: string): string {
   return `<div class="card"><b>${e(value)}</b><span>${e(label)}</span></div>`;
 }
 
+/** The route's services under its name in the summary, when the config names them. */
+function servicesTag(r: RouteReport): string {
+  const line = servicesLine(r);
+  return line ? `<br><span class="muted">${e(line)}</span>` : '';
+}
+
 function summaryTable(model: ReportModel): string {
   const rows = model.routes.map(
     (r) =>
-      `<tr data-summary-route="${e(r.name)}"><td><a href="#${anchor(r.name)}">${e(r.name)}</a></td><td>${verdictBadge(r.verdict)}${badgeTags(r)}</td>` +
+      `<tr data-summary-route="${e(r.name)}"><td><a href="#${anchor(r.name)}">${e(r.name)}</a>${servicesTag(r)}</td><td>${verdictBadge(r.verdict)}${badgeTags(r)}</td>` +
       `<td class="n">${fmtInt(r.traffic.servedLegacy)}</td><td class="n">${fmtInt(r.traffic.servedV2)}</td><td class="n">${fmtInt(r.traffic.mirroredV2)}</td>` +
       `<td class="n">${fmtInt(r.pairs)}</td><td class="n">${fmtInt(r.mismatching)}</td>` +
       `<td class="n">${e(fmtPct(r.mismatchRate))}${rateBar(r.mismatchRate, r.threshold)}</td><td class="n">${e(fmtPct(r.threshold))}</td>` +
@@ -451,6 +457,7 @@ function routeSection(r: RouteReport): string {
   return (
     `<section class="route" id="${anchor(r.name)}" data-route-section="${e(r.name)}">` +
     `<h2>${e(r.name)} ${verdictBadge(r.verdict)}${badgeTags(r)}</h2>` +
+    (servicesLine(r) ? `<p class="services">services: ${e(servicesLine(r)!)} (findings are differences of ${e(r.upstreams!.v2)} from ${e(r.upstreams!.legacy)})</p>` : '') +
     `<p class="reason">${e(r.verdictReason)} · mismatch rate ${e(fmtPct(r.mismatchRate))} against ${e(fmtPct(r.threshold))} (${e(r.thresholdSource)}) · ` +
     `${fmtInt(r.pairs)} pairs: ${fmtInt(r.matching)} identical, ${fmtInt(r.mismatching)} with open differences, ${fmtInt(r.waivedOnly)} only waived, ` +
     `${fmtInt(r.noiseOnly)} only noise, ${fmtInt(r.errors)} not comparable</p>` +

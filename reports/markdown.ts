@@ -3,7 +3,7 @@
  * findings. Every input text is escaped (no HTML, no links, no table breaks).
  */
 import { escMd, mdCode } from './escape.js';
-import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, VERDICT_LABEL } from './format.js';
+import { ANSWER_LABEL, fmtInt, fmtMs, fmtPct, fmtSignedMs, fmtTime, notComparedLine, servicesLine, VERDICT_LABEL } from './format.js';
 
 /** Times come from the input and are echoed when they do not parse: escape them too. */
 const time = (iso: string | null | undefined) => escMd(fmtTime(iso));
@@ -54,7 +54,7 @@ export function renderMarkdown(model: ReportModel): string {
     for (const r of model.routes) {
       const verdict = [r.verdict === 'not-mirrored' ? 'not mirrored: unsafe method' : VERDICT_LABEL[r.verdict], ...r.badges.filter((b) => !b.startsWith(VERDICT_LABEL[r.verdict]))].join(', ');
       out.push(
-        `| ${mdCode(r.name)} | ${escMd(verdict)} | ${fmtInt(r.pairs)} | ${fmtPct(r.mismatchRate)} | ${fmtPct(r.threshold)} | ` +
+        `| ${mdCode(r.name)}${servicesLine(r) ? ` (${escMd(servicesLine(r)!)})` : ''} | ${escMd(verdict)} | ${fmtInt(r.pairs)} | ${fmtPct(r.mismatchRate)} | ${fmtPct(r.threshold)} | ` +
           `${fmtInt(r.counts.openPaths)} | ${fmtInt(r.counts.waivedPaths)} | ${fmtInt(r.counts.noisyPaths)} | ` +
           `${fmtMs(r.latency.legacy?.p99Ms)} | ${fmtMs(r.latency.v2?.p99Ms)} | ${r.latency.delta ? fmtSignedMs(r.latency.delta.p50Ms) : '-'} |`,
       );
@@ -69,18 +69,18 @@ export function renderMarkdown(model: ReportModel): string {
     out.push('');
   }
 
-  const open: Array<{ route: string; p: PathFinding }> = [];
-  for (const r of model.routes) for (const p of r.paths) if (p.status === 'open') open.push({ route: r.name, p });
+  const open: Array<{ route: string; v2: string | undefined; p: PathFinding }> = [];
+  for (const r of model.routes) for (const p of r.paths) if (p.status === 'open') open.push({ route: r.name, v2: servicesLine(r) ? r.upstreams!.v2 : undefined, p });
   open.sort((a, b) => b.p.openRate - a.p.openRate || b.p.openCount - a.p.openCount || (a.p.path < b.p.path ? -1 : 1));
   if (open.length > 0) {
     out.push(`**Top open findings** (${fmtInt(open.length)} listed in the report)`);
     out.push('');
     out.push('| route | path | kind | pairs | rate | example trace |');
     out.push('| --- | --- | --- | ---: | ---: | --- |');
-    for (const { route, p } of open.slice(0, TOP_FINDINGS)) {
+    for (const { route, v2, p } of open.slice(0, TOP_FINDINGS)) {
       const trace = p.examples.find((x) => x.traceId)?.traceId;
       out.push(
-        `| ${mdCode(route)} | ${mdCode(p.path)}${p.suspectedVolatile ? ' (suspected volatile)' : ''} | ${escMd(p.kind)} | ${fmtInt(p.count)} | ${fmtPct(p.rate)} | ${trace ? mdCode(trace) : '-'} |`,
+        `| ${mdCode(route)}${v2 ? ` (${escMd(v2)})` : ''} | ${mdCode(p.path)}${p.suspectedVolatile ? ' (suspected volatile)' : ''} | ${escMd(p.kind)} | ${fmtInt(p.count)} | ${fmtPct(p.rate)} | ${trace ? mdCode(trace) : '-'} |`,
       );
     }
     out.push('');

@@ -168,6 +168,8 @@ export interface Traffic {
 
 export interface RouteReport {
   name: string;
+  /** The services (upstream names) of the route's legacy and V2 sides, when the stats or the verdicts said. */
+  upstreams?: { legacy: string; v2: string };
   traffic: Traffic;
   /** Served-to-clients figures per upstream over the stats window (canary/v2 traffic), null without stats. */
   served: { legacy: ServedSide; v2: ServedSide; window: { from: string; to: string } } | null;

@@ -8,7 +8,7 @@
  * The route table is the proxy's: a route in mode `legacy` (an abort, or not started) is not
  * verified, so an abort stops the shadow's calls to V2 as it stops the proxy's copies.
  */
-import { routeUpstreams } from '../shared/upstreams.js';
+import { routeUpstreams, type UpstreamSpec } from '../shared/upstreams.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
@@ -33,9 +33,11 @@ export class ShadowCounters {
   readonly skipped: Record<SkipReason, number> = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
 }
 
-/** The legacy side the shadow calls: the replica when configured (legacy's load does not double), else legacy. */
-export function shadowLegacy(config: Readonly<CutoverConfig>): { url: string; replica: boolean } {
-  const legacy = routeUpstreams(config, config.defaultRoute).legacy;
+/**
+ * The legacy side the shadow calls for routes whose legacy side is `legacy` (default: the default
+ * route's): its replica when configured (legacy's load does not double), else the upstream itself.
+ */
+export function shadowLegacy(config: Readonly<CutoverConfig>, legacy: UpstreamSpec = routeUpstreams(config, config.defaultRoute).legacy): { url: string; replica: boolean } {
   const choice = config.shadow.legacy ?? (legacy.legacyReplica ? 'replica' : 'primary');
   return choice === 'replica' && legacy.legacyReplica ? { url: legacy.legacyReplica, replica: true } : { url: legacy.url, replica: false };
 }
@@ -101,10 +103,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 export function buildShadowPlane(deps: DataPlaneDeps, counters: ShadowCounters, queueRef: { current?: QueueView }): DataPlane {
   const { config, tables, stats, mirror, log } = deps;
   const sc = config.shadow;
-  const legacy = shadowLegacy(config);
-  const legacyOrigin = new URL(legacy.url);
-  const legacyHost = legacyOrigin.host;
-  const legacyPool = new Pool(legacyOrigin.origin, { connections: Math.min(1024, sc.maxConcurrent), pipelining: 1, keepAliveTimeout: 10_000 });
+  // What each legacy-side upstream is called through, by UpstreamSpec.index, made on first use.
+  const legacies: Array<{ host: string; pool: Pool; replica: boolean } | undefined> = [];
+  const legacyOf = (u: UpstreamSpec) => {
+    let l = legacies[u.index];
+    if (l === undefined) {
+      const target = shadowLegacy(config, u);
+      const origin = new URL(target.url);
+      l = { host: origin.host, replica: target.replica, pool: new Pool(origin.origin, { connections: Math.min(1024, sc.maxConcurrent), pipelining: 1, keepAliveTimeout: 10_000 }) };
+      legacies[u.index] = l;
+    }
+    return l;
+  };
   const copyHeader = sc.copyHeader.toLowerCase();
   let closing = false;
 
@@ -124,11 +134,12 @@ export function buildShadowPlane(deps: DataPlaneDeps, counters: ShadowCounters, 
     const ctx = mirror.begin(spec, job.method, job.url, job.atMs, t0, job.safe);
     const headers = job.headers;
     mirror.send(ctx, headers, headers.traceparent as string, job.body);
-    headers.host = legacyHost;
+    const legacy = legacyOf(spec.upstreams.legacy);
+    headers.host = legacy.host;
     const timeout = spec.config.mirror.timeoutMs;
     const handler = new LegacyCall(mirror, stats, ctx);
     try {
-      legacyPool.dispatch(
+      legacy.pool.dispatch(
         { path: job.url, method: job.method as Dispatcher.HttpMethod, headers, body: job.body, headersTimeout: timeout, bodyTimeout: timeout },
         handler,
       );
@@ -172,6 +183,7 @@ export function buildShadowPlane(deps: DataPlaneDeps, counters: ShadowCounters, 
     const meant = effectiveMethod(method, url, incoming);
     const unsafe = !SAFE_METHODS.has(meant);
     // Legacy already served the original: an unsafe copy may go to a replica, never to legacy itself.
+    const legacy = legacyOf(spec.upstreams.legacy);
     if (unsafe && (!spec.config.mirrorUnsafe || !legacy.replica)) return skip(res, req, 'unsafe-method', spec);
     const declared = declaredLength(req);
     const limit = spec.config.mirror.maxRequestBodyBytes;
@@ -182,7 +194,7 @@ export function buildShadowPlane(deps: DataPlaneDeps, counters: ShadowCounters, 
       if (body === null) return skip(res, req, 'body-too-large', spec);
     }
     if (!queue.hasRoom()) return skip(res, req, 'queue-full', spec);
-    const headers = forwardedRequestHeaders(incoming, req.socket.remoteAddress, legacyHost);
+    const headers = forwardedRequestHeaders(incoming, req.socket.remoteAddress, legacy.host);
     delete headers[copyHeader];
     const original = hostWithoutShadowSuffix(typeof incoming.host === 'string' ? incoming.host : undefined);
     if (original !== undefined && incoming['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = original;
@@ -223,7 +235,7 @@ export function buildShadowPlane(deps: DataPlaneDeps, counters: ShadowCounters, 
         counters.skipped.closing += queue.clear();
         const deadline = Date.now() + 5000;
         while (queue.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        await legacyPool.close().catch(() => undefined);
+        await Promise.all(legacies.map((l) => l?.pool.close())).catch(() => undefined);
       })();
       return closed;
     },

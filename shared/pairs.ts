@@ -41,6 +41,9 @@ export interface MirroredPair {
   /** ISO 8601, when the request arrived. */
   at: string;
   route: string;
+  /** The upstreams (by name) that answered as the route's legacy and V2 sides; absent from older proxies. */
+  legacyUpstream?: string;
+  v2Upstream?: string;
   method: string;
   /** Path with query string, as the client sent it. */
   path: string;

@@ -71,6 +71,9 @@ interface RouteState {
   otherDistinct: Set<string>;
   firstSeen?: string;
   lastSeen?: string;
+  /** The route's services, from its latest verdict that named them. */
+  legacyUpstream?: string;
+  v2Upstream?: string;
 }
 
 const OTHER_DISTINCT_CAP = 1000;
@@ -156,8 +159,12 @@ export class Aggregator {
 
   /** Adds one classified verdict (see verdict.ts classifyVerdict). */
   record(v: Verdict): void {
-    const [, r] = this.routeFor(v.route);
+    const [name, r] = this.routeFor(v.route);
     r.pairs++;
+    if (v.legacyUpstream !== undefined && v.v2Upstream !== undefined && name === v.route) {
+      r.legacyUpstream = v.legacyUpstream;
+      r.v2Upstream = v.v2Upstream;
+    }
     r.counts[v.result]++;
     if (v.body === 'too-large') r.tooLarge++;
     if (v.body === 'text') r.textBodies++;
@@ -292,6 +299,7 @@ export class Aggregator {
       const compared = r.counts.match + r.counts.mismatch + r.counts.waived + r.counts.noise;
       const agg: RouteAggregate = {
         route: name,
+        ...(r.legacyUpstream !== undefined && r.v2Upstream !== undefined ? { legacyUpstream: r.legacyUpstream, v2Upstream: r.v2Upstream } : {}),
         pairs: r.pairs,
         match: r.counts.match,
         mismatch: r.counts.mismatch,

@@ -50,6 +50,8 @@ function wellFormed(p: MirroredPair): boolean {
     typeof p.method === 'string' &&
     typeof p.path === 'string' &&
     (p.traceId === undefined || typeof p.traceId === 'string') &&
+    (p.legacyUpstream === undefined || typeof p.legacyUpstream === 'string') &&
+    (p.v2Upstream === undefined || typeof p.v2Upstream === 'string') &&
     isHeaders(p.requestHeaders) &&
     isSide(p.legacy) &&
     isSide(p.v2) &&
@@ -86,7 +88,7 @@ export function packPairs(pairs: readonly MirroredPair[]): PackedBatch {
       out.push(RAW, p);
       continue;
     }
-    out.push(PACKED, p.id, p.at, p.route, p.method, p.path, p.traceId ?? null);
+    out.push(PACKED, p.id, p.at, p.route, p.method, p.path, p.traceId ?? null, p.legacyUpstream ?? null, p.v2Upstream ?? null);
     pushHeaders(out, p.requestHeaders);
     pushSide(out, p.legacy);
     pushSide(out, p.v2);
@@ -136,11 +138,16 @@ export function unpackPairs(packed: PackedBatch): MirroredPair[] {
     const method = packed[i + 3] as string;
     const path = packed[i + 4] as string;
     const traceId = packed[i + 5] as string | null;
-    i += 6;
+    const legacyUpstream = packed[i + 6] as string | null;
+    const v2Upstream = packed[i + 7] as string | null;
+    i += 8;
     const requestHeaders = headers();
     const legacy = side();
     const v2 = side();
-    const pair: MirroredPair = { id, at, route, method, path, requestHeaders, legacy, v2 };
+    const pair: MirroredPair =
+      legacyUpstream !== null && v2Upstream !== null
+        ? { id, at, route, legacyUpstream, v2Upstream, method, path, requestHeaders, legacy, v2 }
+        : { id, at, route, method, path, requestHeaders, legacy, v2 };
     if (packed[i++] === true) pair.replica = side();
     if (traceId !== null) pair.traceId = traceId;
     pairs.push(pair);
@@ -149,22 +156,28 @@ export function unpackPairs(packed: PackedBatch): MirroredPair[] {
 }
 
 // The keys of a plain verdict, in the order the verifier builds them (so a rebuilt verdict
-// serialises to the same JSON text as the original).
+// serialises to the same JSON text as the original); the upstream names follow `route` when the
+// pair had them.
 const PLAIN_KEYS = ['schemaVersion', 'pairId', 'route', 'method', 'path', 'at', 'result', 'findings', 'status', 'latencyMs', 'body'] as const;
+const NAMED_KEYS = ['schemaVersion', 'pairId', 'route', 'legacyUpstream', 'v2Upstream', 'method', 'path', 'at', 'result', 'findings', 'status', 'latencyMs', 'body'] as const;
 
 function isPlain(v: Verdict): boolean {
   if (v.findings.length !== 0 || v.latencyMs.replica !== undefined) return false;
   const keys = Object.keys(v);
-  const n = PLAIN_KEYS.length;
+  const expected: readonly string[] = v.legacyUpstream !== undefined && v.v2Upstream !== undefined ? NAMED_KEYS : PLAIN_KEYS;
+  const n = expected.length;
   if (keys.length !== (v.traceId === undefined ? n : n + 1)) return false;
-  for (let i = 0; i < n; i++) if (keys[i] !== PLAIN_KEYS[i]) return false;
+  for (let i = 0; i < n; i++) if (keys[i] !== expected[i]) return false;
   return v.traceId === undefined || keys[n] === 'traceId';
 }
 
 export function packVerdicts(verdicts: readonly Verdict[]): unknown[] {
   const out: unknown[] = [];
   for (const v of verdicts) {
-    if (isPlain(v)) out.push(PACKED, v.schemaVersion, v.pairId, v.route, v.method, v.path, v.at, v.result, v.status.legacy, v.status.v2, v.latencyMs.legacy, v.latencyMs.v2, v.body, v.traceId ?? null);
+    if (isPlain(v)) {
+      out.push(PACKED, v.schemaVersion, v.pairId, v.route, v.method, v.path, v.at, v.result, v.status.legacy, v.status.v2, v.latencyMs.legacy, v.latencyMs.v2, v.body, v.traceId ?? null);
+      out.push(v.legacyUpstream ?? null, v.v2Upstream ?? null);
+    }
     else out.push(RAW, JSON.stringify(v));
   }
   return out;
@@ -179,10 +192,12 @@ export function unpackVerdicts(packed: readonly unknown[]): Verdict[] {
       continue;
     }
     const p = packed as never[];
+    const named = p[i + 13] !== null;
     const v: Verdict = {
       schemaVersion: p[i],
       pairId: p[i + 1],
       route: p[i + 2],
+      ...(named ? { legacyUpstream: p[i + 13], v2Upstream: p[i + 14] } : {}),
       method: p[i + 3],
       path: p[i + 4],
       at: p[i + 5],
@@ -193,7 +208,7 @@ export function unpackVerdicts(packed: readonly unknown[]): Verdict[] {
       body: p[i + 11],
     };
     if (p[i + 12] !== null) v.traceId = p[i + 12];
-    i += 13;
+    i += 15;
     out.push(v);
   }
   return out;

@@ -317,6 +317,11 @@ export function compareResponses(legacy: CapturedResponse, other: CapturedRespon
   return { findings, body: 'text' };
 }
 
+/** The pair's two upstream names, when it carries both (proxies before named upstreams did not). */
+export function upstreamNames(pair: MirroredPair): Pick<Verdict, 'legacyUpstream' | 'v2Upstream'> {
+  return typeof pair?.legacyUpstream === 'string' && typeof pair.v2Upstream === 'string' ? { legacyUpstream: pair.legacyUpstream, v2Upstream: pair.v2Upstream } : {};
+}
+
 /** The verdict for one pair, before waivers and noise are applied (see verdict.ts). */
 export function comparePair(pair: MirroredPair, settings: CompareSettings): Verdict {
   const main = compareResponses(pair.legacy, pair.v2, settings);
@@ -326,6 +331,7 @@ export function comparePair(pair: MirroredPair, settings: CompareSettings): Verd
     schemaVersion: VERDICT_SCHEMA_VERSION,
     pairId: pair.id,
     route: pair.route,
+    ...upstreamNames(pair),
     method: pair.method,
     path: pair.path,
     at: pair.at,

@@ -3,7 +3,7 @@
  * thread (worker.ts) or inline; never throws for one bad pair (it becomes an error verdict).
  */
 import type { MirroredPair } from '../shared/pairs.js';
-import { comparePair } from './compare.js';
+import { comparePair, upstreamNames } from './compare.js';
 import { Redactor, type RedactSettings } from './redact.js';
 import { settingsFor, type RouteSettingsTable } from './rules.js';
 import { VERDICT_SCHEMA_VERSION, type Verdict } from './types.js';
@@ -31,6 +31,7 @@ export function errorVerdict(pair: MirroredPair, why: string, redactor: Redactor
     schemaVersion: VERDICT_SCHEMA_VERSION,
     pairId: String(pair?.id ?? ''),
     route: String(pair?.route ?? ''),
+    ...upstreamNames(pair),
     method: String(pair?.method ?? ''),
     path: redactor.redactUrlPath(String(pair?.path ?? '')),
     at: String(pair?.at ?? new Date().toISOString()),

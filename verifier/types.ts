@@ -73,6 +73,9 @@ export interface Verdict {
   schemaVersion: number;
   pairId: string;
   route: string;
+  /** The services (upstream names) that answered as the route's legacy and V2 sides; absent when the pair did not say. */
+  legacyUpstream?: string;
+  v2Upstream?: string;
   method: string;
   /** Request path with query, sensitive query values masked. */
   path: string;
@@ -175,6 +178,9 @@ export interface LatencyAggregate {
 
 export interface RouteAggregate {
   route: string;
+  /** The services the route's pairs came from (absent when its verdicts did not name them). */
+  legacyUpstream?: string;
+  v2Upstream?: string;
   pairs: number;
   match: number;
   /** Pairs with at least one open finding. */

@@ -58,6 +58,13 @@ export function mergeRouteStats(parts: ReadonlyArray<RouteStats | undefined>): R
     addNumbers(out.diffs, p.diffs);
     if (typeof p.missingStickyKey === 'number') out.missingStickyKey += p.missingStickyKey;
   }
+  // Replicas of one config agree on a route's upstreams; the first that says wins.
+  const named = parts.find((p) => p?.upstreams !== undefined)?.upstreams;
+  if (named !== undefined) return { upstreams: { ...named }, ...mergeSides(out, parts) };
+  return mergeSides(out, parts);
+}
+
+function mergeSides(out: RouteStats, parts: ReadonlyArray<RouteStats | undefined>): RouteStats {
   out.served.legacy = mergeCounters(parts.map((p) => p?.served?.legacy));
   out.served.v2 = mergeCounters(parts.map((p) => p?.served?.v2));
   out.shadowLatency = mergeHistograms(parts.map((p) => p?.shadowLatency));
@@ -73,6 +80,10 @@ export function mergeSnapshots(snapshots: ReadonlyArray<StatsSnapshot>): StatsSn
   for (const s of snapshots) for (const r of Object.keys(s.routes ?? {})) names.add(r);
   const routes: Record<string, RouteStats> = {};
   for (const r of [...names].sort()) routes[r] = mergeRouteStats(snapshots.map((s) => s.routes?.[r]));
+  const services = new Set<string>();
+  for (const s of snapshots) for (const u of Object.keys(s.byUpstream ?? {})) services.add(u);
+  const byUpstream: Record<string, UpstreamCounters> = {};
+  for (const u of [...services].sort()) byUpstream[u] = mergeCounters(snapshots.map((s) => s.byUpstream?.[u]));
   const froms = snapshots.map((s) => s.from).filter(Boolean).sort();
   const tos = snapshots.map((s) => s.to).filter(Boolean).sort();
   return {
@@ -82,5 +93,6 @@ export function mergeSnapshots(snapshots: ReadonlyArray<StatsSnapshot>): StatsSn
     to: tos[tos.length - 1] ?? '',
     appliedVersion: snapshots.length ? Math.min(...snapshots.map((s) => s.appliedVersion)) : 0,
     routes,
+    ...(services.size > 0 ? { byUpstream } : {}),
   };
 }

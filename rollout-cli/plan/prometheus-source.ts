@@ -8,6 +8,11 @@
  * series, each Prometheus bucket's count spread evenly over its range (as histogram_quantile
  * assumes).
  *
+ * The `upstream` label is the name of the service that served a route's side; `sides` (the
+ * proxies' `cutover_route_upstream_info`) says which side each name is on each route, so a
+ * route's V2 series are those of its own V2 service and its legacy series those of its own legacy
+ * side. Without it (older proxies) the names `legacy` and `v2` are the sides.
+ *
  * `queries` in the plan can replace any of the default queries (to add a label selector such
  * as `job="cutover"`); `$window` stands for the range (`30s`).
  */
@@ -28,6 +33,7 @@ export const DEFAULT_PROMQL = {
   shadowThrottled: 'sum by (route) (increase(cutover_shadow_throttled_total[$window]))',
   diffs: 'sum by (route, result) (increase(cutover_diffs_total[$window]))',
   replicas: 'cutover_state_version',
+  sides: 'max by (route, side, upstream) (cutover_route_upstream_info)',
 } as const;
 
 export type QueryName = keyof typeof DEFAULT_PROMQL;
@@ -127,10 +133,32 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
   const routes: Record<string, RouteStats> = {};
   // Samples without a route label (a custom query without `by (route)`) are left out.
   const route = (name: string | undefined) => (name === undefined ? undefined : (routes[name] ??= emptyRouteStats()));
-  const side = (rs: RouteStats | undefined, up: string | undefined) => (rs !== undefined && (up === 'legacy' || up === 'v2') ? rs.served[up] : undefined);
+  // route -> upstream name -> side, from the info metric; routes it does not cover use the names legacy and v2.
+  const sideOf = new Map<string, Map<string, 'legacy' | 'v2'>>();
+  for (const s of r.sides ?? []) {
+    const { route: rn, side: sd, upstream: up } = s.metric;
+    if (rn === undefined || up === undefined || (sd !== 'legacy' && sd !== 'v2')) continue;
+    (sideOf.get(rn) ?? sideOf.set(rn, new Map()).get(rn)!).set(up, sd);
+  }
+  const sideName = (rn: string | undefined, up: string | undefined): 'legacy' | 'v2' | undefined => {
+    if (rn === undefined || up === undefined) return undefined;
+    const named = sideOf.get(rn);
+    if (named !== undefined) return named.get(up);
+    return up === 'legacy' || up === 'v2' ? up : undefined;
+  };
+  const side = (rn: string | undefined, up: string | undefined) => {
+    const rs = route(rn);
+    const sd = sideName(rn, up);
+    return rs === undefined || sd === undefined ? undefined : rs.served[sd];
+  };
+  for (const [rn, named] of sideOf) {
+    const names: Partial<Record<'legacy' | 'v2', string>> = {};
+    for (const [up, sd] of named) names[sd] = up;
+    if (names.legacy !== undefined && names.v2 !== undefined) route(rn)!.upstreams = { legacy: names.legacy, v2: names.v2 };
+  }
 
   for (const s of r.requests) {
-    const c = side(route(s.metric.route), s.metric.upstream);
+    const c = side(s.metric.route, s.metric.upstream);
     if (!c) continue;
     const n = count(s.value);
     c.requests += n;
@@ -138,11 +166,11 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
     if (f) (c[f] as number) += n;
   }
   for (const s of r.throttled) {
-    const c = side(route(s.metric.route), s.metric.upstream);
+    const c = side(s.metric.route, s.metric.upstream);
     if (c) c.throttled += count(s.value);
   }
   for (const s of r.failures) {
-    const c = side(route(s.metric.route), s.metric.upstream);
+    const c = side(s.metric.route, s.metric.upstream);
     if (!c) continue;
     if (s.metric.kind === 'timeout') c.timeouts += count(s.value);
     else if (s.metric.kind === 'connect') c.connectErrors += count(s.value);
@@ -150,8 +178,9 @@ export function snapshotFromPromQL(r: Record<QueryName, PromSample[]>, windowSec
   }
   const latency = new Map<string, Array<{ le: number; cumulative: number }>>();
   for (const s of r.latency) {
-    if (s.metric.route === undefined || (s.metric.upstream !== 'legacy' && s.metric.upstream !== 'v2')) continue;
-    const key = `${s.metric.upstream}\u0000${s.metric.route}`;
+    const sd = sideName(s.metric.route, s.metric.upstream);
+    if (sd === undefined) continue;
+    const key = `${sd}\u0000${s.metric.route}`;
     const list = latency.get(key) ?? [];
     list.push({ le: Number(s.metric.le === '+Inf' ? Infinity : s.metric.le), cumulative: s.value });
     latency.set(key, list);

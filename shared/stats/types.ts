@@ -26,7 +26,9 @@ export interface UpstreamCounters {
 }
 
 export interface RouteStats {
-  /** Requests served to clients by each upstream (mirror copies are not in here). */
+  /** The named upstream of each side of this route (absent from older proxies: `legacy` and `v2`). */
+  upstreams?: Record<UpstreamName, string>;
+  /** Requests served to clients by each side (mirror copies are not in here). */
   served: Record<UpstreamName, UpstreamCounters>;
   /** Shadow (mirror copy) outcomes. */
   shadow: {
@@ -68,4 +70,9 @@ export interface StatsSnapshot {
   to: string;
   appliedVersion: number;
   routes: Record<string, RouteStats>;
+  /**
+   * Requests served per named upstream (service): the sum of `served` over every route side it
+   * is on (absent from older proxies). Counters add and histograms merge exactly across replicas.
+   */
+  byUpstream?: Record<string, UpstreamCounters>;
 }
