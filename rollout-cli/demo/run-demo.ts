@@ -129,10 +129,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     header('scenario 1: three V2 services, one after the other: statements-v2, transactions-v2, members-v2');
     say(`mirror the reads, then each service's routes 10 % -> 100 % while the next ones are still mirrored; ${MIRROR_ONLY_ROUTE} (wallets-v2) stays mirrored all along`);
     say(`each step holds briefly and must pass its checks (every ${timings.interval}): errors <= 1 %, 429s <= 2 %, V2's p95 <= ${LATENCY_P95_MAX_MS} ms, mismatches <= 0.1 %`);
-    const onRoutes1 = (e: RunEvent, note: (message: string) => void) => {
-      if (e.type === 'step') void store!.read().then((st) => st && note(`now: ${routesByService(st.routes, ROUTE_SERVICES).join(' | ')}`), () => undefined);
-    };
-    const s1 = await runScenario({ name: 'scenario 1', planText: rolloutPlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal, onEvent: onRoutes1 });
+    say(`plan: mirror ${READ_ROUTES.join(', ')} | statements-v2: statement 10 % -> 100 % | transactions-v2: transactions 10 %, with post-transaction 50 % -> 100 % | members-v2: balance 10 % -> 100 %`);
+    const s1 = await runScenario({ name: 'scenario 1', planText: rolloutPlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal });
     summary.rollout = { exitCode: s1.exitCode, completed: s1.completed, steps: s1.stepsStarted, routes: s1.routes };
     if (o.signal.aborted) return summary;
     say(s1.completed ? `result: statements-v2, transactions-v2 and members-v2 serve 100 % of ${PLANNED_ROUTES.join(', ')}; wallets-v2 is still mirrored; no check failed` : `result: the plan did not complete (exit ${s1.exitCode})`);
@@ -170,7 +168,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     for (const l of onCallView(s2.rollback, ROUTE_SERVICES)) say(l);
     if (s2.rollback) {
       say(failingServices.length === 1 ? `the failing checks are all on ${failingServices[0]}'s routes: the release to roll back is ${failingServices[0]}` : `the failing checks are on the routes of ${failingServices.join(', ') || 'no route'}`);
-      say(`routes by service after the rollback: ${routesByService(s2.routes, ROUTE_SERVICES).join(' | ')}`);
+      say(
+        s2.aborted
+          ? 'the rollback is an abort of the whole rollout: every route, of every service, is back on legacy until `cutover resume`'
+          : `routes by service after the rollback: ${routesByService(s2.routes, ROUTE_SERVICES).join(' | ')}`,
+      );
     }
 
     await load.stop();
