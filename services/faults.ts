@@ -127,36 +127,6 @@ export interface ServedBy {
   endpoints: readonly Endpoint[];
 }
 
-export interface ServiceFaultSpecs {
-  legacy: Record<string, string>;
-  v2: Record<string, string>;
-}
-
-/**
- * Splits CLI `--fault` values (`NAME[:ENDPOINT]=VALUE`, optionally prefixed `legacy.` or
- * `v2.`) into per-service maps. Unprefixed knobs go to both services, except the V2-only
- * bug knobs, which go to V2.
- */
-export function splitFaultArgs(args: readonly string[]): ServiceFaultSpecs {
-  const out: ServiceFaultSpecs = { legacy: {}, v2: {} };
-  for (const arg of args) {
-    const eq = arg.indexOf('=');
-    if (eq <= 0) throw faultSpecError('--fault', `"${arg}" must be NAME=VALUE, e.g. latencyMs=50, errorRate:balance=0.2 or v2.wrongBalanceShare=0.1`);
-    let name = arg.slice(0, eq);
-    const value = arg.slice(eq + 1);
-    let targets: ServiceName[] = ['legacy', 'v2'];
-    const m = /^(legacy|v2)\.(.+)$/.exec(name);
-    if (m) {
-      targets = [m[1] as ServiceName];
-      name = m[2];
-    } else if (V2_ONLY.has(name.split(':')[0] as KnobName)) {
-      targets = ['v2'];
-    }
-    for (const t of targets) out[t][name] = value;
-  }
-  return out;
-}
-
 /**
  * Splits CLI `--fault` values for the services of a layout, by name: `NAME[:ENDPOINT]=VALUE`
  * goes to every service that has the knob and serves the endpoint (V2-only bug knobs to the

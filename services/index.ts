@@ -10,7 +10,7 @@ export type { PostingRecord, ServiceName } from './data/ledger.js';
 export { BIG_HIERARCHY_ID, ACCOUNT_COUNT, MEMBER_COUNT, WALLET_COUNT, accountId, memberId, walletId } from './data/dataset.js';
 export { ENDPOINTS, ENDPOINT_NAMES } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
-export { FaultState, parseFaultMap, splitFaultArgs, faultsByService, knownKnobs, DEFAULT_KNOBS } from './faults.js';
+export { FaultState, parseFaultMap, faultsByService, knownKnobs, DEFAULT_KNOBS } from './faults.js';
 export { LEGACY_SERVICE, SINGLE_V2_SERVICE, V2_SERVICES, SPLIT_LAYOUT, SINGLE_LAYOUT, SERVICE_NAMES, serviceNamed, v2ServiceOf } from './catalogue.js';
 export type { ServiceDef } from './catalogue.js';
 export { startServiceProcesses } from './service-processes.js';

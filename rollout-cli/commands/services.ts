@@ -69,11 +69,10 @@ export async function run(_args: string[], opts: ServicesOpts): Promise<number> 
     };
   }
 
-  const width = Math.max(...running.services.map((s) => s.name.length));
   const split = running.services.some((s) => s.name !== 'legacy' && s.name !== 'v2');
   for (const s of running.services) {
     const serves = split && s.name !== 'legacy' ? `   (${s.endpoints.join(', ')})` : '';
-    process.stdout.write(`${s.name.padEnd(width)} listening on ${s.url}${serves}\n`);
+    process.stdout.write(`${s.name} listening on ${s.url}${serves}\n`);
   }
   const hasV2 = running.services.some((s) => s.name !== 'legacy');
   const notes = [`seed ${seed}`];

@@ -53,10 +53,11 @@ describe('stopping a backgrounded verb', () => {
 
   it('`services` started through npm stops, and frees its ports, when the npx that started it is killed', async () => {
     const { sh, output } = wrapper({ ...process.env, npm_command: 'exec' });
-    await until(() => /v2 listening on/.test(output()), 'the services listening');
+    await until(() => /Ctrl-C stops all 5/.test(output()), 'the services listening');
     const child = Number(/child (\d+)/.exec(output())![1]);
     const ports = [...output().matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-    expect(ports).toHaveLength(2);
+    // legacy and the four V2 services by concern, each its own process
+    expect(ports).toHaveLength(5);
     expect(alive(child)).toBe(true);
     sh.kill('SIGKILL');
     await until(() => !alive(child), `the orphaned services (pid ${child}) stopped; output:\n${output()}`);
@@ -68,7 +69,7 @@ describe('stopping a backgrounded verb', () => {
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
-    await until(() => /Ctrl-C stops both/.test(out), 'the services ready');
+    await until(() => /Ctrl-C stops all 5/.test(out), 'the services ready');
     p.kill('SIGHUP');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped (SIGHUP)');
