@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await running?.close().catch(() => undefined);
-    process.disconnect?.();
+    if (process.connected) process.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

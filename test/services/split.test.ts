@@ -162,6 +162,8 @@ describe('cutover services: the split layout', () => {
     const pids = await Promise.all(Object.values(urls).map(async (u) => (await getJson(`${u}/healthz`)).body.pid as number));
     expect(await cli.stop('SIGTERM')).toBe(0);
     expect(cli.output()).toContain('stopped (SIGTERM)');
+    // no service printed a stack trace on its way out
+    expect(cli.output()).not.toMatch(/^\s+at /m);
     const alive = (pid: number) => {
       try {
         process.kill(pid, 0);
