@@ -10,16 +10,8 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startedThroughNpm } from '../../rollout-cli/stop-signal.js';
-import { ROOT } from '../helpers/processes.js';
+import { alive, ROOT } from '../helpers/processes.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const portOpen = (port: number) =>
   new Promise<boolean>((res) => {
     const s = createConnection({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));

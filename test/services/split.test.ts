@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { spawnCutover, stopAll, type Spawned } from '../helpers/processes.js';
+import { alive, spawnCutover, stopAll, type Spawned } from '../helpers/processes.js';
 import { decimalEquals, fromMinorUnits, toMinorUnits } from '../../shared/decimal.js';
 import { ENDPOINT_NAMES, type Endpoint } from '../../services/endpoints.js';
 import { V2_SERVICES } from '../../services/catalogue.js';
@@ -164,14 +164,6 @@ describe('cutover services: the split layout', () => {
     expect(cli.output()).toContain('stopped (SIGTERM)');
     // no service printed a stack trace on its way out
     expect(cli.output()).not.toMatch(/^\s+at /m);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const deadline = Date.now() + 30_000;
     while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(pids.filter(alive)).toEqual([]);
