@@ -61,14 +61,15 @@ export function buildProgram(state: ExitState): Command {
 
   program
     .command('services')
-    .description('run the demo legacy and V2 accounting services')
+    .description('run the demo services: legacy and the V2 services by concern, each its own process')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--legacy-port <port>', 'legacy port', '4001')
-    .option('--v2-port <port>', 'V2 port', '4002')
+    .option('--v2-port <port>', 'first V2 port; the V2 services take the next ones (0: free ports)', '4002')
     .option('--seed <n>', 'data seed', '42')
     .option('--redis <url>', 'Redis for the V2 cache and shared rate limits')
-    .option('--only <which>', 'start only legacy or v2')
-    .option('--fault <spec...>', 'fault knob [legacy.|v2.]NAME[:ENDPOINT]=VALUE, repeatable (knobs: docs/services.md)')
+    .option('--layout <layout>', 'split (legacy + transactions-v2, statements-v2, wallets-v2, members-v2) or single (legacy + one v2)', 'split')
+    .option('--only <name>', 'start one service alone: legacy, v2 or a V2 service by concern')
+    .option('--fault <spec...>', 'fault knob [SERVICE.]NAME[:ENDPOINT]=VALUE, SERVICE a name or v2 (every V2), repeatable (knobs: docs/services.md)')
     .action(lazy(state, () => import('./commands/services.js')));
 
   withTarget(program.command('status'))

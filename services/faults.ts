@@ -87,7 +87,7 @@ export function knownKnobs(service: ServiceName): KnobName[] {
  * Parses `{ "latencyMs": 50, "errorRate:balance": 0.2 }` into settings. Every problem is
  * collected and reported at once, naming each knob.
  */
-export function parseFaultMap(map: Record<string, unknown>, service: ServiceName): FaultSettings {
+export function parseFaultMap(map: Record<string, unknown>, service: ServiceName, served?: ServedBy): FaultSettings {
   const settings: FaultSettings = { all: {}, byEndpoint: {} };
   const unknown: string[] = [];
   const problems: string[] = [];
@@ -97,6 +97,10 @@ export function parseFaultMap(map: Record<string, unknown>, service: ServiceName
     if (extra !== undefined || !(known as string[]).includes(name) || (endpoint !== undefined && !isEndpoint(endpoint))) {
       if (V2_ONLY.has(name as KnobName) && service === 'legacy') problems.push(`${key}: is a V2-only bug knob; legacy does not have it`);
       else unknown.push(key);
+      continue;
+    }
+    if (endpoint !== undefined && served && !served.endpoints.includes(endpoint as Endpoint)) {
+      problems.push(`${key}: ${served.name} does not serve ${endpoint} (it serves ${served.endpoints.join(', ')})`);
       continue;
     }
     const r = RULES[name as KnobName](raw);
@@ -117,33 +121,51 @@ export function parseFaultMap(map: Record<string, unknown>, service: ServiceName
   return settings;
 }
 
-export interface ServiceFaultSpecs {
-  legacy: Record<string, string>;
-  v2: Record<string, string>;
+/** A service that serves only some endpoints: its endpoint-scoped knobs must name one of them. */
+export interface ServedBy {
+  name: string;
+  endpoints: readonly Endpoint[];
 }
 
 /**
- * Splits CLI `--fault` values (`NAME[:ENDPOINT]=VALUE`, optionally prefixed `legacy.` or
- * `v2.`) into per-service maps. Unprefixed knobs go to both services, except the V2-only
- * bug knobs, which go to V2.
+ * Splits CLI `--fault` values for the services of a layout, by name: `NAME[:ENDPOINT]=VALUE`
+ * goes to every service that has the knob and serves the endpoint (V2-only bug knobs to the
+ * V2 services only); `SERVICE.NAME...` goes to that service alone; `v2.NAME...` to every V2
+ * service. Every problem is reported at once, naming the spec.
  */
-export function splitFaultArgs(args: readonly string[]): ServiceFaultSpecs {
-  const out: ServiceFaultSpecs = { legacy: {}, v2: {} };
+export function faultsByService(args: readonly string[], services: ReadonlyArray<{ name: string; kind: ServiceName; endpoints: readonly Endpoint[] }>): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = Object.fromEntries(services.map((s) => [s.name, {}]));
+  const problems: string[] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw faultSpecError('--fault', `"${arg}" must be NAME=VALUE, e.g. latencyMs=50, errorRate:balance=0.2 or v2.wrongBalanceShare=0.1`);
+    if (eq <= 0) throw faultSpecError('--fault', `"${arg}" must be NAME=VALUE, e.g. latencyMs=50, errorRate:balance=0.2 or members-v2.wrongBalanceShare=0.1`);
     let name = arg.slice(0, eq);
     const value = arg.slice(eq + 1);
-    let targets: ServiceName[] = ['legacy', 'v2'];
-    const m = /^(legacy|v2)\.(.+)$/.exec(name);
+    let targets = services;
+    const m = /^([a-z][a-z0-9-]*)\.(.+)$/.exec(name);
     if (m) {
-      targets = [m[1] as ServiceName];
+      targets = m[1] === 'v2' ? services.filter((s) => s.kind === 'v2') : services.filter((s) => s.name === m[1]);
+      if (targets.length === 0) {
+        problems.push(`"${arg}": no service ${m[1]} (services: ${services.map((s) => s.name).join(', ')}; v2. means every V2 service)`);
+        continue;
+      }
       name = m[2];
-    } else if (V2_ONLY.has(name.split(':')[0] as KnobName)) {
-      targets = ['v2'];
+    } else {
+      const [knob, endpoint] = name.split(':');
+      if (V2_ONLY.has(knob as KnobName)) targets = targets.filter((s) => s.kind === 'v2');
+      // an unaddressed endpoint-scoped knob goes to the services that serve the endpoint
+      if (endpoint !== undefined && isEndpoint(endpoint)) targets = targets.filter((s) => s.endpoints.includes(endpoint));
     }
-    for (const t of targets) out[t][name] = value;
+    for (const t of targets) out[t.name]![name] = value;
   }
+  for (const s of services) {
+    try {
+      parseFaultMap(out[s.name]!, s.kind, s);
+    } catch (err) {
+      problems.push(`${s.name}: ${(err as Error).message.replace(/^faults: /, '')}`);
+    }
+  }
+  if (problems.length > 0) throw faultSpecError('--fault', problems.join('\n  '));
   return out;
 }
 
@@ -151,18 +173,19 @@ export function splitFaultArgs(args: readonly string[]): ServiceFaultSpecs {
 export class FaultState {
   private settings: FaultSettings = { all: {}, byEndpoint: {} };
 
-  constructor(readonly service: ServiceName, initial?: Record<string, unknown>) {
+  /** `served`: the endpoints of a V2 service that serves only some (the split layout). */
+  constructor(readonly service: ServiceName, initial?: Record<string, unknown>, private readonly served?: ServedBy) {
     if (initial) this.replace(initial);
   }
 
   /** Replaces every knob: the ones not named go back to their defaults. */
   replace(map: Record<string, unknown>): void {
-    this.settings = parseFaultMap(map, this.service);
+    this.settings = parseFaultMap(map, this.service, this.served);
   }
 
   /** Changes only the knobs named. */
   merge(map: Record<string, unknown>): void {
-    const next = parseFaultMap(map, this.service);
+    const next = parseFaultMap(map, this.service, this.served);
     this.settings.all = { ...this.settings.all, ...next.all };
     for (const [ep, knobs] of Object.entries(next.byEndpoint) as Array<[Endpoint, Partial<Knobs>]>) {
       this.settings.byEndpoint[ep] = { ...this.settings.byEndpoint[ep], ...knobs };
@@ -186,7 +209,7 @@ export class FaultState {
     for (const [ep, knobs] of Object.entries(this.settings.byEndpoint)) {
       for (const [k, v] of Object.entries(knobs as Partial<Knobs>)) faults[`${k}:${ep}`] = v as number | string;
     }
-    return { faults, knobs: knownKnobs(this.service), endpoints: ENDPOINT_NAMES };
+    return { faults, knobs: knownKnobs(this.service), endpoints: this.served ? [...this.served.endpoints] : ENDPOINT_NAMES };
   }
 }
 

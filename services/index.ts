@@ -1,4 +1,4 @@
-/** The demo legacy and V2 accounting services: public surface. */
+/** The demo legacy and V2 accounting services (one V2, or V2 services by concern): public surface. */
 export { startServices, startService, DEFAULT_HOST, DEFAULT_LEGACY_PORT, DEFAULT_V2_PORT, DEFAULT_SEED } from './start.js';
 export type { StartServicesOptions, RunningService, RunningServices } from './start.js';
 export { createLegacyApp } from './legacy-app.js';
@@ -10,7 +10,11 @@ export type { PostingRecord, ServiceName } from './data/ledger.js';
 export { BIG_HIERARCHY_ID, ACCOUNT_COUNT, MEMBER_COUNT, WALLET_COUNT, accountId, memberId, walletId } from './data/dataset.js';
 export { ENDPOINTS, ENDPOINT_NAMES } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
-export { FaultState, parseFaultMap, splitFaultArgs, knownKnobs, DEFAULT_KNOBS } from './faults.js';
+export { FaultState, parseFaultMap, faultsByService, knownKnobs, DEFAULT_KNOBS } from './faults.js';
+export { LEGACY_SERVICE, SINGLE_V2_SERVICE, V2_SERVICES, SPLIT_LAYOUT, SINGLE_LAYOUT, SERVICE_NAMES, serviceNamed, v2ServiceOf } from './catalogue.js';
+export type { ServiceDef } from './catalogue.js';
+export { startServiceProcesses } from './service-processes.js';
+export type { ServiceProcessesOptions, ServiceProcess, RunningServiceProcesses } from './service-processes.js';
 export type { Knobs, KnobName } from './faults.js';
 export { DEMO_API_KEYS } from './platform/api-keys.js';
 export type { ApiKeyTable, KeySource } from './platform/api-keys.js';

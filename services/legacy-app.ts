@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { Ledger } from './data/ledger.js';
+import { Ledger, localWriter, type PostingWriter } from './data/ledger.js';
 import { aggregateFull, DEFAULT_QUERY_DELAY_MS } from './data/hierarchy.js';
 import { balanceView, hierarchyOf, memberOf, walletBalances, walletOf } from './data/queries.js';
 import { FaultState } from './faults.js';
@@ -22,6 +22,8 @@ export interface ServiceAppOptions {
   faults?: Record<string, unknown>;
   /** Simulated round trip of one database query in hierarchy aggregation (default 2 ms). */
   hierarchyQueryDelayMs?: number;
+  /** Where postings are written (default: `ledger`); the split layout's services share one writer across processes. */
+  writer?: PostingWriter;
 }
 
 export interface ServiceApp {
@@ -37,6 +39,7 @@ export const endpointRoute = (endpoint: RouteConfig['endpoint']) => ({ config: {
 export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
   const ledger = opts.ledger ?? new Ledger(opts.seed ?? 42);
   const faults = new FaultState('legacy', opts.faults);
+  const writer = opts.writer ?? localWriter(ledger);
   let seq = 0;
   const prefix = randomBytes(3).toString('hex');
   const { app, counters } = createBaseApp({
@@ -64,7 +67,7 @@ export function createLegacyApp(opts: ServiceAppOptions = {}): ServiceApp {
 
   app.post('/transactions', endpointRoute('post-transaction'), async (req, reply) => {
     const input = parsePosting(ledger, req.body, req.headers['idempotency-key']);
-    const { created, txn } = ledger.post('legacy', input);
+    const { created, txn } = await writer.post('legacy', input);
     reply.code(created ? 201 : 200);
     return view.legacyPosting(txn, req.id);
   });

@@ -9,6 +9,8 @@ import { SVC_ERR } from './errors.js';
 import { Ledger, type ServiceName } from './data/ledger.js';
 import { createLegacyApp, type ServiceApp } from './legacy-app.js';
 import { createV2App, type V2AppOptions, type V2ServiceApp } from './v2-app.js';
+import { serviceNamed, SERVICE_NAMES } from './catalogue.js';
+import type { PostingWriter } from './data/ledger.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_LEGACY_PORT = 4001;
@@ -30,7 +32,8 @@ export interface StartServicesOptions {
 }
 
 export interface RunningService<A extends ServiceApp = ServiceApp> {
-  name: ServiceName;
+  /** `legacy`, `v2`, or a V2 service by concern such as `statements-v2`. */
+  name: string;
   url: string;
   port: number;
   service: A;
@@ -44,13 +47,13 @@ export interface RunningServices {
   close(): Promise<void>;
 }
 
-async function listen<A extends ServiceApp>(name: ServiceName, service: A, host: string, port: number): Promise<RunningService<A>> {
+/** Listens on host:port; a port in use or a bad host is a CutoverError naming `flag` and what to do. */
+export async function listen<A extends ServiceApp>(name: string, service: A, host: string, port: number, flag = name === 'legacy' ? '--legacy-port' : '--v2-port'): Promise<RunningService<A>> {
   try {
     await service.app.listen({ host, port });
   } catch (err) {
     await service.app.close().catch(() => {});
     const code = (err as NodeJS.ErrnoException).code;
-    const flag = name === 'legacy' ? '--legacy-port' : '--v2-port';
     const why =
       code === 'EADDRINUSE'
         ? `${host}:${port} is already in use (stop what holds it, or pick another port with ${flag}; 0 picks a free one)`
@@ -70,22 +73,33 @@ async function listen<A extends ServiceApp>(name: ServiceName, service: A, host:
   };
 }
 
-/** Starts one service on its own ledger. */
-export async function startService(name: ServiceName, opts: StartServicesOptions & { ledger?: Ledger } = {}): Promise<RunningService> {
+/**
+ * Starts one service in this process, on its own ledger unless one is given: `legacy`, `v2`
+ * (every endpoint) or a V2 service by concern (`statements-v2`: only its endpoints).
+ * Legacy listens on legacyPort, any V2 on v2Port.
+ */
+export async function startService(
+  name: ServiceName | string,
+  opts: StartServicesOptions & { ledger?: Ledger; writer?: PostingWriter; faultsOf?: Record<string, unknown> } = {},
+): Promise<RunningService> {
+  const def = serviceNamed(name);
+  if (!def) throw new CutoverError(SVC_ERR.START, `no service ${name} (services: ${SERVICE_NAMES.join(', ')})`, { exitCode: 2 });
   const host = opts.host ?? DEFAULT_HOST;
   const ledger = opts.ledger ?? new Ledger(opts.seed ?? DEFAULT_SEED);
-  if (name === 'legacy') {
-    const app = createLegacyApp({ ledger, faults: opts.faults?.legacy, hierarchyQueryDelayMs: opts.hierarchyQueryDelayMs });
+  if (def.kind === 'legacy') {
+    const app = createLegacyApp({ ledger, writer: opts.writer, faults: opts.faultsOf ?? opts.faults?.legacy, hierarchyQueryDelayMs: opts.hierarchyQueryDelayMs });
     return listen('legacy', app, host, opts.legacyPort ?? DEFAULT_LEGACY_PORT);
   }
   const app = createV2App({
     ...opts.v2,
+    ...(def.name === 'v2' ? {} : { name: def.name, endpoints: def.endpoints }),
     ledger,
-    faults: opts.faults?.v2,
+    writer: opts.writer,
+    faults: opts.faultsOf ?? opts.faults?.v2,
     redis: opts.redisUrl,
     hierarchyQueryDelayMs: opts.hierarchyQueryDelayMs,
   });
-  return listen('v2', app, host, opts.v2Port ?? DEFAULT_V2_PORT);
+  return listen(def.name, app, host, opts.v2Port ?? DEFAULT_V2_PORT);
 }
 
 /** Starts legacy and V2 on one shared ledger. */

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Ledger } from './data/ledger.js';
+import { Ledger, localWriter } from './data/ledger.js';
 import { aggregateInParts, DEFAULT_QUERY_DELAY_MS } from './data/hierarchy.js';
 import { balanceView, hierarchyOf, memberOf, walletBalances, walletOf } from './data/queries.js';
 import { ServiceError, SVC_ERR } from './errors.js';
 import { accountInShare, FaultState } from './faults.js';
+import { ENDPOINT_NAMES, type Endpoint } from './endpoints.js';
 import { parseCursor, parseDetail, parseLimit, parsePosting } from './input.js';
 import { createBaseApp, routeConfig, type RouteConfig } from './http/base-app.js';
 import { ApiKeyRegistry, type KeySource } from './platform/api-keys.js';
@@ -30,6 +31,10 @@ export interface V2AppOptions extends ServiceAppOptions {
   requireApiKey?: boolean;
   /** Hierarchy cache lifetime, ms (default 3000). */
   cacheTtlMs?: number;
+  /** The service's name (default `v2`): in /healthz, fault and error messages. */
+  name?: string;
+  /** The endpoints it serves (default every one); the others are its plain 404. */
+  endpoints?: readonly Endpoint[];
 }
 
 export interface V2ServiceApp extends ServiceApp {
@@ -41,7 +46,11 @@ export interface V2ServiceApp extends ServiceApp {
 
 export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
   const ledger = opts.ledger ?? new Ledger(opts.seed ?? 42);
-  const faults = new FaultState('v2', opts.faults);
+  const name = opts.name ?? 'v2';
+  const endpoints = opts.endpoints ?? ENDPOINT_NAMES;
+  const serves = (e: Endpoint) => endpoints.includes(e);
+  const faults = new FaultState('v2', opts.faults, opts.endpoints ? { name, endpoints } : undefined);
+  const writer = opts.writer ?? localWriter(ledger);
   const ownsRedis = typeof opts.redis === 'string';
   const redis = typeof opts.redis === 'string' ? createRedis(opts.redis) : opts.redis;
   const keys = new ApiKeyRegistry(opts.apiKeys, opts.apiKeyRefreshMs);
@@ -61,6 +70,8 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
 
   const { app, counters } = createBaseApp({
     service: 'v2',
+    name,
+    endpoints,
     ledger,
     faults,
     genReqId: () => randomUUID(),
@@ -113,7 +124,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     return payload;
   });
 
-  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', endpointRoute('balance'), async (req) => {
+  if (serves('balance')) app.get<{ Params: { accountId: string } }>('/accounts/:accountId/balance', endpointRoute('balance'), async (req) => {
     const v = balanceView(ledger, req.params.accountId, Date.now());
     if (accountInShare(v.accountId, faults.get('balance', 'wrongBalanceShare'))) {
       v.balanceMinor += 1;
@@ -122,7 +133,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     return view.v2Balance(v, req.id);
   });
 
-  app.get<{ Params: { accountId: string }; Querystring: Record<string, unknown> }>(
+  if (serves('transactions')) app.get<{ Params: { accountId: string }; Querystring: Record<string, unknown> }>(
     '/accounts/:accountId/transactions',
     endpointRoute('transactions'),
     async (req) => {
@@ -133,28 +144,28 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
     },
   );
 
-  app.post('/transactions', endpointRoute('post-transaction'), async (req, reply) => {
+  if (serves('post-transaction')) app.post('/transactions', endpointRoute('post-transaction'), async (req, reply) => {
     const input = parsePosting(ledger, req.body, req.headers['idempotency-key']);
     const times = Math.random() < faults.get('post-transaction', 'doubleApplyRate') ? 2 : 1;
-    const { created, txn } = ledger.post('v2', input, times);
+    const { created, txn } = await writer.post('v2', input, times);
     reply.code(created ? 201 : 200);
     return view.v2Posting(txn, req.id);
   });
 
-  app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', endpointRoute('statement'), async (req) =>
+  if (serves('statement')) app.get<{ Params: { accountId: string; period: string } }>('/accounts/:accountId/statements/:period', endpointRoute('statement'), async (req) =>
     view.v2Statement(ledger.statement(req.params.accountId, req.params.period), Date.now(), req.id),
   );
 
-  app.get<{ Params: { memberId: string } }>('/members/:memberId', endpointRoute('member'), async (req) =>
+  if (serves('member')) app.get<{ Params: { memberId: string } }>('/members/:memberId', endpointRoute('member'), async (req) =>
     view.v2Member(memberOf(ledger, req.params.memberId), req.id),
   );
 
-  app.get<{ Params: { walletId: string } }>('/wallets/:walletId', endpointRoute('wallet'), async (req) => {
+  if (serves('wallet')) app.get<{ Params: { walletId: string } }>('/wallets/:walletId', endpointRoute('wallet'), async (req) => {
     const w = walletOf(ledger, req.params.walletId);
     return view.v2Wallet(w, walletBalances(ledger, w), req.id);
   });
 
-  app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', endpointRoute('hierarchy-balance'), async (req, reply) => {
+  if (serves('hierarchy-balance')) app.get<{ Params: { hierarchyId: string }; Querystring: Record<string, unknown> }>('/hierarchies/:hierarchyId/balance', endpointRoute('hierarchy-balance'), async (req, reply) => {
     const withAccounts = parseDetail(req.query.detail);
     const def = hierarchyOf(ledger, req.params.hierarchyId);
     if (withAccounts) {
@@ -168,7 +179,7 @@ export function createV2App(opts: V2AppOptions = {}): V2ServiceApp {
   });
 
   app.get('/_admin/platform', { config: { admin: true } satisfies RouteConfig }, async () => ({
-    service: 'v2',
+    service: name,
     redis: redis === undefined ? 'off' : redis.status,
     apiKeys: { keys: keys.size, loads: keys.loads, loadedAt: keys.loadedAt ? new Date(keys.loadedAt).toISOString() : null, lastError: keys.lastError ?? null },
     rateLimiter: { ...limiter.counts },

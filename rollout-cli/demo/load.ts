@@ -1,6 +1,6 @@
 /**
  * The demo's steady mixed load: an open-loop schedule (a fixed rate, whatever the answers take)
- * of balance, transaction and statement reads and a few postings with idempotency keys, from
+ * of balance, transaction, statement and wallet reads and a few postings with idempotency keys, from
  * callers with the demo services' API keys. Counts what each side served (x-cutover-upstream).
  */
 import { Agent, request } from 'undici';
@@ -9,6 +9,7 @@ export interface LoadMix {
   balance: number;
   transactions: number;
   statement: number;
+  wallet: number;
   post: number;
 }
 
@@ -17,6 +18,8 @@ export interface LoadOptions {
   rps: number;
   /** Accounts to read. */
   accounts: readonly string[];
+  /** Wallets to read. */
+  wallets: readonly string[];
   /** Accounts that postings go to, kept apart from the read ones so a read never races a posting (which would be a real difference). */
   postAccounts: ReadonlyArray<{ id: string; currency: string }>;
   mix?: LoadMix;
@@ -39,7 +42,7 @@ export interface RunningLoad {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_MIX: LoadMix = { balance: 0.35, transactions: 0.3, statement: 0.3, post: 0.05 };
+export const DEFAULT_MIX: LoadMix = { balance: 0.3, transactions: 0.25, statement: 0.25, wallet: 0.15, post: 0.05 };
 
 /** What the n-th request is: a pure function of n, so the mix is exact over any long stretch. */
 export function pickKind(n: number, mix: LoadMix): keyof LoadMix {
@@ -48,6 +51,7 @@ export function pickKind(n: number, mix: LoadMix): keyof LoadMix {
   if (u < mix.balance) return 'balance';
   if (u < mix.balance + mix.transactions) return 'transactions';
   if (u < mix.balance + mix.transactions + mix.statement) return 'statement';
+  if (u < mix.balance + mix.transactions + mix.statement + mix.wallet) return 'wallet';
   return 'post';
 }
 
@@ -74,6 +78,7 @@ export function startLoad(o: LoadOptions): RunningLoad {
     if (kind === 'balance') path = `/accounts/${account}/balance`;
     else if (kind === 'transactions') path = `/accounts/${account}/transactions?limit=10`;
     else if (kind === 'statement') path = `/accounts/${account}/statements/${period}`;
+    else if (kind === 'wallet') path = `/wallets/${o.wallets[n % o.wallets.length]}`;
     else {
       path = '/transactions';
       // Every tenth posting is a client retry with the previous key: answered 200, posted once.
@@ -89,8 +94,9 @@ export function startLoad(o: LoadOptions): RunningLoad {
     request(`${o.url}${path}`, init)
       .then(async (r) => {
         const side = r.headers['x-cutover-upstream'];
-        if (side === 'v2') c.byUpstream.v2++;
-        else if (side === 'legacy') c.byUpstream.legacy++;
+        // 'v2', or the V2 service's name once the proxy names upstreams
+        if (side === 'legacy') c.byUpstream.legacy++;
+        else if (typeof side === 'string' && side !== '') c.byUpstream.v2++;
         c.byStatus[r.statusCode] = (c.byStatus[r.statusCode] ?? 0) + 1;
         await r.body.dump();
         c.answered++;

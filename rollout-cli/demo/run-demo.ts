@@ -1,7 +1,8 @@
 /**
- * `cutover demo` end to end: start the stack, scenario 1 (a correct V2 ramped to 100 %),
- * scenario 2 (a V2 with a wrong-balance bug that also gets slow: QA's view of the mirror
- * step, on-call's view of the automatic rollback), then the HTML report. Returns a summary
+ * `cutover demo` end to end: start the stack (legacy and the V2 services by concern), scenario
+ * 1 (three V2 services ramped to 100 % one after the other, a fourth still mirrored), scenario
+ * 2 (a members-v2 release with a wrong-balance bug that also gets slow: QA's view of the mirror
+ * step, on-call's view of the automatic rollback, both naming the service), then the HTML report. Returns a summary
  * (the `--json` output) and always stops what it started.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,9 @@ import { generateReport, render } from '../../reports/generate.js';
 import { openStateStore, type StateStore } from '../../shared/state/index.js';
 import type { RunEvent } from '../plan/events.js';
 import { resetRollout, runScenario, type ScenarioResult } from './scenario.js';
-import { badReleasePlanText, READ_ROUTES, rolloutPlanText, TIMINGS, WRITE_ROUTE, LATENCY_P95_MAX_MS } from './setup.js';
+import { ALL_ROUTES, BAD_SERVICE, BAD_SERVICE_ROUTES, badReleasePlanText, MIRROR_ONLY_ROUTE, PLANNED_ROUTES, READ_ROUTES, ROUTE_SERVICES, rolloutPlanText, TIMINGS, WRITE_ROUTE, LATENCY_P95_MAX_MS } from './setup.js';
 import { startStack, type Stack } from './stack.js';
-import { onCallView, qaView, topFinding, type RollbackView, type TopFinding } from './views.js';
+import { onCallView, qaView, routesByService, servicesOfRoutes, topFinding, type RollbackView, type TopFinding } from './views.js';
 import type { LoadCounts } from './load.js';
 import { request } from 'undici';
 
@@ -21,7 +22,7 @@ import { request } from 'undici';
 async function setFaults(serviceUrl: string, knobs: Record<string, unknown> | null): Promise<void> {
   const r = await request(`${serviceUrl}/_admin/faults`, knobs ? { method: 'PATCH', body: JSON.stringify(knobs), headers: { 'content-type': 'application/json' } } : { method: 'DELETE' });
   const text = await r.body.text();
-  if (r.statusCode >= 300) throw new Error(`V2 refused the fault knobs ${JSON.stringify(knobs)}: ${r.statusCode} ${text}`);
+  if (r.statusCode >= 300) throw new Error(`${serviceUrl} refused the fault knobs ${JSON.stringify(knobs)}: ${r.statusCode} ${text}`);
 }
 
 export interface DemoOptions {
@@ -49,6 +50,10 @@ export interface DemoSummary {
   ports: Stack['ports'] | null;
   rollout: { exitCode: number; completed: boolean; steps: number[]; routes: ScenarioResult['routes'] } | null;
   badRelease: {
+    /** The V2 service released with the bug (scenario 2 ramps only its routes). */
+    service: string;
+    /** The services whose routes the failing checks of the rollback were on (from the config's `v2:`). */
+    failingServices: string[];
     exitCode: number;
     rolledBack: boolean;
     rollback: RollbackView | null;
@@ -70,7 +75,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-const ALL_ROUTES = [...READ_ROUTES, WRITE_ROUTE];
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const t0 = Date.now();
@@ -98,60 +102,78 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   let load: ReturnType<Stack['startLoad']> | undefined;
   try {
     header('cutover demo: setting up');
-    say(`state store: ${summary.state}${o.state ? ' (the demo drives the routes balance, transactions, statement and post-transaction in it: give it a store of its own)' : ' (embedded file store in a temporary folder; --state redis://... for Redis)'}`);
+    say(`state store: ${summary.state}${o.state ? ` (the demo drives the routes ${ALL_ROUTES.join(', ')} in it: give it a store of its own)` : ' (embedded file store in a temporary folder; --state redis://... for Redis)'}`);
     stack = await startStack({ dir, stateUrl, freePorts: o.freePorts });
     summary.ports = stack.ports;
     const { proxy, services } = stack;
-    say(`legacy service   ${services.legacy.url}     V2 service ${services.v2.url}`);
+    const badUrl = services.byName(BAD_SERVICE).url;
+    say('services, each its own process, one shared ledger:');
+    for (const svc of services.services) {
+      const routes = ALL_ROUTES.filter((r) => ROUTE_SERVICES[r] === svc.name);
+      say(`  ${svc.name.padEnd(16)} ${svc.url}   ${svc.kind === 'legacy' ? 'the monolith: every endpoint' : `routes ${routes.join(', ')}`}`);
+    }
     say(`proxy            ${proxy.dataUrl} (data)   ${proxy.adminUrl} (admin)`);
-    say(`routes: ${READ_ROUTES.join(', ')} (mirrored, then canaried); ${WRITE_ROUTE} (POST: canaried, never mirrored)`);
+    say(`routes: ${READ_ROUTES.join(', ')} (mirrored, then canaried service by service); ${WRITE_ROUTE} (POST: canaried, never mirrored); ${MIRROR_ONLY_ROUTE} (mirrored only: wallets-v2 is not in this release)`);
     store = openStateStore(stateUrl);
     await resetRollout(store, ALL_ROUTES, 'cutover demo', 'demo start: every route on legacy');
     load = stack.startLoad(timings.rps);
-    say(`load: ~${timings.rps} requests/s through the proxy: balances, transactions, statements, a few POSTs with Idempotency-Keys; callers demo-key-full and demo-key-readonly`);
+    say(`load: ~${timings.rps} requests/s through the proxy: balances, transactions, statements, wallets, a few POSTs with Idempotency-Keys; callers demo-key-full and demo-key-readonly`);
     // The first mirrored seconds of a fresh process are slow (connections, the verifier's
     // worker, cold code): a warm-up keeps them out of the first step's figures.
-    say(`warming up for ${timings.warmUpMs / 1000} s: legacy serves, reads are mirrored to V2, nothing is judged yet`);
-    await resetRollout(store, READ_ROUTES, 'cutover demo', 'demo warm-up: reads mirrored, not judged', 'mirror');
+    say(`warming up for ${timings.warmUpMs / 1000} s: legacy serves, reads are mirrored to their V2 services, nothing is judged yet`);
+    await resetRollout(store, [...READ_ROUTES, MIRROR_ONLY_ROUTE], 'cutover demo', 'demo warm-up: reads mirrored, not judged', 'mirror');
     await sleep(timings.warmUpMs, o.signal);
-    await resetRollout(store, ALL_ROUTES, 'cutover demo', 'demo warm-up done: every route on legacy');
+    await resetRollout(store, PLANNED_ROUTES, 'cutover demo', 'demo warm-up done: the planned routes on legacy, wallet stays mirrored');
     if (o.signal.aborted) return summary;
 
-    header('scenario 1: a correct V2, ramped mirror -> 1 % -> 10 % -> 50 % -> 100 %');
+    header('scenario 1: three V2 services, one after the other: statements-v2, transactions-v2, members-v2');
+    say(`mirror the reads, then each service's routes 10 % -> 100 % while the next ones are still mirrored; ${MIRROR_ONLY_ROUTE} (wallets-v2) stays mirrored all along`);
     say(`each step holds briefly and must pass its checks (every ${timings.interval}): errors <= 1 %, 429s <= 2 %, V2's p95 <= ${LATENCY_P95_MAX_MS} ms, mismatches <= 0.1 %`);
+    say(`plan: mirror ${READ_ROUTES.join(', ')} | statements-v2: statement 10 % -> 100 % | transactions-v2: transactions 10 %, with post-transaction 50 % -> 100 % | members-v2: balance 10 % -> 100 %`);
     const s1 = await runScenario({ name: 'scenario 1', planText: rolloutPlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal });
     summary.rollout = { exitCode: s1.exitCode, completed: s1.completed, steps: s1.stepsStarted, routes: s1.routes };
     if (o.signal.aborted) return summary;
-    say(s1.completed ? `result: V2 serves 100 % of ${ALL_ROUTES.join(', ')}; no check failed` : `result: the plan did not complete (exit ${s1.exitCode})`);
+    say(s1.completed ? `result: statements-v2, transactions-v2 and members-v2 serve 100 % of ${PLANNED_ROUTES.join(', ')}; wallets-v2 is still mirrored; no check failed` : `result: the plan did not complete (exit ${s1.exitCode})`);
+    say(`routes by service: ${routesByService(s1.routes, ROUTE_SERVICES).join(' | ')}`);
 
-    header('scenario 2: a V2 release with a wrong-balance bug, that also gets slow');
-    await resetRollout(store, ALL_ROUTES, 'cutover demo', 'scenario 2: new V2 release deployed, every route back on legacy');
+    header(`scenario 2: a ${BAD_SERVICE} release with a wrong-balance bug, that also gets slow`);
+    await resetRollout(store, BAD_SERVICE_ROUTES, 'cutover demo', `scenario 2: new ${BAD_SERVICE} release deployed, its routes (${BAD_SERVICE_ROUTES.join(', ')}) back on legacy`);
+    say(`only ${BAD_SERVICE}'s routes (${BAD_SERVICE_ROUTES.join(', ')}) are ramped again; the other services keep theirs where scenario 1 left them`);
     const faults = { wrongBalanceShare: timings.wrongBalanceShare, latencyMs: timings.addedLatencyMs };
-    await setFaults(services.v2.url, { wrongBalanceShare: faults.wrongBalanceShare });
-    say(`injected through V2's fault knobs: ${faults.wrongBalanceShare * 100} % of accounts get a balance one cent too high`);
+    await setFaults(badUrl, { wrongBalanceShare: faults.wrongBalanceShare });
+    say(`injected through ${BAD_SERVICE}'s fault knobs (no other service has them set): ${faults.wrongBalanceShare * 100} % of accounts get a balance one cent too high`);
     say('this plan records mismatches in its mirror step without gating on them (no mismatchRate threshold), so the demo can go on to the canary;');
     say('a real plan would set mismatchRate: { max: 0.001 } and roll back right there');
     let mirrorSnapshot: ReturnType<NonNullable<Stack['proxy']['verifier']>['snapshot']> | undefined;
     const onEvent = (e: RunEvent, note: (message: string) => void) => {
       if (e.type === 'step' && e.step >= 2 && !mirrorSnapshot) {
         mirrorSnapshot = proxy.verifier?.snapshot();
-        setFaults(services.v2.url, { latencyMs: faults.latencyMs }).then(
-          () => note(`the canary starts and V2 slows down: +${faults.latencyMs} ms per request (V2's fault knob latencyMs)`),
-          (err: Error) => note(`could not slow V2 down: ${err.message}`),
+        setFaults(badUrl, { latencyMs: faults.latencyMs }).then(
+          () => note(`the canary starts and ${BAD_SERVICE} slows down: +${faults.latencyMs} ms per request (its fault knob latencyMs)`),
+          (err: Error) => note(`could not slow ${BAD_SERVICE} down: ${err.message}`),
         );
       }
     };
     const s2 = await runScenario({ name: 'scenario 2', planText: badReleasePlanText(timings), store, adminUrl: proxy.adminUrl, token: stack.adminToken, stream: o.stream, liveView: o.liveView, signal: o.signal, onEvent });
-    await setFaults(services.v2.url, null);
+    await setFaults(badUrl, null);
     const snap = mirrorSnapshot ?? proxy.verifier?.snapshot();
     const top = snap ? topFinding(snap) : null;
-    summary.badRelease = { exitCode: s2.exitCode, rolledBack: s2.rollback !== null, rollback: s2.rollback, topFinding: top, faults };
+    const failingServices = servicesOfRoutes((s2.rollback?.failing ?? []).map((c) => c.route), ROUTE_SERVICES);
+    summary.badRelease = { service: BAD_SERVICE, failingServices, exitCode: s2.exitCode, rolledBack: s2.rollback !== null, rollback: s2.rollback, topFinding: top, faults };
     if (o.signal.aborted) return summary;
 
     header("QA's view: what the mirror step found (every read pair diffed by the verifier)");
-    if (snap) for (const l of qaView(snap, top)) say(l);
+    if (snap) for (const l of qaView(snap, top, ROUTE_SERVICES)) say(l);
     header("on-call's view: the automatic rollback");
-    for (const l of onCallView(s2.rollback)) say(l);
+    for (const l of onCallView(s2.rollback, ROUTE_SERVICES)) say(l);
+    if (s2.rollback) {
+      say(failingServices.length === 1 ? `the failing checks are all on ${failingServices[0]}'s routes: the release to roll back is ${failingServices[0]}` : `the failing checks are on the routes of ${failingServices.join(', ') || 'no route'}`);
+      say(
+        s2.aborted
+          ? 'the rollback is an abort of the whole rollout: every route, of every service, is back on legacy until `cutover resume`'
+          : `routes by service after the rollback: ${routesByService(s2.routes, ROUTE_SERVICES).join(' | ')}`,
+      );
+    }
 
     await load.stop();
     summary.load = load.counts();
@@ -165,7 +187,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     say(`HTML report: ${path}`);
     say(`JSON report: ${jsonPath}`);
     say(`load: ${summary.load.sent} requests sent, ${summary.load.answered} answered (legacy ${summary.load.byUpstream.legacy}, V2 ${summary.load.byUpstream.v2}), ${summary.load.failed} failed`);
-    summary.ok = s1.completed && s1.exitCode === 0 && s2.rollback !== null && top !== null;
+    summary.ok = s1.completed && s1.exitCode === 0 && s2.rollback !== null && top !== null && failingServices.length === 1 && failingServices[0] === BAD_SERVICE;
     return summary;
   } finally {
     summary.interrupted = o.signal.aborted;

@@ -20,6 +20,8 @@ export interface ScenarioResult {
   rollback: RollbackView | null;
   /** Route -> mode/weight when the plan ended. */
   routes: RolloutState['routes'];
+  /** Whether the rollout was left aborted (a rollback is an abort: every route on legacy until a resume). */
+  aborted: boolean;
 }
 
 export interface ScenarioOptions {
@@ -58,7 +60,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   // Without the live view: the run's plain lines, whatever the stream is.
   const plain = { isTTY: false, write: (s: string) => o.stream.write(s) } as unknown as NodeJS.WriteStream;
   const view = makeReporter({ json: false, stream: o.liveView ? o.stream : plain });
-  const result: ScenarioResult = { exitCode: 1, stepsStarted: [], completed: false, rollback: null, routes: {} };
+  const result: ScenarioResult = { exitCode: 1, stepsStarted: [], completed: false, rollback: null, routes: {}, aborted: false };
   let lastFailing: CheckResult[] = [];
   const reporter: Reporter = {
     emit(e) {
@@ -77,6 +79,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   } finally {
     reporter.close();
   }
-  result.routes = (await o.store.read())?.routes ?? {};
+  const end = await o.store.read();
+  result.routes = end?.routes ?? {};
+  result.aborted = !!end?.aborted;
   return result;
 }

@@ -1,14 +1,14 @@
 /**
- * What the demo runs, all in this process: the demo legacy and V2 services, one proxy on the
- * demo config (with the verifier it owns), and the load. Default ports when they are free,
- * free ones otherwise. `stop()` closes everything it started, in reverse order, and is safe
+ * What the demo runs: legacy and the V2 services by concern, each its own process (one ledger
+ * shared through this one), and in this process one proxy on the demo config (with the
+ * verifier it owns) and the load. Default ports when they are free, free ones otherwise. `stop()` closes everything it started, in reverse order, and is safe
  * to call twice or after a partial start.
  */
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServices, accountId, DEFAULT_LEGACY_PORT, DEFAULT_V2_PORT, type RunningServices } from '../../services/index.js';
+import { startServiceProcesses, accountId, walletId, DEFAULT_LEGACY_PORT, DEFAULT_V2_PORT, WALLET_COUNT, type RunningServiceProcesses } from '../../services/index.js';
 import { loadConfig, type CutoverConfig } from '../../shared/config.js';
 import { startProxy, type RunningProxy } from '../../proxy/index.js';
 import { createProxyLogger } from '../../proxy/logging.js';
@@ -22,12 +22,13 @@ const READ_ACCOUNTS = 2500;
 const POST_ACCOUNTS = 100;
 
 export interface Stack {
-  services: RunningServices;
+  services: RunningServiceProcesses;
   proxy: RunningProxy;
   config: Readonly<CutoverConfig>;
   configFile: string;
   adminToken: string;
-  ports: { legacy: number; v2: number; data: number; admin: number };
+  /** Every port it listens on: each service's by name, the proxy's data and admin. */
+  ports: Record<string, number>;
   startLoad(rps: number): RunningLoad;
   stop(): Promise<void>;
 }
@@ -46,16 +47,19 @@ export async function portOrFree(port: number): Promise<number> {
   return (await tryListen(port)) ?? (await tryListen(0))!;
 }
 
-async function startDemoServices(freePorts: boolean): Promise<RunningServices> {
-  if (freePorts) return startServices({ host: '127.0.0.1', legacyPort: 0, v2Port: 0 });
+async function startDemoServices(freePorts: boolean): Promise<RunningServiceProcesses> {
+  // Account histories are generated on first use; each service does it for the read and
+  // posting accounts before it reports ready, which keeps that cost out of the first step's figures.
+  const common = { host: '127.0.0.1', warmAccounts: READ_ACCOUNTS + POST_ACCOUNTS };
+  if (freePorts) return startServiceProcesses({ ...common, legacyPort: 0, v2Port: 0 });
   try {
-    return await startServices({ host: '127.0.0.1', legacyPort: DEFAULT_LEGACY_PORT, v2Port: DEFAULT_V2_PORT });
+    return await startServiceProcesses({ ...common, legacyPort: DEFAULT_LEGACY_PORT, v2Port: DEFAULT_V2_PORT });
   } catch {
-    return startServices({ host: '127.0.0.1', legacyPort: 0, v2Port: 0 });
+    return startServiceProcesses({ ...common, legacyPort: 0, v2Port: 0 });
   }
 }
 
-/** `freePorts`: ports the system picks, not the defaults (4001, 4002, 8080, 8081). */
+/** `freePorts`: ports the system picks, not the defaults (4001, 4002-4005, 8080, 8081). */
 export async function startStack(o: { dir: string; stateUrl: string; freePorts?: boolean }): Promise<Stack> {
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -71,16 +75,20 @@ export async function startStack(o: { dir: string; stateUrl: string; freePorts?:
     const configFile = join(o.dir, 'cutover.yaml');
     writeFileSync(
       configFile,
-      demoConfigText({ legacyUrl: services.legacy.url, v2Url: services.v2.url, data: `127.0.0.1:${data}`, admin: `127.0.0.1:${admin}`, stateUrl: o.stateUrl, adminToken }),
+      demoConfigText({
+        legacyUrl: services.byName('legacy').url,
+        v2Urls: Object.fromEntries(services.services.filter((x) => x.kind === 'v2').map((x) => [x.name, x.url])),
+        data: `127.0.0.1:${data}`, admin: `127.0.0.1:${admin}`, stateUrl: o.stateUrl, adminToken }),
     );
     const config = loadConfig(configFile);
     const proxy = await startProxy({ config, log: createProxyLogger({ level: 'error' }), drainTimeoutMs: 2000 });
     closers.push(() => proxy.close());
     await proxy.ready;
     const reads = Array.from({ length: READ_ACCOUNTS }, (_, i) => accountId(i + 1));
-    // Account histories are generated on first use; doing it now keeps that cost out of the
-    // first step's latency figures (the services and the proxy share this one thread).
-    for (const id of reads) services.ledger.balance(id);
+    // only wallets of read accounts: a wallet read racing a posting would be a real difference
+    const wallets = Array.from({ length: WALLET_COUNT }, (_, i) => walletId(i + 1)).filter((id) =>
+      services.ledger.data.wallets.get(id)!.accountIds.every((a) => services.ledger.account(a).num <= READ_ACCOUNTS),
+    );
     const posts = Array.from({ length: POST_ACCOUNTS }, (_, i) => {
       const id = accountId(READ_ACCOUNTS + i + 1);
       return { id, currency: services.ledger.account(id).currency };
@@ -91,9 +99,9 @@ export async function startStack(o: { dir: string; stateUrl: string; freePorts?:
       config,
       configFile,
       adminToken,
-      ports: { legacy: services.legacy.port, v2: services.v2.port, data, admin },
+      ports: { ...Object.fromEntries(services.services.map((x) => [x.name, x.port])), data, admin },
       startLoad(rps: number) {
-        const load = startLoad({ url: proxy.dataUrl, rps, accounts: reads, postAccounts: posts, apiKeys: ['demo-key-full', 'demo-key-readonly'] });
+        const load = startLoad({ url: proxy.dataUrl, rps, accounts: reads, wallets, postAccounts: posts, apiKeys: ['demo-key-full', 'demo-key-readonly'] });
         closers.push(() => load.stop());
         return load;
       },

@@ -41,11 +41,32 @@ export function topFinding(snapshot: AggregateSnapshot): TopFinding | null {
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
 
-export function qaView(snapshot: AggregateSnapshot, top: TopFinding | null): string[] {
+/** Which V2 service each route sends its V2 side to, by route name. */
+export type RouteServices = Readonly<Record<string, string>>;
+
+const onService = (route: string, services?: RouteServices) => (services?.[route] ? ` (${services[route]})` : '');
+
+/** The distinct services of `routes`, in order of first appearance. */
+export function servicesOfRoutes(routes: readonly string[], services: RouteServices): string[] {
+  return [...new Set(routes.map((r) => services[r] ?? `route ${r}`))];
+}
+
+/** One entry per service: `statements-v2: statement 100 %`, modes as the state holds them. */
+export function routesByService(routes: Readonly<Record<string, { mode: string; weight?: number }>>, services: RouteServices): string[] {
+  const by = new Map<string, string[]>();
+  for (const [route, svc] of Object.entries(services)) {
+    const r = routes[route];
+    const where = !r ? 'legacy' : r.mode === 'canary' ? `${r.weight ?? 0} %` : r.mode;
+    by.set(svc, [...(by.get(svc) ?? []), `${route} ${where}`]);
+  }
+  return [...by].map(([svc, rs]) => `${svc}: ${rs.join(', ')}`);
+}
+
+export function qaView(snapshot: AggregateSnapshot, top: TopFinding | null, services?: RouteServices): string[] {
   const pairs = snapshot.totals.pairs;
   const lines = [`verified pairs: ${pairs}, with an open difference: ${snapshot.totals.mismatch}`];
   if (!top) return [...lines, 'no difference found'];
-  lines.push(`top finding: route ${top.route}, path ${top.path} (${top.kind}), in ${top.count} of ${top.routePairs} pairs (${pct(top.rate)})`);
+  lines.push(`top finding: route ${top.route}${onService(top.route, services)}, path ${top.path} (${top.kind}), in ${top.count} of ${top.routePairs} pairs (${pct(top.rate)})`);
   if (top.example) {
     lines.push(`example: ${top.example.method} ${top.example.url}`);
     lines.push(`  ${top.example.pointer}: legacy ${JSON.stringify(top.example.legacy)}  V2 ${JSON.stringify(top.example.v2)}`);
@@ -63,14 +84,14 @@ export interface RollbackView {
   failing: CheckResult[];
 }
 
-export function onCallView(rb: RollbackView | null): string[] {
+export function onCallView(rb: RollbackView | null, services?: RouteServices): string[] {
   if (!rb) return ['no rollback happened'];
   const lines = [`rolled back: ${rb.reason}`];
   for (const c of rb.failing) {
     const unit = c.check.startsWith('latency') && c.check !== 'latencyJudgment' ? ' ms' : '';
     const limit = c.rule === 'maxRatioToLegacy' ? `${c.limit}x legacy` : `${c.limit ?? '?'}${unit}`;
     const legacy = c.legacy !== undefined ? ` vs legacy ${round(c.legacy)}${unit}${c.legacy > 0 && c.value !== undefined ? ` (${round(c.value / c.legacy)}x)` : ''}` : '';
-    lines.push(`  failing threshold: ${c.check} ${c.rule ?? 'max'} ${limit} on route ${c.route}: V2 ${round(c.value)}${unit}${legacy}, ${c.v2Requests} V2 / ${c.legacyRequests} legacy requests`);
+    lines.push(`  failing threshold: ${c.check} ${c.rule ?? 'max'} ${limit} on route ${c.route}${onService(c.route, services)}: V2 ${round(c.value)}${unit}${legacy}, ${c.v2Requests} V2 / ${c.legacyRequests} legacy requests`);
   }
   lines.push(rb.applied ? `every proxy replica applied the rollback${rb.elapsedMs !== undefined ? ` in ${rb.elapsedMs} ms` : ''}: all traffic is back on legacy` : 'WARNING: not every replica confirmed the rollback');
   return lines;

@@ -46,6 +46,19 @@ interface PostingEntry extends PostingRecord {
 
 export type PostingResult = { created: boolean; txn: Txn };
 
+/**
+ * What a posting changed, as data: the services of the split layout (each its own process)
+ * keep a replica of the ledger and apply the changes the one writer (`ledger-link.ts`) sends.
+ */
+export type LedgerChange =
+  | { type: 'posted'; entry: PostingRecord & { fingerprint: string }; txns: Txn[] }
+  | { type: 'replayed'; idempotencyKey: string; at: number };
+
+/** Where a service's postings are written: its own ledger, or the shared one in another process. */
+export interface PostingWriter {
+  post(service: ServiceName, input: PostingInput, times?: number): Promise<PostingResult>;
+}
+
 export interface Statement {
   account: Account;
   period: string;
@@ -73,6 +86,7 @@ export class Ledger {
   private readonly postingsByKey = new Map<string, PostingEntry>();
   private nextPostingId = 1;
   private readonly listeners = new Set<(accountId: string) => void>();
+  private readonly changeListeners = new Set<(change: LedgerChange) => void>();
   /** The clock for postings and statement ranges; tests may pin it. */
   now: () => number = Date.now;
 
@@ -188,16 +202,13 @@ export class Ledger {
           `Idempotency-Key: "${input.idempotencyKey}" was already used for a different request (use a new key for a new posting)`,
         );
       }
-      seen.requests++;
-      seen.lastAt = now;
-      const original = this.state(account).txns.find((t) => t.id === seen.transactionId)!;
-      return { created: false, txn: original };
+      this.applyChange({ type: 'replayed', idempotencyKey: input.idempotencyKey, at: now });
+      return { created: false, txn: this.transaction(account.id, seen.transactionId) };
     }
-    const s = this.state(account);
-    let first: Txn | undefined;
+    const txns: Txn[] = [];
     for (let i = 0; i < times; i++) {
-      const txn: Txn = {
-        id: `T-P${String(this.nextPostingId++).padStart(7, '0')}`,
+      txns.push({
+        id: `T-P${String(this.nextPostingId + i).padStart(7, '0')}`,
         accountId: account.id,
         type: input.type,
         amountMinor: input.amountMinor,
@@ -205,14 +216,11 @@ export class Ledger {
         description: input.description,
         postedAt: now,
         idempotencyKey: input.idempotencyKey,
-      };
-      s.txns.push(txn);
-      s.balanceMinor += txn.type === 'credit' ? txn.amountMinor : -txn.amountMinor;
-      first ??= txn;
+      });
     }
     const entry: PostingEntry = {
       idempotencyKey: input.idempotencyKey,
-      transactionId: first!.id,
+      transactionId: txns[0]!.id,
       accountId: account.id,
       fingerprint,
       applied: times,
@@ -221,9 +229,42 @@ export class Ledger {
       firstAt: now,
       lastAt: now,
     };
-    this.postingsByKey.set(input.idempotencyKey, entry);
-    for (const l of this.listeners) l(account.id);
-    return { created: true, txn: first! };
+    this.applyChange({ type: 'posted', entry, txns });
+    return { created: true, txn: txns[0]! };
+  }
+
+  /** One transaction of an account by id (a posting's, after it was applied). */
+  transaction(accountId: string, txnId: string): Txn {
+    const txn = this.state(this.account(accountId)).txns.find((t) => t.id === txnId);
+    if (!txn) throw new ServiceError(500, SVC_ERR.INTERNAL, `transaction ${txnId} of account ${accountId} is missing from this ledger`);
+    return txn;
+  }
+
+  /** Applies a change made here (post) or by the writer of a shared ledger; tells the change listeners. */
+  applyChange(change: LedgerChange): void {
+    if (change.type === 'replayed') {
+      const seen = this.postingsByKey.get(change.idempotencyKey);
+      if (seen) {
+        seen.requests++;
+        seen.lastAt = change.at;
+      }
+    } else {
+      const s = this.state(this.account(change.entry.accountId));
+      for (const txn of change.txns) {
+        s.txns.push({ ...txn });
+        s.balanceMinor += txn.type === 'credit' ? txn.amountMinor : -txn.amountMinor;
+        this.nextPostingId = Math.max(this.nextPostingId, Number(txn.id.slice(3)) + 1);
+      }
+      this.postingsByKey.set(change.entry.idempotencyKey, { ...change.entry, appliedBy: { ...change.entry.appliedBy } });
+      for (const l of this.listeners) l(change.entry.accountId);
+    }
+    for (const l of this.changeListeners) l(change);
+  }
+
+  /** Called with every change, in order (the writer of a shared ledger sends them on). */
+  onChange(listener: (change: LedgerChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** The idempotency records, oldest first (times as ISO 8601). */
@@ -241,4 +282,9 @@ export class Ledger {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** The ledger itself as a service's posting writer (legacy and V2 in one process). */
+export function localWriter(ledger: Ledger): PostingWriter {
+  return { post: async (service, input, times) => ledger.post(service, input, times) };
 }

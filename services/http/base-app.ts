@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isCutoverError, InputError } from '../../shared/errors.js';
 import { errorBody, ServiceError, SVC_ERR } from '../errors.js';
-import type { Endpoint } from '../endpoints.js';
+import { ENDPOINT_NAMES, type Endpoint } from '../endpoints.js';
 import type { FaultState } from '../faults.js';
 import type { Ledger, ServiceName } from '../data/ledger.js';
 import { RequestCounters } from './counters.js';
@@ -17,7 +17,12 @@ export interface RouteConfig {
 }
 
 export interface BaseAppOptions {
+  /** Which implementation (legacy or V2). */
   service: ServiceName;
+  /** The name it answers to (default: `service`), e.g. `statements-v2`. */
+  name?: string;
+  /** The endpoints it serves when not every one: its 404 says which. */
+  endpoints?: readonly Endpoint[];
   ledger: Ledger;
   faults: FaultState;
   genReqId: () => string;
@@ -40,6 +45,9 @@ export function routeConfig(req: FastifyRequest): RouteConfig {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function createBaseApp(opts: BaseAppOptions): BaseApp {
+  const name = opts.name ?? opts.service;
+  const servesAll = opts.endpoints === undefined || ENDPOINT_NAMES.every((e) => opts.endpoints!.includes(e));
+  const notServed = servesAll ? '' : ` on ${name}: it serves ${opts.endpoints!.join(', ')}`;
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
@@ -63,10 +71,10 @@ export function createBaseApp(opts: BaseAppOptions): BaseApp {
     const delay = f.get(endpoint, 'latencyMs') + Math.floor(Math.random() * f.get(endpoint, 'jitterMs'));
     if (delay > 0) await sleep(delay);
     if (Math.random() < f.get(endpoint, 'errorRate')) {
-      throw new ServiceError(f.get(endpoint, 'errorStatus'), SVC_ERR.INJECTED_FAULT, `injected failure (fault knob errorRate on ${opts.service})`);
+      throw new ServiceError(f.get(endpoint, 'errorStatus'), SVC_ERR.INJECTED_FAULT, `injected failure (fault knob errorRate on ${name})`);
     }
     if (Math.random() < f.get(endpoint, 'throttleRate')) {
-      throw new ServiceError(429, SVC_ERR.INJECTED_THROTTLE, `injected throttling (fault knob throttleRate on ${opts.service}); retry after 1 s`, {
+      throw new ServiceError(429, SVC_ERR.INJECTED_THROTTLE, `injected throttling (fault knob throttleRate on ${name}); retry after 1 s`, {
         headers: { 'retry-after': '1' },
       });
     }
@@ -94,18 +102,18 @@ export function createBaseApp(opts: BaseAppOptions): BaseApp {
     }
     if (isCutoverError(err)) return reply.code(err.status).send(errorBody(err.code, err.message));
     req.log.error(err);
-    return reply.code(500).send(errorBody(SVC_ERR.INTERNAL, `internal error in ${opts.service}: ${e.message ?? String(err)}`));
+    return reply.code(500).send(errorBody(SVC_ERR.INTERNAL, `internal error in ${name}: ${e.message ?? String(err)}`));
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody(SVC_ERR.ROUTE_NOT_FOUND, `no route ${req.method} ${req.url.split("?")[0]} (docs/services.md lists the API)`));
+    reply.code(404).send(errorBody(SVC_ERR.ROUTE_NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}${notServed} (docs/services.md lists the API)`));
   });
 
-  registerAdminRoutes(app, opts, counters);
+  registerAdminRoutes(app, { ...opts, name }, counters);
   return { app, counters };
 }
 
-function registerAdminRoutes(app: FastifyInstance, opts: BaseAppOptions, counters: RequestCounters): void {
+function registerAdminRoutes(app: FastifyInstance, opts: BaseAppOptions & { name: string }, counters: RequestCounters): void {
   const admin = { config: { admin: true } satisfies RouteConfig };
   const faultBody = (body: unknown): Record<string, unknown> => {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -114,31 +122,31 @@ function registerAdminRoutes(app: FastifyInstance, opts: BaseAppOptions, counter
     return body as Record<string, unknown>;
   };
 
-  app.get('/healthz', admin, async () => ({ status: 'ok', service: opts.service, ...opts.health?.() }));
-  app.get('/_admin/faults', admin, async () => ({ service: opts.service, ...opts.faults.toJSON() }));
+  app.get('/healthz', admin, async () => ({ status: 'ok', service: opts.name, kind: opts.service, pid: process.pid, ...opts.health?.() }));
+  app.get('/_admin/faults', admin, async () => ({ service: opts.name, ...opts.faults.toJSON() }));
   app.put('/_admin/faults', admin, async (req) => {
     opts.faults.replace(faultBody(req.body));
-    return { service: opts.service, ...opts.faults.toJSON() };
+    return { service: opts.name, ...opts.faults.toJSON() };
   });
   app.patch('/_admin/faults', admin, async (req) => {
     opts.faults.merge(faultBody(req.body));
-    return { service: opts.service, ...opts.faults.toJSON() };
+    return { service: opts.name, ...opts.faults.toJSON() };
   });
   app.delete('/_admin/faults', admin, async () => {
     opts.faults.reset();
-    return { service: opts.service, ...opts.faults.toJSON() };
+    return { service: opts.name, ...opts.faults.toJSON() };
   });
-  app.get('/_admin/requests', admin, async () => counters.toJSON(opts.service));
+  app.get('/_admin/requests', admin, async () => counters.toJSON(opts.name));
   app.delete('/_admin/requests', admin, async () => {
     counters.reset();
-    return counters.toJSON(opts.service);
+    return counters.toJSON(opts.name);
   });
   app.get('/_admin/postings', admin, async (req) => {
     const { key } = req.query as { key?: string };
     const all = opts.ledger.postings();
     const postings = key === undefined ? all : all.filter((p) => p.idempotencyKey === key);
     return {
-      service: opts.service,
+      service: opts.name,
       total: postings.length,
       appliedMoreThanOnce: postings.filter((p) => p.applied > 1).length,
       appliedByV2: postings.reduce((n, p) => n + p.appliedBy.v2, 0),

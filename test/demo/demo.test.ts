@@ -82,7 +82,7 @@ function summaryOf(p: Spawned): DemoSummary {
 }
 
 describe('cutover demo', () => {
-  it('--fast: a correct V2 reaches 100 %, the bad release is found by the mirror and rolled back, a report is written, nothing is left running', async () => {
+  it('--fast: three V2 services reach 100 % one after the other, the bad members-v2 release is found by the mirror and rolled back, a report is written, nothing is left running', async () => {
     const out = tempDir('cutover-demo-test-');
     const p = spawnCutover(['demo', '--fast', '--json', '--free-ports', '--out', out]);
     const watch = watchDescendants(p);
@@ -92,24 +92,37 @@ describe('cutover demo', () => {
     const s = summaryOf(p);
     expect(s.ok).toBe(true);
 
-    // scenario 1: completed, every route at 100 %
+    // the topology: legacy and four V2 services by concern, each on its own port
+    expect(Object.keys(s.ports!).sort()).toEqual(['admin', 'data', 'legacy', 'members-v2', 'statements-v2', 'transactions-v2', 'wallets-v2']);
+    expect(new Set(Object.values(s.ports!)).size).toBe(7);
+
+    // scenario 1: completed service by service; wallets-v2's route still mirrored
     expect(s.rollout?.completed).toBe(true);
     expect(s.rollout?.exitCode).toBe(0);
-    expect(s.rollout?.steps).toEqual([1, 2, 3, 4, 5]);
+    expect(s.rollout?.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const r of ['balance', 'transactions', 'statement', 'post-transaction']) expect(s.rollout?.routes[r]).toEqual({ mode: 'canary', weight: 100 });
+    expect(s.rollout?.routes.wallet?.mode).toBe('mirror');
+    // statements-v2 was at 100 % while members-v2's balance was still mirrored
+    expect(p.output()).toMatch(/step 3 of 8: weight 100 on statement -> balance mirror, transactions mirror, statement 100%/);
 
-    // scenario 2: rolled back on a canary step, the reason names the failing threshold with numbers
+    // scenario 2: only members-v2 was released again; rolled back on a canary step of its route,
+    // the failing checks are all on members-v2's routes
     const b = s.badRelease!;
+    expect(b.service).toBe('members-v2');
+    expect(b.failingServices).toEqual(['members-v2']);
     expect(b.rolledBack).toBe(true);
     expect(b.exitCode).toBe(1);
-    expect(b.rollback!.reason).toMatch(/latencyP95Ms [\d.]+ > 500 on route \S+ at weight 10/);
+    expect(b.rollback!.reason).toMatch(/latencyP95Ms [\d.]+ > 500 on route balance at weight 10/);
     expect(b.rollback!.failing.length).toBeGreaterThan(0);
-    expect(b.rollback!.failing.every((c) => c.check === 'latencyP95Ms' && c.rule === 'max' && c.limit === 500 && c.value! > 500)).toBe(true);
+    expect(b.rollback!.failing.every((c) => c.check === 'latencyP95Ms' && c.rule === 'max' && c.limit === 500 && c.value! > 500 && c.route === 'balance')).toBe(true);
     expect(b.rollback!.applied).toBe(true);
-    // QA's view: the wrong balance is the top finding, with an example one minor unit apart
+    expect(p.output()).toContain("the failing checks are all on members-v2's routes: the release to roll back is members-v2");
+    expect(p.output()).toMatch(/failing threshold: latencyP95Ms max 500 ms on route balance \(members-v2\)/);
+    // QA's view: the wrong balance is the top finding, on members-v2's route, with an example one minor unit apart
     expect(b.topFinding?.route).toBe('balance');
     expect(['/balance', '/available']).toContain(b.topFinding?.path);
     expect(b.topFinding?.example?.url).toMatch(/^\/accounts\/A-\d{6}\/balance$/);
+    expect(p.output()).toMatch(/top finding: route balance \(members-v2\), path/);
 
     // the report: both files exist; the JSON one names the same top finding
     expect(existsSync(s.report!.html)).toBe(true);
@@ -155,8 +168,9 @@ describe('cutover demo', () => {
     const p = spawnCutover(['demo', '--fast', '--json', '--free-ports', '--out', out]);
     const watch = watchDescendants(p);
     const m = await p.waitForOutput(/proxy\s+http:\/\/127\.0\.0\.1:(\d+) \(data\)\s+http:\/\/127\.0\.0\.1:(\d+) \(admin\)/, 30_000);
-    const services = (await p.waitForOutput(/legacy service\s+http:\/\/127\.0\.0\.1:(\d+)\s+V2 service http:\/\/127\.0\.0\.1:(\d+)/, 1000)).slice(1).map(Number);
-    await p.waitForOutput(/step 2 of 5/, 90_000);
+    const services = [...p.output().matchAll(/^  (?:legacy|\S+-v2)\s+http:\/\/127\.0\.0\.1:(\d+)/gm)].map((x) => Number(x[1]));
+    expect(services).toHaveLength(5);
+    await p.waitForOutput(/step 2 of 8/, 90_000);
     p.child.kill('SIGINT');
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 45_000))]);
     watch.stop();

@@ -2,28 +2,51 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../shared/config.js';
 import { parsePlanText } from '../../rollout-cli/plan/schema.js';
-import { badReleasePlanText, demoConfigText, rolloutPlanText, TIMINGS, WRITE_ROUTE } from '../../rollout-cli/demo/setup.js';
+import { BAD_SERVICE, BAD_SERVICE_ROUTES, badReleasePlanText, demoConfigText, ROUTE_SERVICES, rolloutPlanText, TIMINGS, WRITE_ROUTE } from '../../rollout-cli/demo/setup.js';
+import { routeUpstreams } from '../../shared/upstreams.js';
+import { V2_SERVICES } from '../../services/catalogue.js';
 import { DEFAULT_MIX, pickKind } from '../../rollout-cli/demo/load.js';
-import { onCallView, qaView, topFinding } from '../../rollout-cli/demo/views.js';
+import { onCallView, qaView, routesByService, servicesOfRoutes, topFinding } from '../../rollout-cli/demo/views.js';
 import type { AggregateSnapshot, PathAggregate, RouteAggregate } from '../../verifier/types.js';
 
-const endpoints = { legacyUrl: 'http://127.0.0.1:4001', v2Url: 'http://127.0.0.1:4002', data: '127.0.0.1:8080', admin: '127.0.0.1:8081', stateUrl: 'file:///tmp/x/state.json', adminToken: '0123456789abcdef0123' };
+const v2Urls = { 'transactions-v2': 'http://127.0.0.1:4002', 'statements-v2': 'http://127.0.0.1:4003', 'wallets-v2': 'http://127.0.0.1:4004', 'members-v2': 'http://127.0.0.1:4005' };
+const endpoints = { legacyUrl: 'http://127.0.0.1:4001', v2Urls, data: '127.0.0.1:8080', admin: '127.0.0.1:8081', stateUrl: 'file:///tmp/x/state.json', adminToken: '0123456789abcdef0123' };
 
 describe('demo setup', () => {
-  it('the config validates: four routes, the POST route never mirrored', () => {
+  it('the config validates: five routes, each naming the V2 service that serves its endpoint; the POST route never mirrored', () => {
     const c = parseConfigText(demoConfigText(endpoints), 'demo', {});
-    expect(c.routes.map((r) => r.name)).toEqual(['balance', 'transactions', 'statement', WRITE_ROUTE]);
+    expect(c.routes.map((r) => r.name)).toEqual(['balance', 'transactions', 'statement', WRITE_ROUTE, 'wallet']);
+    for (const r of c.routes) {
+      const sides = routeUpstreams(c, r);
+      expect(sides.legacy.name, r.name).toBe('legacy');
+      expect(sides.v2.name, r.name).toBe(ROUTE_SERVICES[r.name as keyof typeof ROUTE_SERVICES]);
+      expect(sides.v2.url).toBe(v2Urls[sides.v2.name as keyof typeof v2Urls]);
+      // the service the route names is the one that serves the route's endpoint
+      expect(V2_SERVICES.find((s) => s.name === sides.v2.name)!.endpoints, r.name).toContain(r.name);
+    }
     const post = c.routes.find((r) => r.name === WRITE_ROUTE)!;
     expect(post.match.method).toBe('POST');
     expect(post.mirrorUnsafe).toBe(false);
   });
 
   for (const kind of ['normal', 'fast'] as const) {
-    it(`the ${kind} plans validate: scenario 1 is mirror, 1, 10, 50, 100 with mismatchRate gated; scenario 2 has no mismatchRate`, () => {
+    it(`the ${kind} plans validate: scenario 1 ramps one service after the other with mismatchRate gated; scenario 2 ramps ${BAD_SERVICE} alone without mismatchRate`, () => {
       const p1 = parsePlanText(rolloutPlanText(TIMINGS[kind]), 'p1', {});
-      expect(p1.steps.map((s) => (s.kind === 'weight' ? s.weight : s.kind))).toEqual(['mirror', 1, 10, 50, 100]);
+      const steps1 = p1.steps.map((s) => `${s.kind === 'weight' ? s.weight : s.kind} ${(('routes' in s ? s.routes : undefined) ?? p1.routes ?? []).join(',')}`);
+      expect(steps1).toEqual([
+        'mirror balance,transactions,statement',
+        '10 statement',
+        '100 statement',
+        '10 transactions',
+        '50 transactions,post-transaction',
+        '100 transactions,post-transaction',
+        '10 balance',
+        '100 balance',
+      ]);
       expect(p1.analysis.thresholds.mismatchRate?.max).toBe(0.001);
       const p2 = parsePlanText(badReleasePlanText(TIMINGS[kind]), 'p2', {});
+      expect(p2.routes).toEqual(BAD_SERVICE_ROUTES);
+      expect(BAD_SERVICE_ROUTES.every((r) => ROUTE_SERVICES[r] === BAD_SERVICE)).toBe(true);
       expect(p2.steps.map((s) => (s.kind === 'weight' ? s.weight : s.kind))).toEqual(['mirror', 10, 50, 100]);
       expect(p2.analysis.thresholds.mismatchRate).toBeUndefined();
       expect(p2.analysis.thresholds.latencyP95Ms?.max).toBe(500);
@@ -31,7 +54,7 @@ describe('demo setup', () => {
   }
 
   it('the load mix is exact over a long stretch', () => {
-    const counts = { balance: 0, transactions: 0, statement: 0, post: 0 };
+    const counts = { balance: 0, transactions: 0, statement: 0, wallet: 0, post: 0 };
     for (let n = 0; n < 10_000; n++) counts[pickKind(n, DEFAULT_MIX)]++;
     for (const k of Object.keys(counts) as Array<keyof typeof counts>) expect(Math.abs(counts[k] / 10_000 - DEFAULT_MIX[k])).toBeLessThan(0.005);
   });
@@ -74,6 +97,19 @@ describe("QA's and on-call's views", () => {
 
   it('no open finding: no top finding', () => {
     expect(topFinding({ ...snap, routes: [route('balance', 10, [path({ path: '/x', count: 0, waived: 2 })])] })).toBeNull();
+  });
+
+  it('routes are shown and attributed by service', () => {
+    const lines = routesByService({ statement: { mode: 'canary', weight: 100 }, balance: { mode: 'mirror' }, wallet: { mode: 'mirror' } }, ROUTE_SERVICES);
+    expect(lines).toEqual([
+      'statements-v2: statement 100 %',
+      'transactions-v2: transactions legacy, post-transaction legacy',
+      'members-v2: balance mirror',
+      'wallets-v2: wallet mirror',
+    ]);
+    expect(servicesOfRoutes(['balance', 'balance'], ROUTE_SERVICES)).toEqual(['members-v2']);
+    expect(servicesOfRoutes(['balance', 'statement'], ROUTE_SERVICES)).toEqual(['members-v2', 'statements-v2']);
+    expect(qaView(snap, topFinding(snap), ROUTE_SERVICES).join('\n')).toContain('top finding: route balance (members-v2), path /balance');
   });
 
   it("on-call's view names the failing threshold with its numbers", () => {

@@ -16,6 +16,8 @@ import { buildProgram } from '../../rollout-cli/cli.js';
 import { parsePlanText } from '../../rollout-cli/plan/schema.js';
 import { checkNginxSite } from '../helpers/nginx.js';
 import { ROOT } from '../helpers/processes.js';
+import { routeUpstreams } from '../../shared/upstreams.js';
+import { V2_SERVICES } from '../../services/catalogue.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 const ENV = { REDIS_PASSWORD: 'example-password', POD_NAME: 'cutover-abc12', LEGACY_URL: 'http://127.0.0.1:4001', V2_URL: 'http://127.0.0.1:4002' };
@@ -43,6 +45,11 @@ for (const file of yamlFiles) {
   }
 }
 
+const routeUpstreamsUrl = (c: Readonly<CutoverConfig>, name: string) => {
+  const e = (c.upstreams as Record<string, unknown>)[name];
+  return typeof e === 'string' ? e : (e as { url: string }).url;
+};
+
 const kinds = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
 
 describe('examples/', () => {
@@ -69,6 +76,19 @@ describe('examples/', () => {
     expect(configs.map((c) => c.where).sort()).toEqual(['ConfigMap cutover-config cutover.yaml', 'examples/demo.cutover.yaml', 'examples/systemd/cutover.yaml']);
     // A config that is wrong is refused: the check above can fail.
     expect(() => parseConfigText('upstreams: { legacy: nope }', 'bad.yaml', ENV)).toThrow(/upstreams.legacy: must be an http/);
+  });
+
+  it('demo.cutover.yaml: legacy and the V2 services of `cutover services`; each route names the one V2 service that serves its endpoint', () => {
+    const c = parseConfigText(readFileSync(join(EXAMPLES, 'demo.cutover.yaml'), 'utf8'), 'demo.cutover.yaml', {});
+    expect(Object.keys(c.upstreams)).toEqual(['legacy', ...V2_SERVICES.map((s) => s.name)]);
+    // the default ports of `cutover services`: legacy 4001, the V2 services from 4002 in order
+    V2_SERVICES.forEach((s, i) => expect(routeUpstreamsUrl(c, s.name)).toBe(`http://127.0.0.1:${4002 + i}`));
+    for (const r of c.routes) {
+      const sides = routeUpstreams(c, r);
+      expect(sides.legacy.name, r.name).toBe('legacy');
+      expect(V2_SERVICES.find((s) => s.name === sides.v2.name)?.endpoints, r.name).toContain(r.name);
+    }
+    expect(new Set(c.routes.map((r) => routeUpstreams(c, r).v2.name))).toEqual(new Set(V2_SERVICES.map((s) => s.name)));
   });
 
   it('Kubernetes: a Deployment behind a Service and a headless Service, probed on /readyz and /healthz, drained inside the grace period', () => {

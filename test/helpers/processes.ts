@@ -180,6 +180,16 @@ export async function waitForHttp(url: string, timeoutMs = 15_000, okStatus?: nu
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${String(last)}`);
 }
 
+/** Whether a process with this pid exists (signal 0 tests without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all(
     [...started].map(

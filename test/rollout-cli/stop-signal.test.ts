@@ -10,16 +10,8 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startedThroughNpm } from '../../rollout-cli/stop-signal.js';
-import { ROOT } from '../helpers/processes.js';
+import { alive, ROOT } from '../helpers/processes.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const portOpen = (port: number) =>
   new Promise<boolean>((res) => {
     const s = createConnection({ host: '127.0.0.1', port }, () => (s.destroy(), res(true)));
@@ -53,10 +45,11 @@ describe('stopping a backgrounded verb', () => {
 
   it('`services` started through npm stops, and frees its ports, when the npx that started it is killed', async () => {
     const { sh, output } = wrapper({ ...process.env, npm_command: 'exec' });
-    await until(() => /v2 listening on/.test(output()), 'the services listening');
+    await until(() => /Ctrl-C stops all 5/.test(output()), 'the services listening');
     const child = Number(/child (\d+)/.exec(output())![1]);
     const ports = [...output().matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-    expect(ports).toHaveLength(2);
+    // legacy and the four V2 services by concern, each its own process
+    expect(ports).toHaveLength(5);
     expect(alive(child)).toBe(true);
     sh.kill('SIGKILL');
     await until(() => !alive(child), `the orphaned services (pid ${child}) stopped; output:\n${output()}`);
@@ -68,7 +61,7 @@ describe('stopping a backgrounded verb', () => {
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
-    await until(() => /Ctrl-C stops both/.test(out), 'the services ready');
+    await until(() => /Ctrl-C stops all 5/.test(out), 'the services ready');
     p.kill('SIGHUP');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped (SIGHUP)');

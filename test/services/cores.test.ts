@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAmount, formatMoney, moneyAsNumber } from '../../services/money.js';
 import { legacyTime, v2Time } from '../../services/views/time.js';
 import { takeToken } from '../../services/platform/token-bucket.js';
-import { parseFaultMap, splitFaultArgs, FaultState, accountInShare } from '../../services/faults.js';
+import { parseFaultMap, faultsByService, FaultState, accountInShare } from '../../services/faults.js';
+import { SINGLE_LAYOUT, SPLIT_LAYOUT } from '../../services/catalogue.js';
 import { mulberry32 } from '../../services/data/prng.js';
 import { createDataset, generateHistory } from '../../services/data/dataset.js';
 
@@ -76,11 +77,24 @@ describe('fault specs', () => {
   });
 
   it('splits CLI args by service prefix; V2-only knobs go to V2', () => {
-    expect(splitFaultArgs(['latencyMs=5', 'v2.errorRate:balance=0.1', 'legacy.throttleRate=0.2', 'wrongBalanceShare=0.1'])).toEqual({
+    expect(faultsByService(['latencyMs=5', 'v2.errorRate:balance=0.1', 'legacy.throttleRate=0.2', 'wrongBalanceShare=0.1'], SINGLE_LAYOUT)).toEqual({
       legacy: { latencyMs: '5', throttleRate: '0.2' },
       v2: { latencyMs: '5', 'errorRate:balance': '0.1', wrongBalanceShare: '0.1' },
     });
-    expect(() => splitFaultArgs(['latencyMs'])).toThrow(/NAME=VALUE/);
+    expect(() => faultsByService(['latencyMs'], SINGLE_LAYOUT)).toThrow(/NAME=VALUE/);
+  });
+
+  it('in the split layout a knob goes to the services named, or to every one that has it and serves its endpoint', () => {
+    expect(faultsByService(['latencyMs=5', 'errorRate:wallet=0.1', 'wrongBalanceShare=0.2', 'statements-v2.throttleRate=0.3', 'v2.jitterMs=4'], SPLIT_LAYOUT)).toEqual({
+      legacy: { latencyMs: '5', 'errorRate:wallet': '0.1' },
+      'transactions-v2': { latencyMs: '5', wrongBalanceShare: '0.2', jitterMs: '4' },
+      'statements-v2': { latencyMs: '5', wrongBalanceShare: '0.2', throttleRate: '0.3', jitterMs: '4' },
+      'wallets-v2': { latencyMs: '5', 'errorRate:wallet': '0.1', wrongBalanceShare: '0.2', jitterMs: '4' },
+      'members-v2': { latencyMs: '5', wrongBalanceShare: '0.2', jitterMs: '4' },
+    });
+    expect(() => faultsByService(['members-v2.latencyMs:wallet=5'], SPLIT_LAYOUT)).toThrow(/members-v2: latencyMs:wallet: members-v2 does not serve wallet/);
+    expect(() => faultsByService(['billing-v2.latencyMs=5'], SPLIT_LAYOUT)).toThrow(/no service billing-v2/);
+    expect(() => faultsByService(['legacy.dropField=x'], SPLIT_LAYOUT)).toThrow(/V2-only bug knob/);
   });
 
   it('scoped values win over global ones; merge keeps the rest', () => {
