@@ -74,8 +74,10 @@ describe('break-glass abort with the store sick', () => {
     for (const p of fleet.proxies) expect(r.stdout).toContain(`applied  ${p.replicaId} (${p.adminUrl}), kept on its disk`);
     for (const p of fleet.proxies) expect(await servedBy(p, '/balance')).toEqual({ legacy: 20, v2: 0 });
 
-    // every replica says it holds an abort the store does not show
+    // every replica says it holds an abort the store does not show (and, once its next heartbeat
+    // fails, that the store is down: the abort did not wait for that)
     for (const p of fleet.proxies) {
+      await eventually(async () => (await adminJson(p, '/healthz')).body.storeUp === false, `${p.replicaId} sees the store down`);
       const h = (await adminJson(p, '/healthz')).body;
       expect(h).toMatchObject({ status: 'degraded', storeUp: false, breakGlass: { reason: 'V2 double-posts', by: 'oncall-ann', synced: false } });
       const m = await (await fetch(`${p.adminUrl}/metrics`)).text();
