@@ -28,6 +28,7 @@ import { VerifierPipeline } from '../verifier/pipeline.js';
 import { buildRouteTable, compileRouteSpecs } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import { RequestRecorder } from './recorder.js';
+import { routeSidesOf } from '../shared/upstream-routes.js';
 
 export { BoundedPairQueue } from './pair-queue.js';
 export { ProxyStats } from './stats.js';
@@ -157,6 +158,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const specs = compileRouteSpecs(config);
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
+  const routeSides = routeSidesOf(config);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds });
   const recorder = config.record
     ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })
@@ -276,6 +278,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       get routes() {
         return routeNames;
       },
+      get sides() {
+        return routeSides;
+      },
       get storeError() {
         return agentRef.current?.storeError;
       },
@@ -330,6 +335,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         id: replicaId,
         adminUrl,
         seed: () => initialStateFromConfig(config),
+        sides: routeSides,
         local,
         onError: (err) => log.log('error', 'applying the rollout state failed', { err }),
         onInvalid: (message) => {
