@@ -14,8 +14,10 @@ import { adminRequest, type AdminErrorBody } from './target.js';
 export interface BreakGlassReplica {
   url: string;
   replicaId?: string;
-  /** The replica routes every route (or the one named) to legacy now. */
+  /** The replica routes every route (or the ones named) to legacy now. */
   applied: boolean;
+  /** The routes it holds at legacy (absent: every route). */
+  routes?: string[];
   /** Its local disk holds the abort (a restart keeps it). */
   persisted?: boolean;
   persistError?: string;
@@ -45,7 +47,7 @@ export async function configAdmins(config: Readonly<CutoverConfig> | undefined):
 export async function fanOutAbort(
   urls: string[],
   token: string | undefined,
-  body: { reason: string; route?: string; by: string },
+  body: { reason: string; route?: string; upstream?: string; by: string },
   timeoutMs = 2000,
 ): Promise<BreakGlassReplica[]> {
   return Promise.all(
@@ -53,12 +55,13 @@ export async function fanOutAbort(
       try {
         const r = await adminRequest(url, token, 'POST', '/admin/abort', { ...body, local: true }, timeoutMs);
         const b = r.body as
-          | (AdminErrorBody & { replicaId?: string; applied?: boolean; breakGlass?: { persisted?: boolean; persistError?: string } })
+          | (AdminErrorBody & { replicaId?: string; applied?: boolean; breakGlass?: { persisted?: boolean; persistError?: string; override?: { routes?: string[] } | null } })
           | undefined;
         if (!r.ok || !b?.applied) {
           return { url, applied: false, error: b?.error?.message ?? `HTTP ${r.status}` };
         }
-        return { url, replicaId: b.replicaId, applied: true, persisted: b.breakGlass?.persisted, persistError: b.breakGlass?.persistError };
+        const routes = b.breakGlass?.override?.routes;
+        return { url, replicaId: b.replicaId, applied: true, persisted: b.breakGlass?.persisted, persistError: b.breakGlass?.persistError, ...(routes ? { routes } : {}) };
       } catch (err) {
         return { url, applied: false, error: (err as Error).message };
       }

@@ -442,14 +442,18 @@ export async function runChangeVerb(
   command: string,
   req: ChangeRequest,
   opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean },
-  /** Looks at the current state first: throws to refuse (nothing changes), returns warnings to print. */
-  precheck?: (state: RolloutState | null) => string[] | Promise<string[]>,
+  /** Looks at the current state (and the routes' sides) first: throws to refuse (nothing changes), returns warnings to print. */
+  precheck?: (state: RolloutState | null, sides: RouteSidesMap | undefined) => string[] | Promise<string[]>,
 ): Promise<number> {
   const { painter, printJson, println, formatChanges } = await import('./output.js');
   const target = await resolveTarget(opts);
   try {
     const by = opts.by ?? defaultBy();
-    const warnings = precheck ? await precheck((await target.status()).state) : [];
+    let warnings: string[] = [];
+    if (precheck) {
+      const view = await target.status();
+      warnings = await precheck(view.state, view.sides);
+    }
     const out = await target.change(req, { by, reason: opts.reason, ticket: opts.ticket });
     if (opts.json) {
       printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state, ...(warnings.length ? { warnings } : {}) });

@@ -32,6 +32,9 @@ export interface WaitResult {
 
 export interface AbortResult extends WaitResult {
   state: RolloutState;
+  /** With `upstream`: the service and the routes it moved to legacy. */
+  upstream?: string;
+  routes?: string[];
   /** Time the compare-and-set itself took. */
   writeMs: number;
 }
@@ -176,5 +179,5 @@ export async function abortAndWait(
     staleMs: opts.staleMs,
     startedAt: t0,
   });
-  return { ...wait, state: written, writeMs };
+  return { ...wait, state: written, writeMs, ...(data ? data : {}) };
 }
