@@ -187,7 +187,9 @@ class StoreTarget implements Target {
   /** Route sides from cutover.yaml, else from the live replicas' heartbeats. */
   private async sides(replicas?: ReplicaInfo[]): Promise<RouteSidesMap | undefined> {
     if (this.configSides) return this.configSides;
-    const list = replicas ?? (await this.store.replicas().catch(() => [] as ReplicaInfo[]));
+    // A registry that cannot be read fails here with the store's own error: an abort then goes
+    // break-glass, and each replica resolves the service with its own config.
+    const list = replicas ?? (await this.store.replicas());
     const now = Date.now();
     return sidesFromReplicas(list.filter((r) => now - Date.parse(r.lastSeen) <= DEFAULT_STALE_MS));
   }

@@ -9,7 +9,7 @@
  * the abort locally (rollout-cli/break-glass.ts). It prints which replicas applied it and which
  * could not be reached; exit 0 only when every replica it knows of applied it.
  */
-import { isCutoverError } from '../../shared/errors.js';
+import { InputError, isCutoverError } from '../../shared/errors.js';
 import { STORE_SICK_CODES } from '../../shared/state/errors.js';
 import type { ReplicaInfo } from '../../shared/state/types.js';
 import { configAdmins, fanOutAbort, type BreakGlassReplica } from '../break-glass.js';
@@ -109,6 +109,9 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     // A store that was only slow goes on writing: once it holds the abort, its acknowledged
     // result is the answer (the replicas' local aborts are then already in the store).
     const late = first ?? (await primaryP);
+    // Refused input (a bad --upstream, an unknown --route) answered late on a loaded machine:
+    // every replica refused the local abort too, so nothing changed; say why, exit 2.
+    if (!late.ok && late.error instanceof InputError) throw late.error;
     if (late.ok && !late.result.storeError) {
       const code = report(late.result, opts, scope);
       if (!opts.json) {

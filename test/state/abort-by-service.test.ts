@@ -99,6 +99,8 @@ describe('cutover abort --upstream', { timeout: 180_000 }, () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ action: 'abort', reason: 'statements-v2 returns wrong totals', data: { upstream: 'statements-v2', routes: ['statement', 'statement-pdf'] } });
     expect(entries[0]!.changes.map((c) => c.path).sort()).toEqual(['abortReason', 'aborted', 'routes.statement-pdf.mode', 'routes.statement-pdf.weight', 'routes.statement.mode', 'routes.statement.weight']);
+    const hist = await runCutover(['history', '--limit', '1', ...cli]);
+    expect(hist.stdout).toMatch(/abort by .+ \(service statements-v2\): routes\.statement\.mode canary -> legacy/);
     // what the proxies route: the service's routes at legacy, every other route still at V2
     for (const p of fleet.proxies) {
       expect(await sideServing(p, '/statement', 5)).toEqual({ legacy: 5, v2: 0 });
