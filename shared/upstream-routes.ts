@@ -28,6 +28,11 @@ export function routeSidesOf(config: { routes: readonly RouteLike[]; defaultRout
   return out;
 }
 
+/** Whether any route moves between upstreams other than the default `legacy` and `v2` (a config with one V2 reads as before). */
+export function hasNamedServices(sides: RouteSidesMap | undefined): sides is RouteSidesMap {
+  return !!sides && Object.values(sides).some((s) => s.legacy !== DEFAULT_LEGACY || s.v2 !== DEFAULT_V2);
+}
+
 /** V2 upstream name -> its routes, in route order. */
 export function routesByV2(sides: RouteSidesMap): Map<string, string[]> {
   const out = new Map<string, string[]>();

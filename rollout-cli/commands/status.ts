@@ -8,6 +8,7 @@ import { formatAge, formatHistoryLine, painter, printJson, printJsonLine, printl
 import { resolveTarget, type StatusView, type Target } from '../target.js';
 import { describePlanStatus, planStatusLines, type PlanStatus } from '../plan-status.js';
 import type { HistoryEntry } from '../../shared/state/types.js';
+import { hasNamedServices } from '../../shared/upstream-routes.js';
 
 function lagging(view: StatusView, r: StatusView['replicas'][number]): boolean {
   const s = view.state;
@@ -32,7 +33,7 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
     lines.push('');
     // A config with one legacy and one V2 (every route legacy -> v2) reads as it always did;
     // with named services each route shows its two sides.
-    const sides = view.sides && Object.values(view.sides).some((x) => x.legacy !== 'legacy' || x.v2 !== 'v2') ? view.sides : undefined;
+    const sides = hasNamedServices(view.sides) ? view.sides : undefined;
     const sideOf = (name: string) => (sides?.[name] ? [`${sides[name]!.legacy} -> ${sides[name]!.v2}`] : sides ? ['?'] : []);
     const rows = Object.entries(s.routes).map(([name, r]) => {
       const mode = r.mode === 'v2' ? p.green(r.mode) : r.mode === 'canary' ? p.yellow(r.mode) : r.mode;

@@ -7,7 +7,7 @@
  * rollback says which service broke.
  */
 import { InputError } from '../../shared/errors.js';
-import { routesOfUpstream, servicesOf, type RouteSidesMap } from '../../shared/upstream-routes.js';
+import { hasNamedServices, routesOfUpstream, servicesOf, type RouteSidesMap } from '../../shared/upstream-routes.js';
 import type { CheckResult } from './analysis.js';
 import { planError } from './errors.js';
 import type { Plan, PlanStep } from './schema.js';
@@ -44,8 +44,12 @@ export function resolvePlanServices(plan: Readonly<Plan>, sides: RouteSidesMap |
   };
 }
 
-/** `statements-v2 (statement, statement-pdf)`: the V2 services whose routes failed a check; empty when the sides are unknown. */
+/**
+ * The V2 services whose routes failed a check, with those routes; empty when the sides are
+ * unknown or the config has one V2 only (its reasons read as they always did).
+ */
 export function failingServices(checks: ReadonlyArray<CheckResult>, sides: RouteSidesMap | undefined): Array<{ upstream: string; routes: string[] }> {
+  if (!hasNamedServices(sides)) return [];
   const by = servicesOf(
     sides,
     checks.filter((c) => c.status === 'fail').map((c) => c.route),
