@@ -4,7 +4,7 @@
  *   app.register(stateRoutes, { agent, store, requireToken })   // or: app.register(stateRoutes({ agent, store, requireToken }))
  *
  * `requireToken` is the proxy's preHandler for changes (the proxy owns auth). Routes:
- * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp }
+ * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp, sides (each route's legacy and V2 upstream names) }
  * - PUT  /admin/state     { expectedVersion, state, meta: { by, action, reason?, ticket? } } -> { state } | 409
  * - POST /admin/abort     { reason, route? | upstream?, by?, timeoutMs?, staleMs?, local? } -> { state, ok, appliedBy, notApplied, elapsedMs }
  *   `upstream` names a service: the routes whose V2 side it is in this replica's config go to
@@ -15,6 +15,7 @@
  *   sends every replica when it cannot write the store).
  * - PUT /admin/state refuses a document that leaves out a route (409) or names one nobody serves (422).
  * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., upstream?, by?, reason?, ticket?, expectedVersion? }
+ *   (`upstream` on set-weight, mode, promote with full, abort: that service's routes, one change)
  * - GET  /admin/replicas  { replicas: [... stale] }
  * - GET  /admin/history?limit=N  { entries }
  * Errors: { error: { code, message } } (409 adds currentVersion), 400 names the field.

@@ -51,6 +51,10 @@ describe('cutover abort --upstream', { timeout: 180_000 }, () => {
     const bare = await runCutover(['status', '--json', '--state', store.url]);
     expect(bare.code, bare.stderr).toBe(0);
     expect(JSON.parse(bare.stdout).sides.wallet).toEqual({ legacy: 'legacy', v2: 'wallets-v2' });
+    // Through an admin plane: that proxy's own config says.
+    const viaAdmin = await runCutover(['status', '--admin', fleet.proxies[1]!.adminUrl, '--token', TOKEN]);
+    expect(viaAdmin.code, viaAdmin.stderr).toBe(0);
+    expect(viaAdmin.stdout).toMatch(/^statement-pdf\s+legacy -> statements-v2\s+canary/m);
   });
 
   it('a name that is no route\'s V2 side exits 2 naming --upstream, the rule and the value, and changes nothing', async () => {
@@ -77,6 +81,12 @@ describe('cutover abort --upstream', { timeout: 180_000 }, () => {
     const h = await adminJson(fleet.proxies[1]!, '/admin/abort', { method: 'POST', body: { reason: 'x', upstream: 'ledger-v2' } });
     expect(h.status).toBe(400);
     expect(h.body.error.message).toMatch(/^upstream: must name the V2 side of at least one route: "ledger-v2"/);
+    const c = await adminJson(fleet.proxies[1]!, '/admin/change', { method: 'POST', body: { action: 'set-weight', weight: 0, upstream: 'ledger-v2' } });
+    expect(c.status).toBe(400);
+    expect(c.body.error.message).toMatch(/^upstream: must name the V2 side of at least one route: "ledger-v2"/);
+    const p = await adminJson(fleet.proxies[1]!, '/admin/change', { method: 'POST', body: { action: 'pause', upstream: 'statements-v2' } });
+    expect(p.status).toBe(400);
+    expect(p.body.error.message).toContain('upstream: unknown field');
     expect((await store.read())!.version).toBe(before);
   });
 
