@@ -198,7 +198,8 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     if (local === true) {
       const bg = await breakGlass(input);
       if (!bg) throw stateInput('local', 'this admin plane has no replica agent to take a local abort');
-      return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, replicaId: agent.id, applied: true, storeUp: agent.storeUp, ...bgView(bg) };
+      // `routes`: what this abort moved (absent: every route); the override may hold more.
+      return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, replicaId: agent.id, applied: true, storeUp: agent.storeUp, ...(routes ? { routes } : {}), ...bgView(bg) };
     }
     // The store path, with break-glass behind it: if the store has not taken the abort soon, this
     // replica takes it now; the store write goes on and counts when it lands.

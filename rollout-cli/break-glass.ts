@@ -16,8 +16,10 @@ export interface BreakGlassReplica {
   replicaId?: string;
   /** The replica routes every route (or the ones named) to legacy now. */
   applied: boolean;
-  /** The routes it holds at legacy (absent: every route). */
+  /** The routes this abort moved there (absent: every route). */
   routes?: string[];
+  /** Every route its override holds at legacy now (absent: every route): earlier local aborts add to it. */
+  holds?: string[];
   /** Its local disk holds the abort (a restart keeps it). */
   persisted?: boolean;
   persistError?: string;
@@ -55,13 +57,21 @@ export async function fanOutAbort(
       try {
         const r = await adminRequest(url, token, 'POST', '/admin/abort', { ...body, local: true }, timeoutMs);
         const b = r.body as
-          | (AdminErrorBody & { replicaId?: string; applied?: boolean; breakGlass?: { persisted?: boolean; persistError?: string; override?: { routes?: string[] } | null } })
+          | (AdminErrorBody & { replicaId?: string; applied?: boolean; routes?: string[]; breakGlass?: { persisted?: boolean; persistError?: string; override?: { routes?: string[] } | null } })
           | undefined;
         if (!r.ok || !b?.applied) {
           return { url, applied: false, error: b?.error?.message ?? `HTTP ${r.status}` };
         }
-        const routes = b.breakGlass?.override?.routes;
-        return { url, replicaId: b.replicaId, applied: true, persisted: b.breakGlass?.persisted, persistError: b.breakGlass?.persistError, ...(routes ? { routes } : {}) };
+        const holds = b.breakGlass?.override?.routes;
+        return {
+          url,
+          replicaId: b.replicaId,
+          applied: true,
+          persisted: b.breakGlass?.persisted,
+          persistError: b.breakGlass?.persistError,
+          ...(b.routes ? { routes: b.routes } : {}),
+          ...(holds ? { holds } : {}),
+        };
       } catch (err) {
         return { url, applied: false, error: (err as Error).message };
       }

@@ -191,6 +191,8 @@ function reportBreakGlass(
   }
   const head = ok ? p.green('abort applied (break-glass)') : p.red('abort NOT applied everywhere (break-glass)');
   println(`${head}: ${what} on ${applied.length} of ${replicas.length} replicas, each on its own; they write it to the store when it takes writes again`);
+  const held = applied.find((r) => r.holds)?.holds;
+  if (moved && held && held.length > moved.length) println(`  with the local aborts taken before, they hold ${held.join(', ')} at legacy`);
   for (const r of applied) {
     const disk = r.persisted ? 'kept on its disk' : p.yellow(`NOT kept on its disk (${r.persistError ?? 'no localState'}): a restart of it before the store takes the abort loses it`);
     println(`  applied  ${r.replicaId ?? '?'} (${r.url}), ${disk}`);

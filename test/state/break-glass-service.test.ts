@@ -3,8 +3,9 @@
  * canary 100; Redis is SIGKILLed; `cutover abort --upstream statements-v2 --admin ... --admin ...`
  * (no cutover.yaml: each replica resolves the service with its own config) must leave exactly
  * that service's routes at legacy on every replica, the others at V2; each replica keeps the set
- * of routes on its disk (override.json); when Redis is back the store gets one abort naming the
- * service and its routes. A bad name exits 2 and changes nothing, store down or not.
+ * of routes on its disk (override.json); a second service's abort (through cutover.yaml's
+ * breakGlass.admins) adds its routes to that set; when Redis is back the store gets one abort
+ * naming the services and their routes. A bad name exits 2 and changes nothing, store down or not.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,25 +56,39 @@ describe('break-glass abort by service', () => {
     const onDisk = JSON.parse(readFileSync(join(fleet.dir, 'local-0', 'override.json'), 'utf8'));
     expect(onDisk).toMatchObject({ reason: 'statements-v2 loses pages', routes: ['statement', 'statement-pdf'], upstreams: ['statements-v2'] });
 
+    // A second service, through cutover.yaml's breakGlass.admins this time: the replicas add its
+    // routes to the set they hold; the first service's routes stay at legacy.
+    const cfg = fleet.cliConfig(undefined, fleet.proxies.map((p) => p.adminUrl));
+    const second = await runCutover(['abort', '--config', cfg, '--upstream', 'wallets-v2', '--reason', 'wallets-v2 double-debits', '--by', 'oncall-cy']);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/abort applied \(break-glass\): service wallets-v2 \(route wallet\) to legacy on 2 of 2 replicas/);
+    expect(second.stdout).toContain('with the local aborts taken before, they hold statement, statement-pdf, wallet at legacy');
+    for (const p of fleet.proxies) {
+      expect(await sideServing(p, '/wallet', 5)).toEqual({ legacy: 5, v2: 0 });
+      expect(await sideServing(p, '/statement', 5)).toEqual({ legacy: 5, v2: 0 });
+      expect(await sideServing(p, '/tx', 5)).toEqual({ legacy: 0, v2: 5 });
+      expect((await adminJson(p, '/healthz')).body.breakGlass).toMatchObject({ routes: ['statement', 'statement-pdf', 'wallet'], upstreams: ['statements-v2', 'wallets-v2'] });
+    }
+
     const back = await startRedis(redis.port);
     const store = openStateStore(back.url);
     try {
       const s = await eventually(async () => {
         const st = await store.read().catch(() => undefined);
-        return st?.aborted && st.abortReason === 'statements-v2 loses pages' ? st : undefined;
+        return st?.aborted && st.abortReason === 'wallets-v2 double-debits' ? st : undefined;
       }, 'the store shows the service abort', 30_000);
       expect(s.routes).toMatchObject({
         statement: { mode: 'legacy', weight: 0 },
         'statement-pdf': { mode: 'legacy', weight: 0 },
+        wallet: { mode: 'legacy', weight: 0 },
         tx: { mode: 'canary', weight: 100 },
-        wallet: { mode: 'canary', weight: 100 },
       });
       const aborts = (await store.history({ limit: 50 })).filter((e) => e.action === 'abort');
       expect(aborts).toHaveLength(1);
-      expect(aborts[0]).toMatchObject({ by: 'oncall-cy', data: { breakGlass: true, upstream: 'statements-v2', routes: ['statement', 'statement-pdf'] } });
+      expect(aborts[0]).toMatchObject({ by: 'oncall-cy', data: { breakGlass: true, upstreams: ['statements-v2', 'wallets-v2'], routes: ['statement', 'statement-pdf', 'wallet'] } });
       for (const p of fleet.proxies) {
         await eventually(async () => (await adminJson(p, '/healthz')).body.breakGlass?.synced === true, `${p.replicaId} says its override is in the store`);
-        expect(await sideServing(p, '/wallet', 3)).toEqual({ legacy: 0, v2: 3 });
+        expect(await sideServing(p, '/tx', 3)).toEqual({ legacy: 0, v2: 3 });
       }
     } finally {
       await store.close();
