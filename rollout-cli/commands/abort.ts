@@ -41,8 +41,6 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   const admins = adminUrls(opts);
   const config = await loadOptionalConfig(opts.config);
   const token = adminToken(opts, config);
-  const target = await resolveTarget(opts, { manyAdmins: true, config });
-  const by = opts.by ?? defaultBy();
   const route: string | undefined = opts.route;
   const upstream: string | undefined = opts.upstream;
   if (route !== undefined && upstream !== undefined) throw usageError('--upstream', `give --route or --upstream, not both (got --route ${route} and --upstream ${upstream})`);
@@ -51,10 +49,11 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     try {
       routesOfUpstream(routeSidesOf(config), upstream);
     } catch (err) {
-      await target.close();
       throw asCliError(err);
     }
   }
+  const target = await resolveTarget(opts, { manyAdmins: true, config });
+  const by = opts.by ?? defaultBy();
   const timeoutMs = Number(timeoutText);
   const scope: Scope = { route, upstream };
   try {
