@@ -249,7 +249,7 @@ routes:
     stickyBy: none
 `,
       );
-      const proc = track(spawn(process.execPath, [bin, 'proxy', '--config', file], { cwd: ROOT, env: { ...process.env, CUTOVER_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const proc = track(spawn(process.execPath, [bin, 'proxy', '--config', file], { cwd: ROOT, env: { ...process.env, CUTOVER_LOG_LEVEL: process.env.BENCH_BG_LOGS ? 'debug' : 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] }));
       proxies.push({ id, dataUrl: `http://127.0.0.1:${dataPort}`, adminUrl: `http://127.0.0.1:${adminPort}`, proc });
     }
     for (const p of proxies) await p.proc.waitForOutput(/ready: rollout state version/, 60_000);
@@ -259,6 +259,7 @@ routes:
       const ready = await Promise.all(proxies.map((p) => firstServedBy(p.dataUrl, 'v2', performance.now() + 20_000)));
       if (ready.some((t) => t === undefined)) {
         const seen = await Promise.all(proxies.map(async (p) => `${p.id}: ${(await side(p.dataUrl)) ?? 'no answer'}, admin ${await fetch(`${p.adminUrl}/admin/state`, { headers: { authorization: `Bearer ${BG_TOKEN}` } }).then((r) => r.text()).catch((e: Error) => e.message)}`));
+        if (process.env.BENCH_BG_LOGS) for (const p of proxies) writeFileSync(join(process.env.BENCH_BG_LOGS, `${p.id}.log`), p.proc.output());
         throw new Error(`run ${i}: the replicas did not ${i === 0 ? 'start on V2' : 'go back to V2 after the resume'}:\n${seen.join('\n')}`);
       }
       await redis.stop();

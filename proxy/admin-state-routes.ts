@@ -20,6 +20,7 @@
  * - GET  /admin/history?limit=N  { entries }
  * Errors: { error: { code, message } } (409 adds currentVersion), 400 names the field.
  */
+import { withTimeout } from '../shared/with-timeout.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { isCutoverError } from '../shared/errors.js';
 import {
@@ -137,9 +138,14 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     void reply.code(status).send({ error: { code: e.code ?? 'CUTOVER_ERR_ADMIN', message: status === 500 ? 'internal error' : (e.message ?? 'error') } });
   });
 
-  app.get('/admin/state', read, async () => {
+  app.get('/admin/state', read, async (req) => {
     const eff = agent.effective ?? agent.applied;
+    // ?server=1: also the Redis server this replica's store talks to (Sentinel: the master it follows)
+    const wantServer = (req.query as Record<string, string | undefined>).server === '1';
+    const named = store as StateStore & { server?: () => Promise<unknown> };
+    const server = wantServer && typeof named.server === 'function' ? await withTimeout(named.server(), 1500).catch((err: Error) => ({ error: err.message })) : undefined;
     return {
+      ...(server ? { server } : {}),
       schemaVersion: ADMIN_STATE_SCHEMA_VERSION,
       state: agent.applied ?? null,
       appliedVersion: agent.appliedVersion,
@@ -308,3 +314,4 @@ export function stateRoutes(
   const bound = a as StateRoutesOptions;
   return (app: FastifyInstance) => registerStateRoutes(app, bound);
 }
+

@@ -39,24 +39,26 @@ class Capture {
   /** The answer started (status and headers came) and then failed before its body was complete. */
   cutShort = false;
 
-  /** Keep a chunk (up to `max` bytes in all). False when the budget refused it: the pair must be dropped. */
+  /**
+   * Keep a chunk (up to `max` bytes in all). False when the budget refused it: the pair must be
+   * dropped. A body over `max` is judged too large without being read, so nothing of it is kept.
+   */
   add(chunk: Buffer, max: number, budget: CaptureBudget): boolean {
     if (this.truncated) return true;
-    const room = max - this.size;
-    const n = chunk.length <= room ? chunk.length : room > 0 ? room : 0;
-    if (n > 0 && !budget.take(n)) return false;
-    const chunks = (this.chunks ??= []);
-    if (chunk.length <= room) {
-      chunks.push(chunk);
-      this.size += chunk.length;
-    } else {
-      if (room > 0) {
-        chunks.push(chunk.subarray(0, room));
-        this.size += room;
-      }
-      this.truncated = true;
+    if (chunk.length > max - this.size) {
+      this.overMax(budget);
+      return true;
     }
+    if (!budget.take(chunk.length)) return false;
+    (this.chunks ??= []).push(chunk);
+    this.size += chunk.length;
     return true;
+  }
+
+  /** The body is over maxBodyBytes: mark it and give back what was held. */
+  overMax(budget: CaptureBudget): void {
+    this.truncated = true;
+    budget.give(this.drop());
   }
 
   /** Let the captured bytes go (the pair was dropped or handed over); returns how many there were. */
@@ -157,7 +159,7 @@ class CopyHandler implements Dispatcher.DispatchHandler {
   private stopReading(c: Dispatcher.DispatchController): void {
     if (this.cut) return;
     this.cut = true;
-    this.cap.truncated = true;
+    this.cap.overMax(this.mirror.budget);
     c.abort(new Error('copy body over maxBodyBytes'));
   }
 
@@ -368,7 +370,10 @@ export class Mirror {
     const cap = ctx.legacy;
     cap.status = status;
     cap.latencyMs = performance.now() - ctx.t0;
-    if (ctx.capture) cap.headers = capturedResponseHeaders(headers, this.redact);
+    if (!ctx.capture) return;
+    cap.headers = capturedResponseHeaders(headers, this.redact);
+    // A declared length over the limit: judged too large from the start, nothing of it is kept.
+    if (Number(cap.headers['content-length']) > ctx.spec.config.maxBodyBytes) cap.overMax(this.budget);
   }
 
   legacyData(ctx: MirrorContext, chunk: Buffer): void {

@@ -357,8 +357,9 @@ class AdminTarget implements Target {
       breakGlass?: { reason: string; by: string; at: string; synced: boolean; routes?: string[]; upstreams?: string[] } | null;
       stateInvalid?: string | null;
       sides?: RouteSidesMap | null;
+      server?: NonNullable<StatusView['server']>;
     };
-    const s = await this.call<StateAnswer>('GET', '/admin/state');
+    const s = await this.call<StateAnswer>('GET', '/admin/state?server=1');
     // the registry is in the store: with the store down this proxy's own view is all there is
     const r = await this.call<{ replicas: ReplicaView[]; staleAfterMs: number }>('GET', '/admin/replicas').catch((err) => {
       if (isCutoverError(err) && err.status === 503) return { replicas: [] as ReplicaView[], staleAfterMs: DEFAULT_STALE_MS, error: err.message };
@@ -375,6 +376,7 @@ class AdminTarget implements Target {
       notInState: routesNotInState(s.state, r.replicas),
       warnings,
       ...(s.sides ? { sides: s.sides } : {}),
+      ...(s.server ? { server: s.server } : {}),
     };
   }
 

@@ -170,10 +170,10 @@ export function upstreamRules(
   return issues;
 }
 
+/** The proxy calls an upstream's origin (scheme, host, port): two URLs with one origin are one service. */
 function normalizeOrigin(url: string): string {
   try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    return new URL(url).origin;
   } catch {
     return url;
   }

@@ -9,6 +9,7 @@
  * the abort locally (rollout-cli/break-glass.ts). It prints which replicas applied it and which
  * could not be reached; exit 0 only when every replica it knows of applied it.
  */
+import { withTimeout } from '../../shared/with-timeout.js';
 import { InputError, isCutoverError } from '../../shared/errors.js';
 import { STORE_SICK_CODES } from '../../shared/state/errors.js';
 import type { ReplicaInfo } from '../../shared/state/types.js';
@@ -101,7 +102,7 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     const storeUrl = opts.state ?? config?.state;
     const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
     const known = [...new Set([...admins, ...fromConfig.urls, ...fromAnswer, ...recalled])];
-    const fromStoreP = withinMs(target.knownAdmins().catch(() => [] as string[]), REGISTRY_WAIT_MS, [] as string[]);
+    const fromStoreP = withTimeout(target.knownAdmins(), REGISTRY_WAIT_MS).catch(() => [] as string[]);
     const [firstWave, fromStore] = await Promise.all([fanOutAbort(known, token, { reason, route, upstream, by }), fromStoreP]);
     const more = fromStore.filter((u) => !known.includes(u));
     const replicas = more.length ? [...firstWave, ...(await fanOutAbort(more, token, { reason, route, upstream, by }))] : firstWave;
@@ -130,15 +131,6 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
 /** How long break-glass waits for the registry's list of admin planes (the store may be what is sick). */
 const REGISTRY_WAIT_MS = 2000;
 
-function withinMs<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(fallback), ms);
-    void p.then((v) => {
-      clearTimeout(t);
-      resolve(v);
-    });
-  });
-}
 
 function describeProblem(p: Primary): string {
   if (p.ok) return p.result.storeError ? `${p.result.storeError.message} [${p.result.storeError.code}]` : 'the store did not take the abort';

@@ -68,7 +68,7 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   const dir = tempDir('cutover-obs-dash-');
   const config = parseConfigText(
-    `upstreams: { legacy: http://127.0.0.1:9, v2: http://127.0.0.1:9 }
+    `upstreams: { legacy: http://127.0.0.1:9, v2: http://127.0.0.1:10 }
 listen: { data: 127.0.0.1:0, admin: 127.0.0.1:0 }
 state: file://${join(dir, 'state.json')}
 routes:

@@ -85,4 +85,32 @@ describe('the capture budget', () => {
     // Every pair is accounted for: handed over or dropped (and counted).
     expect(fx.proxy.queue!.size + c.dropped).toBe(30);
   });
+  it('keeps nothing of a body over maxBodyBytes: a 2 MB legacy answer that declares its length never holds its first megabyte in the budget, and the pair is judged too large', async () => {
+    const legacy = await startOrigin('legacy');
+    let finish: () => void = () => undefined;
+    legacy.respond = (_req, res) => {
+      const head = `{"served":"legacy","pad":"${'x'.repeat(2 * 1048576)}`;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(head) + 2 });
+      res.write(head);
+      finish = () => res.end('"}');
+    };
+    open.push(legacy);
+    const v2 = await bigOrigin('v2');
+    const fx = await startTestProxy({ legacy: legacy.url, v2: v2.url }, `${ROUTES}    maxBodyBytes: 1048576\n`, { opts: { verifier: false } });
+    open.push(fx);
+    const answer = rawRequest(fx.proxy.dataUrl, { path: '/statements/S-big' });
+    // legacy has sent its 2 MB and holds the end back; V2 has answered
+    await waitFor(() => v2.seen.length === 1 && legacy.seen.length === 1, 10_000);
+    const held = async () => ((await (await fetch(`${fx.proxy.adminUrl}/healthz`)).json()) as { captureBytes: { held: number; peak: number } }).captureBytes;
+    finish();
+    expect((await answer).body.length).toBeGreaterThan(2 * 1048576);
+    await waitFor(() => fx.proxy.queue!.size === 1, 10_000);
+    const [pair] = fx.proxy.queue!.take();
+    expect(pair.legacy.truncated).toBe(true);
+    expect(pair.legacy.body).toBe('');
+    const h = await held();
+    expect(h.held).toBe(0);
+    // V2's 300 KB answer at most was ever held, none of legacy's first megabyte
+    expect(h.peak).toBeLessThan(400 * 1024);
+  });
 });

@@ -16,6 +16,8 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
 
+/** Every route here is on legacy: V2 is never asked (nothing listens on port 9). */
+const NO_V2 = 'http://127.0.0.1:9';
 const ROUTES = `
   - name: files
     match: { method: POST, path: /files }
@@ -67,7 +69,7 @@ describe('the data plane', () => {
         res.end();
       });
     });
-    const fx = await startTestProxy({ legacy: up.url, v2: up.url }, ROUTES);
+    const fx = await startTestProxy({ legacy: up.url, v2: NO_V2 }, ROUTES);
     open.push(fx);
     const r = await rawRequest(fx.proxy.dataUrl, { method: 'POST', path: '/files', body: sent, headers: { 'content-type': 'application/octet-stream' } });
     expect(r.status).toBe(200);
@@ -85,7 +87,7 @@ describe('the data plane', () => {
       // Never answers; notices when the proxy drops the call.
       req.socket.on('close', () => (upstreamClosed = true));
     });
-    const fx = await startTestProxy({ legacy: up.url, v2: up.url }, ROUTES);
+    const fx = await startTestProxy({ legacy: up.url, v2: NO_V2 }, ROUTES);
     open.push(fx);
     const u = new URL(fx.proxy.dataUrl);
     const client = http.request({ host: u.hostname, port: u.port, path: '/slow', agent: false });
@@ -106,7 +108,7 @@ describe('the data plane', () => {
       res.write('{"partial":');
       setTimeout(() => req.socket.destroy(), 50);
     });
-    const fx = await startTestProxy({ legacy: up.url, v2: up.url }, ROUTES);
+    const fx = await startTestProxy({ legacy: up.url, v2: NO_V2 }, ROUTES);
     open.push(fx);
     const outcome = await rawRequest(fx.proxy.dataUrl, { path: '/slow' }).then(
       (r) => `completed with ${r.body.length} bytes`,
@@ -118,7 +120,7 @@ describe('the data plane', () => {
   it('while draining, answers 503 with connection: close to a request that arrives on an open connection, and lets the in-flight one finish', async () => {
     const slow = await startOrigin('legacy', { delayMs: 400 });
     open.push(slow);
-    const fx = await startTestProxy({ legacy: slow.url, v2: slow.url }, ROUTES);
+    const fx = await startTestProxy({ legacy: slow.url, v2: NO_V2 }, ROUTES);
     const u = new URL(fx.proxy.dataUrl);
     const inFlight = rawRequest(fx.proxy.dataUrl, { path: '/slow' });
     await waitFor(() => slow.seen.length === 1);

@@ -129,7 +129,7 @@ describe('close()', () => {
   it('drains for at most drainTimeoutMs, then cuts a request that is still hanging', async () => {
     const legacy = await startOrigin('legacy', 'hang');
     open.push(legacy);
-    const fx = await startTestProxy({ legacy: legacy.url, v2: legacy.url }, V2_ROUTE(), { opts: { drainTimeoutMs: 300 } });
+    const fx = await startTestProxy({ legacy: legacy.url, v2: 'http://127.0.0.1:9' }, V2_ROUTE(), { opts: { drainTimeoutMs: 300 } });
     const pending = rawRequest(fx.proxy.dataUrl, { path: '/statements/1' }).then(
       (r) => r.status,
       (err: Error) => err.message,

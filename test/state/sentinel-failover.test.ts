@@ -157,6 +157,10 @@ describe('state store on Redis Sentinel: failover', () => {
     step('const status1 = await cli(');
     const status1 = await cli(['status']);
     expect(status1.out.server).toMatchObject({ kind: 'sentinel', address: `127.0.0.1:${cluster.replica.port}`, role: 'master' });
+    // through a proxy's admin plane too: the master that replica's store follows
+    const viaAdmin = await runCutover(['status', '--admin', proxies[0]!.adminUrl, '--json'], { timeoutMs: 60_000 });
+    expect(viaAdmin.code).toBe(0);
+    expect(JSON.parse(viaAdmin.stdout).server).toMatchObject({ kind: 'sentinel', address: `127.0.0.1:${cluster.replica.port}`, role: 'master', name: 'cutover-test' });
 
     stop = true;
     await load;

@@ -110,7 +110,7 @@ describe('cutover waive --admin', () => {
     writeFileSync(
       cfg,
       [
-        'upstreams: { legacy: http://127.0.0.1:9, v2: http://127.0.0.1:9 }',
+        'upstreams: { legacy: http://127.0.0.1:9, v2: http://127.0.0.1:10 }',
         `listen: { data: 127.0.0.1:${dataPort}, admin: 127.0.0.1:${adminPort} }`,
         `state: file://${stateFile}`,
         `adminToken: ${token}`,
