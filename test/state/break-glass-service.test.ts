@@ -1,10 +1,10 @@
 /**
  * Break-glass abort of one service: two proxies on Redis serve routes of three V2 services at
- * canary 100; Redis is SIGKILLed; `cutover abort --upstream statements-v2 --admin ... --admin ...`
+ * canary 100; Redis is frozen (SIGSTOP: every command times out); `cutover abort --upstream statements-v2 --admin ... --admin ...`
  * (no cutover.yaml: each replica resolves the service with its own config) must leave exactly
  * that service's routes at legacy on every replica, the others at V2; each replica keeps the set
  * of routes on its disk (override.json); a second service's abort (through cutover.yaml's
- * breakGlass.admins) adds its routes to that set; when Redis is back the store gets one abort
+ * breakGlass.admins) adds its routes to that set; when Redis answers again the store gets one abort
  * naming the services and their routes. A bad name exits 2 and changes nothing, store down or not.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('break-glass abort by service', () => {
-  it('Redis down: only the service\'s routes go to legacy on every replica, kept on disk, written to the store as one abort when it is back', { timeout: 180_000 }, async () => {
+  it('Redis not answering: only the service\'s routes go to legacy on every replica, kept on disk, written to the store as one abort when it is back', { timeout: 180_000 }, async () => {
     const redis = await startRedis();
     const fleet = await startServicesFleet(redis.url);
     fleets.push(fleet);
@@ -31,7 +31,9 @@ describe('break-glass abort by service', () => {
     await fleet.start(1);
     for (const p of fleet.proxies) expect(await sideServing(p, '/statement', 3)).toEqual({ legacy: 0, v2: 3 });
     const admins = fleet.proxies.flatMap((p) => ['--admin', p.adminUrl]);
-    await redis.stop();
+    // Frozen rather than killed: its port stays taken, so no other test's Redis (tests run in
+    // parallel) can start on it and answer for it.
+    process.kill(redis.proc.pid, 'SIGSTOP');
 
     const bad = await runCutover(['abort', '--upstream', 'ledger-v2', '--reason', 'typo', '--token', TOKEN, ...admins]);
     expect(bad.code, bad.stdout + bad.stderr).toBe(2);
@@ -70,8 +72,8 @@ describe('break-glass abort by service', () => {
       expect((await adminJson(p, '/healthz')).body.breakGlass).toMatchObject({ routes: ['statement', 'statement-pdf', 'wallet'], upstreams: ['statements-v2', 'wallets-v2'] });
     }
 
-    const back = await startRedis(redis.port);
-    const store = openStateStore(back.url);
+    process.kill(redis.proc.pid, 'SIGCONT');
+    const store = openStateStore(redis.url);
     try {
       const s = await eventually(async () => {
         const st = await store.read().catch(() => undefined);
