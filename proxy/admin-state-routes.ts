@@ -4,15 +4,18 @@
  *   app.register(stateRoutes, { agent, store, requireToken })   // or: app.register(stateRoutes({ agent, store, requireToken }))
  *
  * `requireToken` is the proxy's preHandler for changes (the proxy owns auth). Routes:
- * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp }
+ * - GET  /admin/state     { schemaVersion, state, appliedVersion, replicaId, storeUp, sides (each route's legacy and V2 upstream names) }
  * - PUT  /admin/state     { expectedVersion, state, meta: { by, action, reason?, ticket? } } -> { state } | 409
- * - POST /admin/abort     { reason, route?, by?, timeoutMs?, staleMs?, local? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ * - POST /admin/abort     { reason, route? | upstream?, by?, timeoutMs?, staleMs?, local? } -> { state, ok, appliedBy, notApplied, elapsedMs }
+ *   `upstream` names a service: the routes whose V2 side it is in this replica's config go to
+ *   legacy in one state change (a name that is no route's V2 side: 400 naming `upstream`).
  *   When the store cannot take the abort within BREAK_GLASS_AFTER_MS (down, corrupt, full disk),
  *   this replica takes it locally at once (break-glass) and the answer says so: { breakGlass,
  *   storeError, knownReplicas }. `local: true` asks for the local abort only (what `cutover abort`
  *   sends every replica when it cannot write the store).
  * - PUT /admin/state refuses a document that leaves out a route (409) or names one nobody serves (422).
- * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., by?, reason?, ticket?, expectedVersion? }
+ * - POST /admin/change    { action: set-weight|mode|pause|resume|promote, ..., upstream?, by?, reason?, ticket?, expectedVersion? }
+ *   (`upstream` on set-weight, mode, promote with full, abort: that service's routes, one change)
  * - GET  /admin/replicas  { replicas: [... stale] }
  * - GET  /admin/history?limit=N  { entries }
  * Errors: { error: { code, message } } (409 adds currentVersion), 400 names the field.
@@ -24,9 +27,11 @@ import {
   abortAndWait,
   changeState,
   replaceState,
+  resolveUpstream,
   DEFAULT_STALE_MS,
   STORE_SICK_CODES,
   type AbortResult,
+  type BreakGlassInput,
   type BreakGlassResult,
   type LocalOverride,
   stateInput,
@@ -44,8 +49,8 @@ export const BREAK_GLASS_AFTER_MS = 300;
 
 /** What the admin routes need from the replica agent (the proxy hands a view of its agent). */
 export type StateAgent = Pick<ReplicaAgent, 'id' | 'applied' | 'appliedVersion' | 'storeUp' | 'ready'> &
-  Partial<Pick<ReplicaAgent, 'effective' | 'breakGlassOverride' | 'stateInvalid' | 'routes' | 'storeError'>> & {
-    breakGlass?: (input: { reason: string; by: string; route?: string; ticket?: string }) => Promise<BreakGlassResult>;
+  Partial<Pick<ReplicaAgent, 'effective' | 'breakGlassOverride' | 'stateInvalid' | 'routes' | 'storeError' | 'sides'>> & {
+    breakGlass?: (input: BreakGlassInput) => Promise<BreakGlassResult>;
   };
 
 export interface StateRoutesOptions {
@@ -118,7 +123,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     return out;
   };
 
-  const breakGlass = async (input: { reason: string; by: string; route?: string; ticket?: string }): Promise<BreakGlassResult | undefined> => {
+  const breakGlass = async (input: BreakGlassInput): Promise<BreakGlassResult | undefined> => {
     if (!agent.breakGlass) return undefined;
     return agent.breakGlass(input);
   };
@@ -150,6 +155,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
       routing: eff ? { aborted: eff.aborted, routes: eff.routes } : null,
       breakGlass: overrideView(agent.breakGlassOverride),
       stateInvalid: agent.stateInvalid ?? null,
+      sides: agent.sides ?? null,
     };
   });
 
@@ -182,6 +188,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     const local = body.local;
     if (local !== undefined && typeof local !== 'boolean') throw stateInput('local', 'must be true or false');
     const route = optionalString(body, 'route');
+    const upstream = optionalString(body, 'upstream');
     const by = optionalString(body, 'by') ?? defaultBy();
     const ticket = optionalString(body, 'ticket');
     const timeoutMs = optionalInt(body, 'timeoutMs', 1, MAX_ABORT_TIMEOUT_MS) ?? 2000;
@@ -189,11 +196,16 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
     if (route !== undefined && !(agent.routes ?? []).includes(route) && !Object.hasOwn(agent.applied?.routes ?? {}, route)) {
       throw stateInput('route', `unknown route "${route}"; this replica serves ${(agent.routes ?? []).join(', ')}`);
     }
-    const input = { reason, by, route, ticket };
+    // A service is resolved here, against this replica's config: every replica takes the same
+    // service's routes, and a bad name is refused before anything changes.
+    const resolved = upstream !== undefined ? resolveUpstream({ route, upstream }, agent.sides) : undefined;
+    const routes = resolved?.req.routes ?? (route !== undefined ? [route] : undefined);
+    const input: BreakGlassInput = { reason, by, ...(routes ? { routes } : {}), ...(upstream !== undefined ? { upstream } : {}), ...(ticket ? { ticket } : {}) };
     if (local === true) {
       const bg = await breakGlass(input);
       if (!bg) throw stateInput('local', 'this admin plane has no replica agent to take a local abort');
-      return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, replicaId: agent.id, applied: true, storeUp: agent.storeUp, ...bgView(bg) };
+      // `routes`: what this abort moved (absent: every route); the override may hold more.
+      return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, replicaId: agent.id, applied: true, storeUp: agent.storeUp, ...(routes ? { routes } : {}), ...bgView(bg) };
     }
     // The store path, with break-glass behind it: if the store has not taken the abort soon, this
     // replica takes it now; the store write goes on and counts when it lands.
@@ -207,6 +219,8 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
       result = await abortAndWait(store, {
         reason,
         route,
+        upstream,
+        sides: agent.sides,
         by,
         ticket,
         timeoutMs,
@@ -253,7 +267,7 @@ async function registerStateRoutes(app: FastifyInstance, opts: StateRoutesOption
         reason: optionalString(body, 'reason'),
         ticket: optionalString(body, 'ticket'),
       },
-      { expectedVersion: optionalInt(body, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER), served: await served() },
+      { expectedVersion: optionalInt(body, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER), served: await served(), sides: agent.sides },
     );
     return { schemaVersion: ADMIN_STATE_SCHEMA_VERSION, ...out };
   });

@@ -63,7 +63,7 @@ export async function buildAdminPlane(deps: AdminDeps): Promise<FastifyInstance>
       storeUp: agent.storeUp,
       replicaId: deps.replicaId,
       stateInvalid: invalid ?? null,
-      breakGlass: o ? { reason: o.reason, by: o.by, at: o.at, route: o.route ?? null, synced: Boolean(o.synced), syncError: o.syncError ?? null } : null,
+      breakGlass: o ? { reason: o.reason, by: o.by, at: o.at, routes: o.routes ?? null, upstreams: o.upstreams ?? null, synced: Boolean(o.synced), syncError: o.syncError ?? null } : null,
       problems,
       ...(deps.health?.() ?? {}),
     };

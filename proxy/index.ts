@@ -28,6 +28,7 @@ import { VerifierPipeline } from '../verifier/pipeline.js';
 import { buildRouteTable, compileRouteSpecs } from './route-table.js';
 import { ProxyStats } from './stats.js';
 import { RequestRecorder } from './recorder.js';
+import { routeSidesOf } from '../shared/upstream-routes.js';
 
 export { BoundedPairQueue } from './pair-queue.js';
 export { ProxyStats } from './stats.js';
@@ -164,6 +165,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
   const sides = allSpecs.map((s) => ({ legacy: s.upstreams.legacy.name, v2: s.upstreams.v2.name }));
+  const routeSides = routeSidesOf(config);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds, upstreams: sides });
   const recorder = config.record
     ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })
@@ -284,6 +286,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       get routes() {
         return routeNames;
       },
+      get sides() {
+        return routeSides;
+      },
       get storeError() {
         return agentRef.current?.storeError;
       },
@@ -338,6 +343,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         id: replicaId,
         adminUrl,
         seed: () => initialStateFromConfig(config),
+        sides: routeSides,
         local,
         onError: (err) => log.log('error', 'applying the rollout state failed', { err }),
         onInvalid: (message) => {

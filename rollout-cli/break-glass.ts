@@ -14,8 +14,12 @@ import { adminRequest, type AdminErrorBody } from './target.js';
 export interface BreakGlassReplica {
   url: string;
   replicaId?: string;
-  /** The replica routes every route (or the one named) to legacy now. */
+  /** The replica routes every route (or the ones named) to legacy now. */
   applied: boolean;
+  /** The routes this abort moved there (absent: every route). */
+  routes?: string[];
+  /** Every route its override holds at legacy now (absent: every route): earlier local aborts add to it. */
+  holds?: string[];
   /** Its local disk holds the abort (a restart keeps it). */
   persisted?: boolean;
   persistError?: string;
@@ -45,7 +49,7 @@ export async function configAdmins(config: Readonly<CutoverConfig> | undefined):
 export async function fanOutAbort(
   urls: string[],
   token: string | undefined,
-  body: { reason: string; route?: string; by: string },
+  body: { reason: string; route?: string; upstream?: string; by: string },
   timeoutMs = 2000,
 ): Promise<BreakGlassReplica[]> {
   return Promise.all(
@@ -53,12 +57,21 @@ export async function fanOutAbort(
       try {
         const r = await adminRequest(url, token, 'POST', '/admin/abort', { ...body, local: true }, timeoutMs);
         const b = r.body as
-          | (AdminErrorBody & { replicaId?: string; applied?: boolean; breakGlass?: { persisted?: boolean; persistError?: string } })
+          | (AdminErrorBody & { replicaId?: string; applied?: boolean; routes?: string[]; breakGlass?: { persisted?: boolean; persistError?: string; override?: { routes?: string[] } | null } })
           | undefined;
         if (!r.ok || !b?.applied) {
           return { url, applied: false, error: b?.error?.message ?? `HTTP ${r.status}` };
         }
-        return { url, replicaId: b.replicaId, applied: true, persisted: b.breakGlass?.persisted, persistError: b.breakGlass?.persistError };
+        const holds = b.breakGlass?.override?.routes;
+        return {
+          url,
+          replicaId: b.replicaId,
+          applied: true,
+          persisted: b.breakGlass?.persisted,
+          persistError: b.breakGlass?.persistError,
+          ...(b.routes ? { routes: b.routes } : {}),
+          ...(holds ? { holds } : {}),
+        };
       } catch (err) {
         return { url, applied: false, error: (err as Error).message };
       }

@@ -80,9 +80,10 @@ export function buildProgram(state: ExitState): Command {
 
   withTarget(program.command('set-weight'))
     .description("set a canary route's V2 weight (0..100, two decimals)")
-    .argument('[route]', 'route name (or --all)')
+    .argument('[route]', 'route name (or --all, or --upstream)')
     .argument('[weight]', '0..100')
     .option('--all', "the config's named routes (not default, not write-only routes unless --include-unsafe)")
+    .option('--upstream <name>', 'the routes whose V2 side is this service, in one state change')
     .option('--include-unsafe', 'with --all: routes that take writes (POST, PUT, PATCH, DELETE) too')
     .option('--max-step <points>', 'largest jump allowed without --force', '25')
     .option('--force', 'allow a jump larger than --max-step')
@@ -92,9 +93,10 @@ export function buildProgram(state: ExitState): Command {
     .action(lazy(state, () => import('./commands/set-weight.js')));
 
   withTarget(program.command('mode'))
-    .description("set a route's mode")
-    .argument('<route>', 'route name')
-    .argument('<mode>', 'legacy | mirror | canary | v2')
+    .description("set a route's mode (or, with --upstream, a service's routes')")
+    .argument('<route-or-mode>', 'route name, then the mode (with --upstream: the mode alone)')
+    .argument('[mode]', 'legacy | mirror | canary | v2')
+    .option('--upstream <name>', 'the routes whose V2 side is this service, in one state change')
     .option('--max-step <points>', "largest jump of V2's share allowed without --force (v2 from 0 % is 100)", '25')
     .option('--force', 'allow a jump larger than --max-step')
     .option('--reason <text>', 'why')
@@ -117,13 +119,15 @@ export function buildProgram(state: ExitState): Command {
   withTarget(program.command('promote'))
     .description('skip a manual pause or the rest of a hold; --full sends every route to V2')
     .option('--full', 'every route to mode v2')
+    .option('--upstream <name>', "with --full: only the routes whose V2 side is this service")
     .option('--reason <text>', 'why')
     .option('--json', 'machine-readable output')
     .action(lazy(state, () => import('./commands/promote.js')));
 
   withTarget(program.command('abort'))
-    .description('send every route (or one) to legacy now; returns when every live replica applied it')
+    .description('send every route (or one, or one service\'s) to legacy now; returns when every live replica applied it')
     .option('--route <name>', 'only this route')
+    .option('--upstream <name>', 'only the routes whose V2 side is this service (one state change)')
     .option('--reason <text>', 'why (required)')
     .option('--timeout <ms>', 'how long to wait for every replica', '2000')
     .option('--stale-after <ms>', 'a replica silent for longer is stale and not waited for', '5000')

@@ -133,7 +133,9 @@ export function formatChanges(changes: HistoryEntry['changes']): string {
 /** One history entry as one line (history, status --watch). */
 export function formatHistoryLine(e: HistoryEntry, p: Painter = painter()): string {
   const action = e.action === 'abort' ? p.red(e.action) : e.action === 'resume' ? p.green(e.action) : p.bold(e.action);
-  let s = `${e.at}  v${e.version}  ${action} by ${e.by}: ${formatChanges(e.changes)}`;
+  // A change made by service names it: `abort by ann (service statements-v2): ...`.
+  const upstream = typeof e.data?.upstream === 'string' ? ` (service ${e.data.upstream})` : '';
+  let s = `${e.at}  v${e.version}  ${action} by ${e.by}${upstream}: ${formatChanges(e.changes)}`;
   if (e.reason) s += `  reason: "${e.reason}"`;
   if (e.ticket) s += `  ticket: ${e.ticket}`;
   return s;

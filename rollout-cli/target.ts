@@ -22,6 +22,7 @@ import { changeState, type ChangeOutcome } from '../shared/state/operations.js';
 import { initialStateFromConfig, type ChangeRequest } from '../shared/state/transitions.js';
 import type { HistoryEntry, ReplicaInfo, RolloutState, StateStore } from '../shared/state/types.js';
 import { usageError } from './errors.js';
+import { routeSidesOf, sidesFromReplicas, type RouteSidesMap } from '../shared/upstream-routes.js';
 
 export const CLI_ERR_ADMIN = 'CUTOVER_ERR_ADMIN';
 
@@ -48,13 +49,15 @@ export interface StatusView {
     replicaId: string;
     appliedVersion: number;
     storeUp: boolean;
-    breakGlass?: { reason: string; by: string; at: string; synced: boolean } | null;
+    breakGlass?: { reason: string; by: string; at: string; synced: boolean; routes?: string[]; upstreams?: string[] } | null;
     stateInvalid?: string | null;
   };
   /** Routes a live replica serves that the state does not hold (served by legacy until added), with who serves them. */
   notInState: Record<string, string[]>;
   /** Things on-call should know (Redis without persistence...). */
   warnings: string[];
+  /** Each route's legacy and V2 upstream names: from cutover.yaml, else from the replicas' heartbeats; absent when neither says. */
+  sides?: RouteSidesMap;
   /** A Redis store: the server answering (with Sentinel: the master it follows), or why it could not be named. */
   server?: { kind: 'single' | 'sentinel'; address: string; role: string; name?: string } | { error: string };
 }
@@ -77,6 +80,8 @@ export interface Target {
 export interface AbortOptions {
   reason: string;
   route?: string;
+  /** A service: the routes whose V2 side it is. */
+  upstream?: string;
   by: string;
   timeoutMs: number;
   staleMs?: number;
@@ -160,7 +165,7 @@ export async function resolveTarget(opts: TargetOptions, resolveOpts: { manyAdmi
   const url = opts.state ?? config?.state ?? (await import('../shared/config.js')).DEFAULT_STATE_URL;
   const seed = config ? () => initialStateFromConfig(config) : undefined;
   const own = config ? [...config.routes.map((r) => r.name), config.defaultRoute.name] : [];
-  return new StoreTarget(openStateStore(url), seed, own);
+  return new StoreTarget(openStateStore(url), seed, own, config ? routeSidesOf(config) : undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,8 +178,20 @@ class StoreTarget implements Target {
     private readonly seed: (() => Omit<RolloutState, 'version'>) | undefined,
     /** Routes cutover.yaml names (a change may name one the state does not hold yet). */
     private readonly own: string[] = [],
+    /** Each route's sides from cutover.yaml. */
+    private readonly configSides?: RouteSidesMap,
   ) {
     this.where = redactUrl(store.url);
+  }
+
+  /** Route sides from cutover.yaml, else from the live replicas' heartbeats. */
+  private async sides(replicas?: ReplicaInfo[]): Promise<RouteSidesMap | undefined> {
+    if (this.configSides) return this.configSides;
+    // A registry that cannot be read fails here with the store's own error: an abort then goes
+    // break-glass, and each replica resolves the service with its own config.
+    const list = replicas ?? (await this.store.replicas());
+    const now = Date.now();
+    return sidesFromReplicas(list.filter((r) => now - Date.parse(r.lastSeen) <= DEFAULT_STALE_MS));
   }
 
   async status(): Promise<StatusView> {
@@ -189,6 +206,8 @@ class StoreTarget implements Target {
       notInState: routesNotInState(state ?? null, views),
       warnings: persistence ? [persistence] : [],
     };
+    const sides = await this.sides(replicas);
+    if (sides) view.sides = sides;
     const named = this.store as StateStore & { server?: () => Promise<NonNullable<StatusView['server']>> };
     if (typeof named.server === 'function') view.server = await named.server().catch((err: Error) => ({ error: err.message }));
     return view;
@@ -216,7 +235,8 @@ class StoreTarget implements Target {
   }
 
   async change(req: ChangeRequest, meta: { by: string; reason?: string; ticket?: string }): Promise<ChangeOutcome> {
-    return changeState(this.store, req, meta, { seed: this.seedFor(req), served: await this.served() });
+    const sides = 'upstream' in req && req.upstream !== undefined ? await this.sides() : undefined;
+    return changeState(this.store, req, meta, { seed: this.seedFor(req), served: await this.served(), sides });
   }
 
   /**
@@ -231,7 +251,8 @@ class StoreTarget implements Target {
 
   async abort(opts: AbortOptions): Promise<AbortResult> {
     const { onWritten, ...rest } = opts;
-    return abortAndWait(this.store, { ...rest, staleMs: opts.staleMs ?? DEFAULT_STALE_MS, seed: this.seed, served: await this.served(), onWritten });
+    const sides = opts.upstream !== undefined ? await this.sides() : undefined;
+    return abortAndWait(this.store, { ...rest, sides, staleMs: opts.staleMs ?? DEFAULT_STALE_MS, seed: this.seed, served: await this.served(), onWritten });
   }
 
   history(limit?: number): Promise<HistoryEntry[]> {
@@ -333,8 +354,9 @@ class AdminTarget implements Target {
       appliedVersion: number;
       replicaId: string;
       storeUp: boolean;
-      breakGlass?: { reason: string; by: string; at: string; synced: boolean } | null;
+      breakGlass?: { reason: string; by: string; at: string; synced: boolean; routes?: string[]; upstreams?: string[] } | null;
       stateInvalid?: string | null;
+      sides?: RouteSidesMap | null;
       server?: NonNullable<StatusView['server']>;
     };
     const s = await this.call<StateAnswer>('GET', '/admin/state?server=1');
@@ -353,6 +375,7 @@ class AdminTarget implements Target {
       proxy: { replicaId: s.replicaId, appliedVersion: s.appliedVersion, storeUp: s.storeUp, breakGlass: s.breakGlass ?? null, stateInvalid: s.stateInvalid ?? null },
       notInState: routesNotInState(s.state, r.replicas),
       warnings,
+      ...(s.sides ? { sides: s.sides } : {}),
       ...(s.server ? { server: s.server } : {}),
     };
   }
@@ -405,7 +428,7 @@ class AdminTarget implements Target {
 /** The verbs' arguments use `--reason` / `--max-step`; the shared transitions name them without dashes. */
 export function asCliError(err: unknown): unknown {
   if (err instanceof InputError) {
-    const map: Record<string, string> = { reason: '--reason', 'max-step': '--max-step', 'meta.reason': '--reason' };
+    const map: Record<string, string> = { reason: '--reason', 'max-step': '--max-step', 'meta.reason': '--reason', upstream: '--upstream', full: '--full' };
     const flag = map[err.field];
     if (flag) {
       const e = new InputError(err.code, flag, err.message.slice(err.field.length + 2), { cause: err });
@@ -423,14 +446,18 @@ export async function runChangeVerb(
   command: string,
   req: ChangeRequest,
   opts: TargetOptions & { reason?: string; ticket?: string; json?: boolean },
-  /** Looks at the current state first: throws to refuse (nothing changes), returns warnings to print. */
-  precheck?: (state: RolloutState | null) => string[] | Promise<string[]>,
+  /** Looks at the current state (and the routes' sides) first: throws to refuse (nothing changes), returns warnings to print. */
+  precheck?: (state: RolloutState | null, sides: RouteSidesMap | undefined) => string[] | Promise<string[]>,
 ): Promise<number> {
   const { painter, printJson, println, formatChanges } = await import('./output.js');
   const target = await resolveTarget(opts);
   try {
     const by = opts.by ?? defaultBy();
-    const warnings = precheck ? await precheck((await target.status()).state) : [];
+    let warnings: string[] = [];
+    if (precheck) {
+      const view = await target.status();
+      warnings = await precheck(view.state, view.sides);
+    }
     const out = await target.change(req, { by, reason: opts.reason, ticket: opts.ticket });
     if (opts.json) {
       printJson({ command, ok: true, unchanged: out.unchanged, version: out.state.version, changes: out.changes, state: out.state, ...(warnings.length ? { warnings } : {}) });

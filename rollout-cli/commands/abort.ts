@@ -1,6 +1,7 @@
 /**
- * `cutover abort [--route R] --reason TEXT [--timeout ms] [--admin URL]...`: the on-call button.
- * Sends every route (or R) to legacy and returns when every live replica has applied it, saying
+ * `cutover abort [--route R | --upstream SERVICE] --reason TEXT [--timeout ms] [--admin URL]...`:
+ * the on-call button. Sends every route (or R, or the routes whose V2 side is SERVICE, in one
+ * state change) to legacy and returns when every live replica has applied it, saying
  * how long that took; after the timeout it names the replicas that have not and exits 1.
  *
  * Break-glass: when the store cannot take the abort (unreachable, corrupt, full disk, read-only)
@@ -9,11 +10,12 @@
  * could not be reached; exit 0 only when every replica it knows of applied it.
  */
 import { withTimeout } from '../../shared/with-timeout.js';
-import { isCutoverError } from '../../shared/errors.js';
+import { InputError, isCutoverError } from '../../shared/errors.js';
 import { STORE_SICK_CODES } from '../../shared/state/errors.js';
 import type { ReplicaInfo } from '../../shared/state/types.js';
 import { configAdmins, fanOutAbort, type BreakGlassReplica } from '../break-glass.js';
 import { usageError } from '../errors.js';
+import { routeSidesOf, routesOfUpstream } from '../../shared/upstream-routes.js';
 import { formatAge, painter, printJson, println } from '../output.js';
 import { recalledAdmins } from '../replica-cache.js';
 import { adminToken, adminUrls, asCliError, CLI_ERR_ADMIN, defaultBy, loadOptionalConfig, resolveTarget, type BreakGlassAnswer } from '../target.js';
@@ -40,10 +42,21 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
   const admins = adminUrls(opts);
   const config = await loadOptionalConfig(opts.config);
   const token = adminToken(opts, config);
+  const route: string | undefined = opts.route;
+  const upstream: string | undefined = opts.upstream;
+  if (route !== undefined && upstream !== undefined) throw usageError('--upstream', `give --route or --upstream, not both (got --route ${route} and --upstream ${upstream})`);
+  // With cutover.yaml at hand a bad service name is refused here, before anything is sent.
+  if (upstream !== undefined && config) {
+    try {
+      routesOfUpstream(routeSidesOf(config), upstream);
+    } catch (err) {
+      throw asCliError(err);
+    }
+  }
   const target = await resolveTarget(opts, { manyAdmins: true, config });
   const by = opts.by ?? defaultBy();
-  const route: string | undefined = opts.route;
   const timeoutMs = Number(timeoutText);
+  const scope: Scope = { route, upstream };
   try {
     // The store path, watched: a store that fails, or has not written the abort soon, is bypassed.
     let written = false;
@@ -56,6 +69,7 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
       .abort({
         reason,
         route,
+        ...(upstream !== undefined ? { upstream } : {}),
         by,
         timeoutMs,
         staleMs: Number(staleText),
@@ -77,7 +91,7 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     if (!needsBreakGlass(first) || (first === undefined && written)) {
       const p = first ?? (await primaryP);
       if (!p.ok) throw p.error;
-      return report(p.result, opts, route);
+      return report(p.result, opts, scope);
     }
 
     // Break-glass: every replica admin plane we can find takes the abort locally.
@@ -89,21 +103,24 @@ export async function run(_args: string[], opts: Record<string, any>): Promise<n
     const recalled = storeUrl ? recalledAdmins(storeUrl) : [];
     const known = [...new Set([...admins, ...fromConfig.urls, ...fromAnswer, ...recalled])];
     const fromStoreP = withTimeout(target.knownAdmins(), REGISTRY_WAIT_MS).catch(() => [] as string[]);
-    const [firstWave, fromStore] = await Promise.all([fanOutAbort(known, token, { reason, route, by }), fromStoreP]);
+    const [firstWave, fromStore] = await Promise.all([fanOutAbort(known, token, { reason, route, upstream, by }), fromStoreP]);
     const more = fromStore.filter((u) => !known.includes(u));
-    const replicas = more.length ? [...firstWave, ...(await fanOutAbort(more, token, { reason, route, by }))] : firstWave;
+    const replicas = more.length ? [...firstWave, ...(await fanOutAbort(more, token, { reason, route, upstream, by }))] : firstWave;
     // A store that was only slow goes on writing: once it holds the abort, its acknowledged
     // result is the answer (the replicas' local aborts are then already in the store).
     const late = first ?? (await primaryP);
+    // Refused input (a bad --upstream, an unknown --route) answered late on a loaded machine:
+    // every replica refused the local abort too, so nothing changed; say why, exit 2.
+    if (!late.ok && late.error instanceof InputError) throw late.error;
     if (late.ok && !late.result.storeError) {
-      const code = report(late.result, opts, route);
+      const code = report(late.result, opts, scope);
       if (!opts.json) {
         const applied = dedupe(replicas).filter((r) => r.applied).length;
         println(painter().dim(`the store was slow (over ${BREAK_GLASS_AFTER_MS} ms), so ${applied} replica(s) also took the abort locally at once`));
       }
       return code;
     }
-    return reportBreakGlass(replicas, { storeProblem: describeProblem(late), dnsErrors: fromConfig.errors }, opts, route);
+    return reportBreakGlass(replicas, { storeProblem: describeProblem(late), dnsErrors: fromConfig.errors }, opts, scope);
   } catch (err) {
     throw asCliError(err);
   } finally {
@@ -135,18 +152,28 @@ function reportBreakGlass(
   all: BreakGlassReplica[],
   ctx: { storeProblem: string; dnsErrors: string[] },
   opts: Record<string, any>,
-  route: string | undefined,
+  scope: Scope,
 ): number {
   const replicas = dedupe(all);
   const applied = replicas.filter((r) => r.applied);
   const missed = replicas.filter((r) => !r.applied);
   const ok = replicas.length > 0 && missed.length === 0;
+  const moved = applied.find((r) => r.routes)?.routes;
   if (opts.json) {
-    printJson({ command: 'abort', ok, breakGlass: true, storeProblem: ctx.storeProblem, applied, notReached: missed, dnsErrors: ctx.dnsErrors });
+    printJson({
+      command: 'abort',
+      ok,
+      breakGlass: true,
+      ...(scope.upstream !== undefined ? { upstream: scope.upstream, routes: moved ?? [] } : {}),
+      storeProblem: ctx.storeProblem,
+      applied,
+      notReached: missed,
+      dnsErrors: ctx.dnsErrors,
+    });
     return ok ? 0 : 1;
   }
   const p = painter();
-  const what = route ? `route ${route} to legacy` : 'every route to legacy';
+  const what = describeScope(scope, moved);
   println(`${p.yellow('state store bypassed')}: ${ctx.storeProblem}`);
   if (replicas.length === 0) {
     println(`${p.red('abort NOT applied')}: no replica admin plane is known; pass each one with --admin URL (repeatable), or list them in cutover.yaml (breakGlass.admins or breakGlass.adminDns)`);
@@ -155,6 +182,8 @@ function reportBreakGlass(
   }
   const head = ok ? p.green('abort applied (break-glass)') : p.red('abort NOT applied everywhere (break-glass)');
   println(`${head}: ${what} on ${applied.length} of ${replicas.length} replicas, each on its own; they write it to the store when it takes writes again`);
+  const held = applied.find((r) => r.holds)?.holds;
+  if (moved && held && held.length > moved.length) println(`  with the local aborts taken before, they hold ${held.join(', ')} at legacy`);
   for (const r of applied) {
     const disk = r.persisted ? 'kept on its disk' : p.yellow(`NOT kept on its disk (${r.persistError ?? 'no localState'}): a restart of it before the store takes the abort loses it`);
     println(`  applied  ${r.replicaId ?? '?'} (${r.url}), ${disk}`);
@@ -165,11 +194,24 @@ function reportBreakGlass(
   return ok ? 0 : 1;
 }
 
-function report(r: AbortResult & BreakGlassAnswer, opts: Record<string, any>, route: string | undefined): number {
+/** What the abort names: a route, a service (with the routes it moved), or every route. */
+type Scope = { route?: string; upstream?: string };
+
+/** `service statements-v2 (routes statement, statement-pdf) to legacy`, `route balance to legacy`, `every route to legacy`. */
+function describeScope(scope: Scope, routes: readonly string[] | undefined): string {
+  if (scope.upstream !== undefined) {
+    const list = routes?.length ? ` (route${routes.length === 1 ? '' : 's'} ${routes.join(', ')})` : '';
+    return `service ${scope.upstream}${list} to legacy`;
+  }
+  return scope.route ? `route ${scope.route} to legacy` : 'every route to legacy';
+}
+
+function report(r: AbortResult & BreakGlassAnswer, opts: Record<string, any>, scope: Scope): number {
   if (opts.json) {
     printJson({
       command: 'abort',
       ok: r.ok,
+      ...(scope.upstream !== undefined ? { upstream: scope.upstream, routes: r.routes ?? [] } : {}),
       version: r.state.version,
       elapsedMs: r.elapsedMs,
       appliedBy: r.appliedBy,
@@ -179,7 +221,7 @@ function report(r: AbortResult & BreakGlassAnswer, opts: Record<string, any>, ro
     });
   } else {
     const p = painter();
-    const what = route ? `route ${route} to legacy` : 'every route to legacy';
+    const what = describeScope(scope, r.routes);
     const live = r.appliedBy.length + r.notApplied.length;
     if (live === 0) {
       println(`${p.yellow('abort')}: ${what} (version ${r.state.version}); no live replica is registered, so none had to apply it`);

@@ -1,5 +1,6 @@
 /**
- * `cutover mode <route> <legacy|mirror|canary|v2> [--max-step N --force]`. Like `set-weight`,
+ * `cutover mode <route> <legacy|mirror|canary|v2> [--max-step N --force]`, or
+ * `cutover mode --upstream SERVICE <mode>` for the routes whose V2 side is SERVICE (one change). Like `set-weight`,
  * a jump of V2's share by more than --max-step points (`v2` from 0 % is 100 points) needs
  * --force; `mirror` on a route that takes writes warns that nothing will be mirrored unless the
  * route opts in (`mirrorUnsafe: true` in cutover.yaml).
@@ -8,12 +9,15 @@ import { DEFAULT_MAX_STEP, effectiveWeight, parseMode, parseWeight } from '../..
 import type { RolloutState } from '../../shared/state/types.js';
 import type { CutoverConfig } from '../../shared/config.js';
 import { usageError } from '../errors.js';
+import { routesOfUpstream } from '../../shared/upstream-routes.js';
 import { UNSAFE_METHODS } from '../route-sets.js';
 import { asCliError, loadOptionalConfig, runChangeVerb } from '../target.js';
 
 export async function run(args: string[], opts: Record<string, any>): Promise<number> {
-  const [route, mode] = args;
-  if (!route) throw usageError('route', 'is required: mode <route> <legacy|mirror|canary|v2>');
+  const upstream: string | undefined = opts.upstream;
+  if (upstream !== undefined && args.length > 1) throw usageError('route', `give a route or --upstream, not both (got "${args[0]}" with --upstream ${upstream}): mode --upstream <service> <mode>`);
+  const [route, mode] = upstream !== undefined ? [undefined, args[0]] : args;
+  if (upstream === undefined && !route) throw usageError('route', 'is required: mode <route> <legacy|mirror|canary|v2>');
   let maxStep: number;
   try {
     parseMode(mode);
@@ -22,7 +26,20 @@ export async function run(args: string[], opts: Record<string, any>): Promise<nu
     throw asCliError(err);
   }
   const config = await loadOptionalConfig(opts.config);
-  return runChangeVerb('mode', { action: 'mode', route, mode: mode! }, opts, (state) => modeGuards(state, config, route, mode!, maxStep, Boolean(opts.force)));
+  const force = Boolean(opts.force);
+  if (upstream !== undefined) {
+    // The guards run on each of the service's routes, resolved like the change will be.
+    return runChangeVerb('mode', { action: 'mode', upstream, mode: mode! }, opts, (state, sides) => {
+      let routes: string[];
+      try {
+        routes = routesOfUpstream(sides ?? {}, upstream);
+      } catch (err) {
+        throw asCliError(err);
+      }
+      return routes.flatMap((r) => modeGuards(state, config, r, mode!, maxStep, force));
+    });
+  }
+  return runChangeVerb('mode', { action: 'mode', route: route!, mode: mode! }, opts, (state) => modeGuards(state, config, route!, mode!, maxStep, force));
 }
 
 /** Refuses a jump larger than maxStep without force (exit 2, nothing changes); returns warnings. */

@@ -10,7 +10,10 @@ import { openStateStore } from '../../shared/state/index.js';
 import { usageError } from '../errors.js';
 import { drivePlan } from '../plan/driver.js';
 import { openMetricsSource } from '../plan/metrics-source.js';
-import { loadPlan } from '../plan/schema.js';
+import { loadPlan, type Plan } from '../plan/schema.js';
+import { resolvePlanServices } from '../plan/services.js';
+import { routeSidesOf, sidesFromReplicas } from '../../shared/upstream-routes.js';
+import { DEFAULT_STALE_MS } from '../../shared/state/acks.js';
 import { makeReporter } from '../plan/view.js';
 import { chooseNamedRoutes } from '../route-sets.js';
 
@@ -51,16 +54,27 @@ export async function run(args: string[], opts: RunOptions): Promise<number> {
   const holder = `${opts.by ?? whoAmI()} (pid ${process.pid})`;
 
   const store = openStateStore(stateUrl);
+  // Services (`upstreams:`) resolve to their routes before anything runs: cutover.yaml says
+  // which routes each serves, else the live replicas' heartbeats do.
+  let sides = config ? routeSidesOf(config) : undefined;
+  let resolved: Readonly<Plan>;
+  try {
+    sides ??= sidesFromReplicas(await store.replicas().then((list) => list.filter((r) => Date.now() - Date.parse(r.lastSeen) <= DEFAULT_STALE_MS)).catch(() => []));
+    resolved = resolvePlanServices(plan, sides);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   const reporter = makeReporter({ json: !!opts.json, stream: process.stdout });
   const stopper = new AbortController();
   const onSignal = () => stopper.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const source = openMetricsSource(plan.analysis.metricsSource, { store, adminUrls: opts.admin ? [opts.admin] : plan.admin, token });
+    const source = openMetricsSource(resolved.analysis.metricsSource, { store, adminUrls: opts.admin ? [opts.admin] : resolved.admin, token });
     // A plan without routes: drives the config's named routes (not `default`, not write-only routes that never mirror).
     const implicitRoutes = (names: readonly string[]) => chooseNamedRoutes(names, config, { unsafeHint: "name it in the plan's routes: to drive it" });
-    return await drivePlan({ plan, store, source, reporter, holder, dryRun: !!opts.dryRun, signal: stopper.signal, implicitRoutes });
+    return await drivePlan({ plan: resolved, store, source, reporter, holder, dryRun: !!opts.dryRun, signal: stopper.signal, implicitRoutes, ...(sides ? { sides } : {}) });
   } finally {
     reporter.close();
     process.off('SIGINT', onSignal);

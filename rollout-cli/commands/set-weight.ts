@@ -1,6 +1,6 @@
 /**
- * `cutover set-weight <route>|--all <0..100> [--max-step N --force] [--include-unsafe]`: canary
- * weight for one route, or for the config's named routes. `--all` leaves out the catch-all
+ * `cutover set-weight <route>|--all|--upstream SERVICE <0..100> [--max-step N --force] [--include-unsafe]`:
+ * canary weight for one route, for a service's routes (one state change), or for the config's named routes. `--all` leaves out the catch-all
  * default route and write-only routes (POST/PUT/PATCH/DELETE that are not mirrored) unless
  * `--include-unsafe`; it says which it left out and why (rollout-cli/route-sets.ts).
  */
@@ -13,7 +13,12 @@ import { asCliError, defaultBy, loadOptionalConfig, resolveTarget, runChangeVerb
 export async function run(args: string[], opts: Record<string, any>): Promise<number> {
   let route: string | undefined;
   let weightText: string | undefined;
-  if (opts.all) {
+  const upstream: string | undefined = opts.upstream;
+  if (upstream !== undefined) {
+    if (opts.all) throw usageError('--upstream', 'give --all or --upstream, not both');
+    if (args.length > 1) throw usageError('route', `give a route or --upstream, not both (got "${args[0]}" with --upstream ${upstream}): set-weight --upstream <service> <0..100>`);
+    weightText = args[0];
+  } else if (opts.all) {
     if (args.length > 1) throw usageError('route', `give a route name or --all, not both (got "${args[0]}" with --all)`);
     weightText = args[0];
   } else {
@@ -28,6 +33,10 @@ export async function run(args: string[], opts: Record<string, any>): Promise<nu
     maxStep = opts.maxStep === undefined ? undefined : parseWeight(opts.maxStep, '--max-step');
   } catch (err) {
     throw asCliError(err);
+  }
+  if (upstream !== undefined) {
+    if (opts.includeUnsafe) throw usageError('--include-unsafe', "goes with --all (a service's routes are always set)");
+    return runChangeVerb('set-weight', { action: 'set-weight', upstream, weight, maxStep, force: Boolean(opts.force) }, opts);
   }
   if (!opts.all) {
     if (opts.includeUnsafe) throw usageError('--include-unsafe', 'goes with --all (a route given by name is always set)');

@@ -8,6 +8,7 @@ import { formatAge, formatHistoryLine, painter, printJson, printJsonLine, printl
 import { resolveTarget, type StatusView, type Target } from '../target.js';
 import { describePlanStatus, planStatusLines, type PlanStatus } from '../plan-status.js';
 import type { HistoryEntry } from '../../shared/state/types.js';
+import { hasNamedServices } from '../../shared/upstream-routes.js';
 
 function lagging(view: StatusView, r: StatusView['replicas'][number]): boolean {
   const s = view.state;
@@ -30,14 +31,18 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
     lines.push(`rollout: ${rollout}`);
     if (s.plan) lines.push(...planLines(s, plan));
     lines.push('');
+    // A config with one legacy and one V2 (every route legacy -> v2) reads as it always did;
+    // with named services each route shows its two sides.
+    const sides = hasNamedServices(view.sides) ? view.sides : undefined;
+    const sideOf = (name: string) => (sides?.[name] ? [`${sides[name]!.legacy} -> ${sides[name]!.v2}`] : sides ? ['?'] : []);
     const rows = Object.entries(s.routes).map(([name, r]) => {
       const mode = r.mode === 'v2' ? p.green(r.mode) : r.mode === 'canary' ? p.yellow(r.mode) : r.mode;
-      return [name, mode, r.mode === 'canary' ? String(r.weight) : '-', `${effectiveWeight(r)} %`];
+      return [name, ...sideOf(name), mode, r.mode === 'canary' ? String(r.weight) : '-', `${effectiveWeight(r)} %`];
     });
     for (const [name, by] of Object.entries(view.notInState ?? {})) {
-      rows.push([name, p.yellow('NOT IN STATE'), '-', `0 % (served by legacy on ${by.join(', ')} until a replica adds it)`]);
+      rows.push([name, ...sideOf(name), p.yellow('NOT IN STATE'), '-', `0 % (served by legacy on ${by.join(', ')} until a replica adds it)`]);
     }
-    lines.push(table(['ROUTE', 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
+    lines.push(table(['ROUTE', ...(sides ? ['SIDES (LEGACY -> V2)'] : []), 'MODE', 'WEIGHT', 'V2 SERVES'], rows, p));
   }
   if (!s) for (const [name, by] of Object.entries(view.notInState ?? {})) lines.push(`route ${name}: served by legacy on ${by.join(', ')} (not in any state)`);
   for (const w of view.warnings ?? []) lines.push(p.yellow(`warning: ${w}`));
@@ -45,7 +50,7 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
   for (const r of overrides) {
     const o = r.override!;
     lines.push(
-      `${p.red('BREAK-GLASS')} ${r.id} holds a local abort${o.route ? ` of route ${o.route}` : ''} ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}; only \`cutover resume\` clears it`,
+      `${p.red('BREAK-GLASS')} ${r.id} holds a local abort${overrideScope(o)} ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}; only \`cutover resume\` clears it`,
     );
   }
   for (const r of view.replicas.filter((x) => !x.stale && x.stateInvalid)) lines.push(p.red(`${r.id} rejects the stored state (${r.stateInvalid}) and routes on its last good one`));
@@ -61,7 +66,7 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
       `through proxy ${view.proxy.replicaId}: applied version ${view.proxy.appliedVersion}, state store ${view.proxy.storeUp ? p.green('up') : p.red('DOWN (degraded: routing on the last applied state)')}`,
     );
     const o = view.proxy.breakGlass;
-    if (o) lines.push(`${p.red('BREAK-GLASS')} this proxy holds a local abort ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}`);
+    if (o) lines.push(`${p.red('BREAK-GLASS')} this proxy holds a local abort${overrideScope(o)} ("${o.reason}" by ${o.by} at ${o.at})${o.synced ? ', also in the store' : p.red(', NOT in the store yet')}`);
     if (view.proxy.stateInvalid) lines.push(p.red(`this proxy rejects the stored state (${view.proxy.stateInvalid}) and routes on its last good one`));
   }
   if (view.replicas.length === 0) {
@@ -75,6 +80,13 @@ export function renderStatus(view: StatusView, p: Painter = painter(), plan?: Pl
     lines.push(table(['REPLICA', 'HOST', 'PID', 'APPLIED', 'LAST HEARTBEAT', ''], rows, p));
   }
   return lines.join('\n');
+}
+
+/** ` of statements-v2 (routes statement, statement-pdf)`, ` of route balance`, or nothing (every route). */
+function overrideScope(o: { routes?: string[] | null; upstreams?: string[] | null }): string {
+  if (!o.routes) return '';
+  const list = `route${o.routes.length === 1 ? '' : 's'} ${o.routes.join(', ')}`;
+  return o.upstreams?.length ? ` of ${o.upstreams.join(', ')} (${list})` : ` of ${list}`;
 }
 
 // ---- the plan (issue 17): step N of M and why it holds or pauses, from the state and the history
@@ -102,6 +114,7 @@ function statusDocument(view: StatusView, plan?: PlanStatus): Record<string, unk
     replicas: view.replicas.map((r) => ({ ...r, lagging: lagging(view, r) })),
     staleAfterMs: view.staleAfterMs,
     notInState: view.notInState ?? {},
+    ...(view.sides ? { sides: view.sides } : {}),
     warnings: view.warnings ?? [],
     ...(view.proxy ? { proxy: view.proxy } : {}),
     ...(view.server ? { server: view.server } : {}),

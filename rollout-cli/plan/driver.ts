@@ -18,6 +18,8 @@ import type { StatsSnapshot } from '../../shared/stats/types.js';
 import { namedRoutes, stepRoutes, type Plan, type PlanStep } from './schema.js';
 import { initialMachineState, stepHoldMs, stepMachine, type Action, type MachineInput, type MachineLimits, type MachineState, type PausedBy } from './step-machine.js';
 import { postWebhook } from './webhooks.js';
+import { describeServices, failingServices } from './services.js';
+import type { RouteSidesMap } from '../../shared/upstream-routes.js';
 
 export const LEASE_NAME = 'run';
 export const CRITICAL_WINDOW_SECONDS = 5;
@@ -44,6 +46,8 @@ export interface DriverOptions {
    * but `default`.
    */
   implicitRoutes?: (stateRoutes: readonly string[]) => RouteChoice;
+  /** Each route's two sides (cutover.yaml or the replicas' heartbeats): a failing check and a rollback name the V2 service. */
+  sides?: RouteSidesMap;
 }
 
 type PlanDetail = { status?: 'running' | 'complete' | 'rolled-back'; pausedBy?: PausedBy; promotedStep?: number; description?: string };
@@ -244,6 +248,8 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
   let lastHold = { reason: '', at: 0 };
   let lastPaused = state.paused;
   const idleWarned = new Set<string>();
+  // The services of the last failing check: the rollback names them.
+  let failedServices: Array<{ upstream: string; routes: string[] }> = [];
 
   const hook = (name: 'onStep' | 'onRollback' | 'onComplete', body: Record<string, unknown>): Promise<void> => {
     const url = plan.webhooks?.[name];
@@ -436,7 +442,7 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
             stop(1, `the rollback FAILED to be written (${(err as Error).message}); run \`cutover abort --reason ...\` now`);
             return;
           }
-          reporter.emit({ type: 'rollback', step: machine.step + 1, of: n, reason: act.reason, critical: act.critical, applied, elapsedMs, notApplied });
+          reporter.emit({ type: 'rollback', step: machine.step + 1, of: n, reason: act.reason, critical: act.critical, applied, elapsedMs, notApplied, ...(failedServices.length ? { services: failedServices } : {}) });
           await hook('onRollback', { step: machine.step + 1, of: n, reason: act.reason, critical: act.critical, applied, notApplied });
           break;
         }
@@ -530,7 +536,8 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
                 data: { planId: plan.id, step: machine.step + 1, of: n, critical: true, windowSeconds: CRITICAL_WINDOW_SECONDS, verdict: result.verdict, checks: result.checks },
               })
               .catch(() => undefined);
-            input.critical = { verdict: 'fail', reason: failureReason(result.checks) };
+            failedServices = failingServices(result.checks, o.sides);
+            input.critical = { verdict: 'fail', reason: failureReason(result.checks) + describeServices(failedServices) };
           }
         }
         if (!input.critical && now >= nextCheckAt) {
@@ -544,7 +551,9 @@ export async function drivePlan(o: DriverOptions): Promise<number> {
             fresh.forEach((r) => idleWarned.add(r));
             reporter.emit({ type: 'no-traffic', step: machine.step + 1, of: n, routes: fresh, windowSeconds });
           }
-          const failing = failureReason(result.checks);
+          const services = result.verdict === 'fail' ? failingServices(result.checks, o.sides) : [];
+          if (result.verdict === 'fail') failedServices = services;
+          const failing = failureReason(result.checks) + describeServices(services);
           const idleText = idle.length ? `no traffic at all on ${idle.join(', ')} (neither legacy nor V2 served a request in ${windowSeconds}s); ` : '';
           const summary =
             result.verdict === 'fail'

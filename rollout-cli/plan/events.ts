@@ -32,7 +32,18 @@ export type RunEvent =
   | { type: 'no-traffic'; step: number; of: number; routes: string[]; windowSeconds: number }
   | { type: 'gate'; step: number; of: number; open: boolean; status?: number; error?: string }
   | { type: 'webhook'; hook: string; ok: boolean; status?: number; attempts: number; error?: string }
-  | { type: 'rollback'; step: number; of: number; reason: string; critical: boolean; applied: boolean; elapsedMs?: number; notApplied: string[] }
+  | {
+      type: 'rollback';
+      step: number;
+      of: number;
+      reason: string;
+      critical: boolean;
+      applied: boolean;
+      elapsedMs?: number;
+      notApplied: string[];
+      /** The V2 services whose routes failed the checks that decided (when the routes' sides are known). */
+      services?: Array<{ upstream: string; routes: string[] }>;
+    }
   | { type: 'complete'; steps: number; routes: RouteView }
   | { type: 'aborted'; step: number; of: number; reason: string; by?: string; version?: number }
   | { type: 'warning'; message: string }

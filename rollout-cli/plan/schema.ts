@@ -54,6 +54,10 @@ const httpUrl = z.string({ message: 'must be an http:// or https:// URL' }).refi
 const routeName = z.string({ message: 'must be a route name' }).regex(/^[A-Za-z0-9_.-]+$/, { message: 'must be letters, digits, _ . or -' });
 const routeList = z.array(routeName, { message: 'must be a list of route names' }).min(1, { message: 'must name at least one route' });
 
+const upstreamName = z.string({ message: 'must be an upstream name' }).regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be an upstream name (lower-case letters, digits, _ or -, starting with a letter)' });
+/** Services by name: the step (or the plan) applies to the routes whose V2 side they are (resolved with cutover.yaml). */
+const upstreamList = z.array(upstreamName, { message: 'must be a list of V2 upstream names' }).min(1, { message: 'must name at least one upstream' });
+
 const latencyThreshold = z.strictObject({ max: positiveNumber.optional(), maxRatioToLegacy: ratio.optional() });
 
 const thresholdShape = {
@@ -126,11 +130,13 @@ const rawStepSchema = z.strictObject({
   hold: duration.optional(),
   pause: pauseValue.optional(),
   routes: routeList.optional(),
+  upstreams: upstreamList.optional(),
 });
 
 export const planSchema = z
   .strictObject({
     routes: routeList.optional(),
+    upstreams: upstreamList.optional(),
     steps: z.array(rawStepSchema, { message: 'must be a list of steps' }).min(1, { message: 'must have at least one step' }),
     analysis: analysisSchema.default(analysisSchema.parse({})),
     webhooks: webhooksSchema.optional(),
@@ -160,14 +166,18 @@ function stepRules(steps: readonly unknown[], ctx: { addIssue(i: { code: 'custom
     if (s.pause !== undefined && s.routes !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['steps', i, 'routes'], message: 'a pause holds the whole plan; remove routes here' });
     }
+    if (s.pause !== undefined && s.upstreams !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'upstreams'], message: 'a pause holds the whole plan; remove upstreams here' });
+    }
   });
 }
 
 export type StepKind = 'mirror' | 'weight' | 'pause';
 
+/** `upstreams`: the services the step names; resolvePlanServices (services.ts) adds their routes to `routes`. */
 export type PlanStep =
-  | { kind: 'mirror'; durationMs: number; routes?: readonly string[] }
-  | { kind: 'weight'; weight: number; holdMs: number; routes?: readonly string[] }
+  | { kind: 'mirror'; durationMs: number; routes?: readonly string[]; upstreams?: readonly string[] }
+  | { kind: 'weight'; weight: number; holdMs: number; routes?: readonly string[]; upstreams?: readonly string[] }
   | { kind: 'pause'; manual: true }
   | { kind: 'pause'; manual: false; durationMs: number };
 
@@ -182,6 +192,8 @@ export interface Plan {
   /** Identifies the plan's steps: a run resumes a recorded position only for the same steps. */
   id: string;
   routes?: readonly string[];
+  /** Services the plan names; their routes join `routes` once resolved (services.ts). */
+  upstreams?: readonly string[];
   steps: readonly PlanStep[];
   analysis: AnalysisSettings;
   webhooks?: WebhookSettings;
@@ -190,7 +202,7 @@ export interface Plan {
 }
 
 function toStep(s: z.infer<typeof rawStepSchema>): PlanStep {
-  const routes = s.routes ? { routes: s.routes } : {};
+  const routes = { ...(s.routes ? { routes: s.routes } : {}), ...(s.upstreams ? { upstreams: s.upstreams } : {}) };
   if (s.mirror !== undefined) return { kind: 'mirror', durationMs: s.mirror, ...routes };
   if (s.weight !== undefined) return { kind: 'weight', weight: s.weight, holdMs: s.hold ?? 0, ...routes };
   if (s.pause === 'manual') return { kind: 'pause', manual: true };
@@ -211,12 +223,13 @@ export function validatePlan(raw: unknown, source = 'plan'): Readonly<Plan> {
   const p = result.data;
   const steps = p.steps.map(toStep);
   const id = createHash('sha256')
-    .update(JSON.stringify({ routes: p.routes ?? null, steps }))
+    .update(JSON.stringify(p.upstreams ? { routes: p.routes ?? null, upstreams: p.upstreams, steps } : { routes: p.routes ?? null, steps }))
     .digest('hex')
     .slice(0, 16);
   const plan: Plan = {
     id,
     ...(p.routes ? { routes: p.routes } : {}),
+    ...(p.upstreams ? { upstreams: p.upstreams } : {}),
     steps,
     analysis: p.analysis,
     ...(p.webhooks ? { webhooks: p.webhooks } : {}),

@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { isCutoverError } from '../errors.js';
 import { emptyStore, STATE_ERR_CONFLICT } from './errors.js';
 import { abort, diffStates, withServedRoutes } from './transitions.js';
+import { resolveUpstream } from './operations.js';
+import type { RouteSidesMap } from '../upstream-routes.js';
 import { hasApplied } from './versioning.js';
 import type { ReplicaInfo, RolloutState, StateStore } from './types.js';
 
@@ -30,6 +32,9 @@ export interface WaitResult {
 
 export interface AbortResult extends WaitResult {
   state: RolloutState;
+  /** With `upstream`: the service and the routes it moved to legacy. */
+  upstream?: string;
+  routes?: string[];
   /** Time the compare-and-set itself took. */
   writeMs: number;
 }
@@ -113,7 +118,7 @@ export async function waitForApplied(
 }
 
 /**
- * The on-call button: writes the abort (every route, or `route`, to legacy; a reason is
+ * The on-call button: writes the abort (every route, or `route`, or the routes of `upstream`, to legacy; a reason is
  * required), retrying on a concurrent change (an abort must not lose to one), then waits until
  * every live replica has applied it.
  */
@@ -122,6 +127,10 @@ export async function abortAndWait(
   opts: {
     reason: string;
     route?: string;
+    /** A service: every route whose V2 side it is goes to legacy, in one state change (needs `sides`). */
+    upstream?: string;
+    /** Each route's two sides (config or heartbeats), to resolve `upstream`. */
+    sides?: RouteSidesMap;
     by: string;
     ticket?: string;
     timeoutMs?: number;
@@ -135,6 +144,7 @@ export async function abortAndWait(
   },
 ): Promise<AbortResult> {
   checkChangeMeta(opts);
+  const { req: target, data } = resolveUpstream({ route: opts.route, upstream: opts.upstream }, opts.sides);
   const timeoutMs = opts.timeoutMs ?? 2000;
   const current = async (): Promise<RolloutState> => {
     const read = await store.read();
@@ -146,7 +156,8 @@ export async function abortAndWait(
   let written: RolloutState | undefined;
   let t0 = performance.now();
   for (let attempt = 0; !written; attempt++) {
-    const tr = abort(opts.served ? withServedRoutes(state, opts.served) : state, { reason: opts.reason, route: opts.route });
+    const base = withServedRoutes(state, [...(opts.served ?? []), ...(target.routes ?? [])]);
+    const tr = abort(base, { reason: opts.reason, route: target.route, routes: target.routes });
     t0 = performance.now();
     try {
       written = await store.compareAndSet(state.version, tr.next, {
@@ -154,7 +165,8 @@ export async function abortAndWait(
         action: 'abort',
         reason: tr.next.abortReason,
         ticket: opts.ticket,
-        changes: opts.served ? diffStates(state, tr.next) : tr.changes,
+        changes: base !== state ? diffStates(state, tr.next) : tr.changes,
+        ...(data ? { data } : {}),
       });
     } catch (err) {
       if (!(isCutoverError(err) && err.code === STATE_ERR_CONFLICT) || attempt >= 10) throw err;
@@ -167,5 +179,5 @@ export async function abortAndWait(
     staleMs: opts.staleMs,
     startedAt: t0,
   });
-  return { ...wait, state: written, writeMs };
+  return { ...wait, state: written, writeMs, ...(data ? data : {}) };
 }

@@ -80,6 +80,9 @@ function documentError(issues: readonly z.core.$ZodIssue[], raw: unknown, prefix
   return stateInput(field === '(root)' ? 'body' : field, lines.length === 1 ? first.slice(colon + 2) : `${first.slice(colon + 2)}; and ${lines.slice(1).join('; ')}`);
 }
 
+/** A service: the change applies to the routes whose V2 side it is (resolved against the replica's config). */
+const upstreamName = z.string({ message: 'must be a string naming a V2 upstream' }).min(1, { message: 'must name a V2 upstream' }).optional();
+
 const changeRequestSchema = z.discriminatedUnion(
   'action',
   [
@@ -91,12 +94,13 @@ const changeRequestSchema = z.discriminatedUnion(
       weight: z.number({ message: 'must be a number between 0 and 100' }),
       maxStep: z.number({ message: 'must be a number' }).optional(),
       force: z.boolean().optional(),
+      upstream: upstreamName,
     }),
-    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }), mode: z.string({ message: 'is required' }) }),
+    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }).optional(), mode: z.string({ message: 'is required' }), upstream: upstreamName }),
     z.strictObject({ action: z.literal('pause') }),
     z.strictObject({ action: z.literal('resume') }),
-    z.strictObject({ action: z.literal('promote'), full: z.boolean().optional() }),
-    z.strictObject({ action: z.literal('abort'), route: z.string().min(1).optional() }),
+    z.strictObject({ action: z.literal('promote'), full: z.boolean().optional(), upstream: upstreamName }),
+    z.strictObject({ action: z.literal('abort'), route: z.string().min(1).optional(), upstream: upstreamName }),
   ],
   { message: `must be one of ${CHANGE_ACTIONS.join(', ')}` },
 );

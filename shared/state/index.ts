@@ -34,9 +34,9 @@ export {
 export { validateStateDocument, validateChangeRequest } from './documents.js';
 export { ReplicaAgent, DEFAULT_HEARTBEAT_MS, type ReplicaAgentOptions } from './replica-agent.js';
 export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type WaitResult } from './acks.js';
-export { changeState, replaceState, readOrSeed, servedRoutes, type ChangeOutcome, type ChangeOptions } from './operations.js';
+export { changeState, replaceState, readOrSeed, resolveUpstream, servedRoutes, type ChangeOutcome, type ChangeOptions } from './operations.js';
 export { stateProblem, checkStoredState } from './validate.js';
 export { LocalReplicaFiles, type LocalOverride } from './local-copy.js';
-export type { BreakGlassResult } from './replica-agent.js';
+export type { BreakGlassInput, BreakGlassResult } from './replica-agent.js';
 export { supersedes, hasApplied, newEpoch } from './versioning.js';
 export * from './errors.js';

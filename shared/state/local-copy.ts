@@ -23,7 +23,10 @@ export interface LocalOverride {
   by: string;
   /** ISO time it was taken. */
   at: string;
-  route?: string;
+  /** The routes held at legacy; absent: every route. (A file written before services also reads `route`.) */
+  routes?: string[];
+  /** The services (V2 upstreams) the abort(s) named, when they named some. */
+  upstreams?: string[];
   ticket?: string;
   /** The store state that holds it (epoch and version), once written there. */
   synced?: { epoch: string; version: number };
@@ -65,7 +68,12 @@ export class LocalReplicaFiles {
   loadOverride(): LocalOverride | undefined {
     const o = readJson(this.overridePath) as Partial<LocalOverride> | undefined;
     if (!o || typeof o.id !== 'string' || typeof o.reason !== 'string' || typeof o.by !== 'string' || typeof o.at !== 'string') return undefined;
-    return o as LocalOverride;
+    const { route, ...rest } = o as Partial<LocalOverride> & { route?: unknown };
+    const routes = Array.isArray(o.routes) ? o.routes.filter((r): r is string => typeof r === 'string') : typeof route === 'string' ? [route] : undefined;
+    const out = { ...rest } as LocalOverride;
+    if (routes) out.routes = routes;
+    else delete out.routes;
+    return out;
   }
 
   /** Keeps the newest state; writes never overlap and a state asked for meanwhile is written next. */

@@ -5,9 +5,10 @@
  * update); nothing is retried here except by the abort (see acks.ts).
  */
 import { checkChangeMeta } from './meta-limits.js';
-import { emptyStore, routesMissing, StateConflictError, unknownRoute } from './errors.js';
+import { emptyStore, routesMissing, StateConflictError, stateInput, unknownRoute } from './errors.js';
 import { applyChange, checkReplacement, diffStates, withServedRoutes, type ChangeRequest, type Change, type StateDraft } from './transitions.js';
 import type { ChangeMeta, RolloutState, StateStore } from './types.js';
+import { routesOfUpstream, type RouteSidesMap } from '../upstream-routes.js';
 
 export interface ChangeOutcome {
   state: RolloutState;
@@ -23,6 +24,24 @@ export interface ChangeOptions {
   seed?: () => Omit<RolloutState, 'version'>;
   /** Routes some replica serves (or cutover.yaml names): one the state lacks can be changed; it joins as legacy first. */
   served?: Iterable<string>;
+  /** Each route's two sides (from the config or the replicas' heartbeats): how a request naming an `upstream` finds its routes. */
+  sides?: RouteSidesMap;
+}
+
+/**
+ * A request naming a service (`upstream`) with the routes whose V2 side it is, and the history
+ * data that names both; the request as it was when it names none. An upstream that is no
+ * route's V2 side is an input error naming `upstream` (nothing changes).
+ */
+export function resolveUpstream<R extends { upstream?: string; routes?: readonly string[]; route?: string }>(
+  req: R,
+  sides: RouteSidesMap | undefined,
+): { req: R & { routes?: readonly string[] }; data?: { upstream: string; routes: string[] } } {
+  if (req.upstream === undefined) return { req };
+  if (req.route !== undefined) throw stateInput('upstream', `give a route or an upstream, not both (got route "${req.route}" and upstream "${req.upstream}")`);
+  if (!sides) throw stateInput('upstream', `"${req.upstream}" cannot be resolved: which routes a service serves comes from cutover.yaml (--config) or from the replicas' heartbeats, and neither is at hand`);
+  const routes = routesOfUpstream(sides, req.upstream);
+  return { req: { ...req, routes }, data: { upstream: req.upstream, routes } };
 }
 
 /** A replica heartbeating within this is live for the routes it serves (acks.ts has the same default). */
@@ -65,13 +84,14 @@ export async function changeState(
   opts: ChangeOptions = {},
 ): Promise<ChangeOutcome> {
   checkChangeMeta(meta);
+  const { req: resolved, data } = 'upstream' in req ? resolveUpstream(req, opts.sides) : { req, data: undefined };
   const cur = await readOrSeed(store, meta.by, opts.seed);
   if (opts.expectedVersion !== undefined && opts.expectedVersion !== cur.version) throw new StateConflictError(opts.expectedVersion, cur.version);
-  const tr = applyChange(opts.served ? withServedRoutes(cur, opts.served) : cur, { ...req, reason: meta.reason } as ChangeRequest);
+  const tr = applyChange(opts.served ? withServedRoutes(cur, opts.served) : cur, { ...resolved, reason: meta.reason } as ChangeRequest);
   const changes = opts.served ? diffStates(cur, tr.next) : tr.changes;
   if (changes.length === 0 && req.action !== 'abort') return { state: cur, changes: [], unchanged: true };
   const reason = tr.action === 'abort' ? tr.next.abortReason : meta.reason;
-  const state = await store.compareAndSet(cur.version, tr.next, { ...meta, reason, action: tr.action, changes });
+  const state = await store.compareAndSet(cur.version, tr.next, { ...meta, reason, action: tr.action, changes, ...(data ? { data: { ...meta.data, ...data } } : {}) });
   return { state, changes, unchanged: false };
 }
 

@@ -36,9 +36,10 @@ import { channels } from '../events.js';
 import { isCutoverError } from '../errors.js';
 import { STATE_ERR_CONFLICT, STATE_ERR_CORRUPT } from './errors.js';
 import type { LocalOverride, LocalReplicaFiles } from './local-copy.js';
-import { abort } from './transitions.js';
+import { abort, diffStates } from './transitions.js';
 import { EpochTracker, epochOf, newEpoch } from './versioning.js';
 import type { ReplicaInfo, RolloutState, RouteState, StateStore } from './types.js';
+import type { RouteSidesMap } from '../upstream-routes.js';
 
 export { abortAndWait, waitForApplied, DEFAULT_STALE_MS, type AbortResult, type WaitResult } from './acks.js';
 
@@ -64,6 +65,19 @@ export interface ReplicaAgentOptions {
   onInvalid?: (message: string | undefined) => void;
   /** This replica's own folder (last applied state, break-glass override); without it both live in memory only. */
   local?: LocalReplicaFiles;
+  /** Each route's two sides (its config), heartbeated so that `status` and `--upstream` work from the registry. */
+  sides?: RouteSidesMap;
+}
+
+/** What a break-glass abort covers: every route, or a set of routes (a route's, a service's). */
+export interface BreakGlassInput {
+  reason: string;
+  by: string;
+  /** The routes to hold at legacy; absent: every route. */
+  routes?: readonly string[];
+  /** The service the routes are (for the history and status). */
+  upstream?: string;
+  ticket?: string;
 }
 
 export interface BreakGlassResult {
@@ -103,6 +117,11 @@ export class ReplicaAgent {
   /** Every route this replica serves. */
   get routes(): string[] {
     return Object.keys(this.configRoutes);
+  }
+
+  /** Each route's two sides, when the config gave them. */
+  get sides(): RouteSidesMap | undefined {
+    return this.opts.sides;
   }
 
   /** What this replica routes by: the applied store state with a break-glass override on top. */
@@ -200,16 +219,17 @@ export class ReplicaAgent {
   }
 
   /**
-   * Takes an abort here and now (every route, or `route`, to legacy), whatever the store's
-   * health: routing first, then the local disk, then a try at the store. Resolves once the local
-   * disk has it (or refused it).
+   * Takes an abort here and now (every route, or the set `routes`, to legacy), whatever the
+   * store's health: routing first, then the local disk, then a try at the store. Resolves once
+   * the local disk has it (or refused it). A second abort adds to the one held, never narrows it.
    */
-  async breakGlass(input: { reason: string; by: string; route?: string; ticket?: string }): Promise<BreakGlassResult> {
+  async breakGlass(input: BreakGlassInput): Promise<BreakGlassResult> {
     const prev = this.override;
     const o: LocalOverride = { id: randomUUID(), reason: input.reason, by: input.by, at: new Date().toISOString() };
-    // a route-only abort never narrows a whole-fleet one already held
-    const route = prev && !prev.route ? undefined : input.route;
-    if (route !== undefined) o.route = route;
+    const wholeFleet = input.routes === undefined || (prev !== undefined && prev.routes === undefined);
+    if (!wholeFleet) o.routes = [...new Set([...(prev?.routes ?? []), ...input.routes!])];
+    const upstreams = [...new Set([...(prev?.upstreams ?? []), ...(input.upstream !== undefined ? [input.upstream] : [])])];
+    if (upstreams.length && !wholeFleet) o.upstreams = upstreams;
     if (input.ticket) o.ticket = input.ticket;
     this.override = o;
     this.overrideError = undefined;
@@ -223,12 +243,18 @@ export class ReplicaAgent {
     return r;
   }
 
+  /** The override as an abort transition on `state` (its routes the state lacks join as legacy first). */
+  private overrideAbort(state: RolloutState, o: LocalOverride) {
+    let s = state;
+    const lacking = (o.routes ?? []).filter((r) => !Object.hasOwn(s.routes, r));
+    if (lacking.length) s = { ...s, routes: { ...s.routes, ...Object.fromEntries(lacking.map((r) => [r, { mode: 'legacy' as const, weight: 0 }])) } };
+    return abort(s, { reason: o.reason, routes: o.routes });
+  }
+
   private effectiveOf(state: RolloutState): RolloutState {
     const o = this.override;
     if (!o) return state;
-    let s = state;
-    if (o.route !== undefined && !Object.hasOwn(s.routes, o.route)) s = { ...s, routes: { ...s.routes, [o.route]: { mode: 'legacy', weight: 0 } } };
-    return abort(s, { reason: o.reason, route: o.route }).next;
+    return this.overrideAbort(state, o).next;
   }
 
   private applyEffective(state: RolloutState): boolean {
@@ -300,18 +326,16 @@ export class ReplicaAgent {
     const o = this.override;
     if (o && !o.synced && !(state.aborted && state.abortReason === o.reason) && (await this.abortInHistory(o, state))) return undefined;
     if (o && !o.synced && !(state.aborted && state.abortReason === o.reason)) {
-      const base = o.route !== undefined && !Object.hasOwn(state.routes, o.route)
-        ? { ...state, routes: { ...state.routes, [o.route]: { mode: 'legacy' as const, weight: 0 } } }
-        : state;
-      const tr = abort(base, { reason: o.reason, route: o.route });
+      const tr = this.overrideAbort(state, o);
+      const services = o.upstreams?.length === 1 ? { upstream: o.upstreams[0] } : o.upstreams?.length ? { upstreams: o.upstreams } : {};
       try {
         return await this.store.compareAndSet(state.version, tr.next, {
           by: o.by,
           action: 'abort',
           reason: o.reason,
           ticket: o.ticket,
-          changes: tr.changes,
-          data: { breakGlass: true, replica: this.opts.id, takenAt: o.at },
+          changes: diffStates(state, tr.next),
+          data: { breakGlass: true, replica: this.opts.id, takenAt: o.at, ...services, ...(o.routes ? { routes: o.routes } : {}) },
         });
       } catch (err) {
         this.overrideError = err instanceof Error ? err.message : String(err);
@@ -458,8 +482,9 @@ export class ReplicaAgent {
     };
     if (this.opts.adminUrl) r.adminUrl = this.opts.adminUrl;
     r.routes = this.routes;
+    if (this.opts.sides) r.sides = this.opts.sides as Record<string, { legacy: string; v2: string }>;
     const o = this.override;
-    if (o) r.override = { reason: o.reason, by: o.by, at: o.at, ...(o.route !== undefined ? { route: o.route } : {}), synced: Boolean(o.synced) };
+    if (o) r.override = { reason: o.reason, by: o.by, at: o.at, ...(o.routes ? { routes: o.routes } : {}), ...(o.upstreams ? { upstreams: o.upstreams } : {}), synced: Boolean(o.synced) };
     if (this.invalid) r.stateInvalid = this.invalid;
     return r;
   }

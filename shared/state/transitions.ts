@@ -70,6 +70,14 @@ function requireRoute(state: RolloutState, route: unknown, field = 'route'): str
   return route;
 }
 
+/** A set of routes (a service's), each one the state holds; never together with a single route. */
+function requireRoutes(state: RolloutState, routes: readonly string[], route?: string): readonly string[] {
+  if (route !== undefined) throw stateInput('route', 'give a route or an upstream, not both');
+  if (routes.length === 0) throw stateInput('routes', 'must name at least one route');
+  for (const r of routes) requireRoute(state, r, 'routes');
+  return routes;
+}
+
 function knownRoutes(state: RolloutState): string {
   const names = Object.keys(state.routes);
   return names.length ? names.join(', ') : '(none)';
@@ -116,9 +124,11 @@ function result(action: string, state: RolloutState, next: RolloutState): Transi
 // Transitions
 
 export interface SetWeightInput {
-  /** A route name, or omitted with `all: true`. */
+  /** A route name, or omitted with `all: true` or `routes`. */
   route?: string;
   all?: boolean;
+  /** A set of routes (a service's: `--upstream`), changed in one step. */
+  routes?: readonly string[];
   weight: number | string;
   /** Largest raise allowed without `force`, in points (default 25). */
   maxStep?: number | string;
@@ -133,10 +143,12 @@ export interface SetWeightInput {
 export function setWeight(state: RolloutState, input: SetWeightInput): Transition {
   const weight = parseWeight(input.weight);
   const maxStep = input.maxStep === undefined ? DEFAULT_MAX_STEP : parseWeight(input.maxStep, 'max-step');
-  let names: string[];
+  let names: readonly string[];
   if (input.all) {
     if (input.route !== undefined) throw stateInput('route', 'give a route name or --all, not both');
     names = Object.keys(state.routes);
+  } else if (input.routes !== undefined) {
+    names = requireRoutes(state, input.routes, input.route);
   } else {
     names = [requireRoute(state, input.route)];
   }
@@ -156,15 +168,18 @@ export function setWeight(state: RolloutState, input: SetWeightInput): Transitio
   return result('set-weight', state, { ...state, routes });
 }
 
-export function setMode(state: RolloutState, input: { route: string; mode: string }): Transition {
-  const name = requireRoute(state, input.route);
+export function setMode(state: RolloutState, input: { route?: string; routes?: readonly string[]; mode: string }): Transition {
+  const names = input.routes !== undefined ? requireRoutes(state, input.routes, input.route) : [requireRoute(state, input.route)];
   const mode = parseMode(input.mode);
-  const cur = state.routes[name]!;
-  if (state.aborted && (mode === 'canary' || mode === 'v2') && cur.mode !== mode) {
-    throw refusedWhileAborted(`mode ${mode} for ${name}`, state.abortReason);
+  const routes = { ...state.routes };
+  for (const name of names) {
+    const cur = state.routes[name]!;
+    if (state.aborted && (mode === 'canary' || mode === 'v2') && cur.mode !== mode) {
+      throw refusedWhileAborted(`mode ${mode} for ${name}`, state.abortReason);
+    }
+    routes[name] = { mode, weight: mode === 'v2' ? 100 : mode === 'canary' ? cur.weight : 0 };
   }
-  const weight = mode === 'v2' ? 100 : mode === 'canary' ? cur.weight : 0;
-  return result('mode', state, { ...state, routes: { ...state.routes, [name]: { mode, weight } } });
+  return result('mode', state, { ...state, routes });
 }
 
 export function pause(state: RolloutState): Transition {
@@ -184,11 +199,13 @@ export function resume(state: RolloutState, input: { reason?: string } = {}): Tr
  * `plan.detail.promotedStep` to the current step, which the plan runner acts on) and un-pauses;
  * with `full`, sends every route to V2.
  */
-export function promote(state: RolloutState, input: { full?: boolean } = {}): Transition {
+export function promote(state: RolloutState, input: { full?: boolean; routes?: readonly string[] } = {}): Transition {
   if (state.aborted) throw refusedWhileAborted(input.full ? 'promote --full' : 'promote', state.abortReason);
+  if (input.routes !== undefined && !input.full) throw stateInput('full', 'promoting a set of routes (a service) sends them to V2: it needs --full');
   if (input.full) {
-    const routes: Record<string, RouteState> = {};
-    for (const name of Object.keys(state.routes)) routes[name] = { mode: 'v2', weight: 100 };
+    const routes: Record<string, RouteState> = input.routes !== undefined ? { ...state.routes } : {};
+    const names = input.routes !== undefined ? requireRoutes(state, input.routes) : Object.keys(state.routes);
+    for (const name of names) routes[name] = { mode: 'v2', weight: 100 };
     return result('promote', state, { ...state, routes, paused: false });
   }
   if (!state.plan && !state.paused) {
@@ -199,10 +216,14 @@ export function promote(state: RolloutState, input: { full?: boolean } = {}): Tr
   return result('promote', state, next);
 }
 
-/** Every route (or the named one) to legacy now; marks the rollout aborted. A reason is required. */
-export function abort(state: RolloutState, input: { reason?: string; route?: string }): Transition {
+/**
+ * Every route (or the named one, or the set `routes`: a service's) to legacy now, in one state
+ * change; marks the rollout aborted. A reason is required.
+ */
+export function abort(state: RolloutState, input: { reason?: string; route?: string; routes?: readonly string[] }): Transition {
   const reason = requireReason(input.reason, 'to abort (it goes into the history)');
-  const names = input.route !== undefined ? [requireRoute(state, input.route)] : Object.keys(state.routes);
+  const names =
+    input.routes !== undefined ? requireRoutes(state, input.routes, input.route) : input.route !== undefined ? [requireRoute(state, input.route)] : Object.keys(state.routes);
   const routes = { ...state.routes };
   for (const name of names) routes[name] = { mode: 'legacy', weight: 0 };
   return result('abort', state, { ...state, routes, aborted: true, abortReason: reason });
@@ -227,13 +248,20 @@ export function withServedRoutes(state: RolloutState, served: Iterable<string>):
 // ---------------------------------------------------------------------------------------------
 // Requests (one shape for the CLI's --state mode and the admin API's POST /admin/change)
 
+/**
+ * `upstream` names a service: the change applies to the routes whose V2 side it is. Whoever
+ * holds the config (the CLI, a replica's admin plane) resolves it to `routes`
+ * (operations.ts `resolveUpstream`) before the transition runs.
+ */
+export type ByUpstream = { upstream?: string; routes?: readonly string[] };
+
 export type ChangeRequest =
-  | ({ action: 'set-weight' } & SetWeightInput)
-  | { action: 'mode'; route: string; mode: string }
+  | ({ action: 'set-weight' } & SetWeightInput & ByUpstream)
+  | ({ action: 'mode'; route?: string; mode: string } & ByUpstream)
   | { action: 'pause' }
   | { action: 'resume'; reason?: string }
-  | { action: 'promote'; full?: boolean }
-  | { action: 'abort'; route?: string; reason?: string };
+  | ({ action: 'promote'; full?: boolean } & ByUpstream)
+  | ({ action: 'abort'; route?: string; reason?: string } & ByUpstream);
 
 export type ChangeAction = ChangeRequest['action'];
 export const CHANGE_ACTIONS = ['set-weight', 'mode', 'pause', 'resume', 'promote', 'abort'] as const;

@@ -78,8 +78,13 @@ export interface ReplicaInfo {
   adminUrl?: string;
   /** Every route this replica serves (its config's routes and default route). */
   routes?: string[];
-  /** A break-glass abort this replica holds (taken locally); `synced` once the store holds it too. */
-  override?: { reason: string; by: string; at: string; route?: string; synced: boolean };
+  /** Each route's two sides by upstream name (its config): what `status` and `--upstream` read without a cutover.yaml. */
+  sides?: Record<string, { legacy: string; v2: string }>;
+  /**
+   * A break-glass abort this replica holds (taken locally); `synced` once the store holds it too.
+   * `routes`: the routes it holds at legacy (absent: every route); `upstreams`: the services named.
+   */
+  override?: { reason: string; by: string; at: string; routes?: string[]; upstreams?: string[]; synced: boolean };
   /** Why the stored state is not applied (it failed validation); the replica keeps its last good one. */
   stateInvalid?: string;
 }
