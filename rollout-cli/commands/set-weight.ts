@@ -58,7 +58,7 @@ export function routesForAll(state: RolloutState, config: Parameters<typeof choo
 
 /**
  * Every named route: each raise is checked first on the current state (--max-step, an abort),
- * so bad input changes nothing; then one change per route, each with its own history entry.
+ * so bad input changes nothing; then one change for all of them (one version, one history entry).
  */
 async function setAll(weight: number, maxStep: number | undefined, opts: Record<string, any>): Promise<number> {
   const { painter, printJson, println, formatChanges } = await import('../output.js');
@@ -69,24 +69,12 @@ async function setAll(weight: number, maxStep: number | undefined, opts: Record<
     if (!state) throw usageError('--all', `${target.where} holds no rollout state yet: start a proxy on it, or set a route by name first`);
     const choice = routesForAll(state, config, Boolean(opts.includeUnsafe));
     if (choice.routes.length === 0) throw usageError('--all', `no named route to set (${describeChoice(choice)})`);
-    let check = state;
-    for (const name of choice.routes) check = setWeight(check, { route: name, weight, maxStep, force: Boolean(opts.force) }).next;
 
+    // One change for every route chosen: one version, one history entry, never half the routes.
     const by = opts.by ?? defaultBy();
-    const changes = [];
-    let last = state;
-    const done: string[] = [];
-    for (const name of choice.routes) {
-      try {
-        const out = await target.change({ action: 'set-weight', route: name, weight, maxStep, force: Boolean(opts.force) }, { by, reason: opts.reason, ticket: opts.ticket });
-        changes.push(...out.changes);
-        last = out.state;
-        done.push(name);
-      } catch (err) {
-        if (done.length) println(`set-weight --all: set ${done.join(', ')} before this error; ${choice.routes.filter((r) => !done.includes(r)).join(', ')} not set`, process.stderr);
-        throw err;
-      }
-    }
+    const out = await target.change({ action: 'set-weight', routes: choice.routes, weight, maxStep, force: Boolean(opts.force) }, { by, reason: opts.reason, ticket: opts.ticket });
+    const changes = out.changes;
+    const last = out.state;
     if (opts.json) {
       printJson({ command: 'set-weight', ok: true, all: true, routes: choice.routes, left: choice.left, unchanged: changes.length === 0, version: last.version, changes, state: last });
     } else {

@@ -90,6 +90,8 @@ const changeRequestSchema = z.discriminatedUnion(
       action: z.literal('set-weight'),
       route: z.string().min(1).optional(),
       all: z.boolean().optional(),
+      /** Several routes in one change (`set-weight --all`: the named routes it chose). */
+      routes: z.array(z.string().min(1, { message: 'must name a route' }), { message: 'must be a list of route names' }).min(1, { message: 'must name at least one route' }).max(1000, { message: 'must name at most 1000 routes' }).optional(),
       // JSON numbers only: "10" in a JSON body is a type error, not a weight
       weight: z.number({ message: 'must be a number between 0 and 100' }),
       maxStep: z.number({ message: 'must be a number' }).optional(),

@@ -48,9 +48,14 @@ const version = async () => (await store.read())!.version;
 
 // Each test spawns several CLI processes: generous bounds for a loaded machine.
 describe('set-weight --all', { timeout: 180_000 }, () => {
-  it('sets the named routes, not default nor the POST route, and says what it left alone and why', async () => {
+  it('sets the named routes in one change (one version, one history entry), not default nor the POST route, and says what it left alone and why', async () => {
+    const before = await version();
     const r = await runCutover(['set-weight', '--all', '5', ...t]);
     expect(r.code, r.stderr).toBe(0);
+    expect(await version()).toBe(before + 1);
+    const entry = (await store.history()).at(-1)!;
+    expect(entry).toMatchObject({ action: 'set-weight', version: before + 1 });
+    expect(entry.changes.map((c) => c.path)).toEqual(['routes.balance.mode', 'routes.balance.weight', 'routes.tx.mode', 'routes.tx.weight']);
     const s = (await store.read())!;
     expect(s.routes).toEqual({
       balance: { mode: 'canary', weight: 5 },
