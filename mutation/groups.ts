@@ -35,7 +35,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'state',
     cores: ['shared/state/transitions.ts'],
-    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts'],
   },
   {
     name: 'routing',

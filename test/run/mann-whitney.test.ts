@@ -141,11 +141,35 @@ describe('Mann-Whitney U', () => {
 
   it('says nothing is different when every value ties or a side is empty', () => {
     expect(mannWhitney([5, 5, 5], [5, 5])).toMatchObject({ z: 0, pValue: 1, rankBiserial: 0 });
-    expect(mannWhitney([], [1, 2])).toMatchObject({ nA: 0, pValue: 1 });
+    // no pair to compare: the effect sizes say "no difference", never NaN
+    for (const r of [mannWhitney([], [1, 2]), mannWhitney([1, 2], [])]) {
+      expect(r).toMatchObject({ pValue: 1, z: 0, commonLanguage: 0.5, rankBiserial: 0 });
+    }
   });
 
-  it('refuses unsorted count rows', () => {
+  it('takes a difference of half a pair or less as no evidence, in both directions (continuity correction): z is 0, p is 1', () => {
+    // one pair: U_A is 0 or 1 against a mean of 0.5
+    for (const [a, b] of [
+      [[1], [2]],
+      [[2], [1]],
+    ]) {
+      const r = mannWhitney(a!, b!);
+      expect(Object.is(r.z, 0)).toBe(true);
+      expect(r.pValue).toBe(1);
+    }
+    // the same values on both sides, with spread: U_A is exactly the mean
+    const same = mannWhitney([1, 2, 3], [1, 2, 3]);
+    expect(Object.is(same.z, 0)).toBe(true);
+    expect(same.pValue).toBe(1);
+    // one step past it is evidence, however weak
+    const more = mannWhitney([3, 4], [1, 2]);
+    expect(more.z).toBeGreaterThan(0);
+    expect(more.pValue).toBeLessThan(1);
+  });
+
+  it('refuses unsorted count rows, and a value given twice', () => {
     expect(() => mannWhitneyFromCounts([{ value: 2, a: 1, b: 0 }, { value: 1, a: 0, b: 1 }])).toThrow(/sorted/);
+    expect(() => mannWhitneyFromCounts([{ value: 1, a: 1, b: 0 }, { value: 1, a: 0, b: 1 }])).toThrow(/strictly increasing/);
   });
 
   it('gives the same answer from histograms as from raw samples when each value has its own bucket', () => {

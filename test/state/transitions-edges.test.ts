@@ -14,6 +14,7 @@ import {
   resume,
   setMode,
   setWeight,
+  withServedRoutes,
 } from '../../shared/state/transitions.js';
 import type { RolloutState } from '../../shared/state/types.js';
 
@@ -272,5 +273,40 @@ describe('checkReplacement (whole-document writes)', () => {
       'reason: is required to clear aborted (meta.reason: say why it is safe to ramp again)',
     );
     expect(() => checkReplacement(aborted, { ...aborted, aborted: false, routes: { balance: { mode: 'v2', weight: 100 } } }, 'fixed')).not.toThrow();
+  });
+});
+
+describe('a set of routes (a service) in one change', () => {
+  it('refuses an empty set, a set with a route the state does not hold, and a set together with a single route', () => {
+    for (const change of [
+      () => setWeight(state(), { routes: [], weight: 5 }),
+      () => setMode(state(), { routes: [], mode: 'mirror' }),
+      () => abort(state(), { routes: [], reason: 'r' }),
+    ]) {
+      expect(errorOf(change).message).toMatch(/^routes: must name at least one route/);
+    }
+    expect(errorOf(() => setWeight(state(), { routes: ['balance', 'nope'], weight: 5 })).message).toMatch(/^routes: .*nope/);
+    expect(errorOf(() => abort(state(), { routes: ['balance'], route: 'tx', reason: 'r' })).message).toMatch(/^route: give a route or an upstream, not both/);
+  });
+
+  it('changes exactly the routes of the set and nothing else', () => {
+    const s = state({ routes: { a: { mode: 'canary', weight: 5 }, b: { mode: 'canary', weight: 5 }, c: { mode: 'mirror', weight: 0 } } });
+    expect(setWeight(s, { routes: ['a', 'b'], weight: 10 }).next.routes).toEqual({ a: { mode: 'canary', weight: 10 }, b: { mode: 'canary', weight: 10 }, c: { mode: 'mirror', weight: 0 } });
+    expect(abort(s, { routes: ['b'], reason: 'r' }).next.routes).toEqual({ a: { mode: 'canary', weight: 5 }, b: { mode: 'legacy', weight: 0 }, c: { mode: 'mirror', weight: 0 } });
+    expect(promote(s, { routes: ['c'], full: true }).next.routes).toEqual({ a: { mode: 'canary', weight: 5 }, b: { mode: 'canary', weight: 5 }, c: { mode: 'v2', weight: 100 } });
+  });
+
+  it('promotes a set only with full (it sends them to V2)', () => {
+    expect(errorOf(() => promote(state({ paused: true }), { routes: ['balance'] })).message).toMatch(/^full: promoting a set of routes \(a service\) sends them to V2: it needs --full/);
+  });
+});
+
+describe('withServedRoutes', () => {
+  it('adds each served route the state lacks as legacy, and returns the same state when none is missing', () => {
+    const s = state();
+    expect(withServedRoutes(s, ['balance', 'tx'])).toBe(s);
+    const w = withServedRoutes(s, ['balance', 'new', 'other']);
+    expect(w.routes).toEqual({ ...s.routes, new: { mode: 'legacy', weight: 0 }, other: { mode: 'legacy', weight: 0 } });
+    expect(s.routes).not.toHaveProperty('new');
   });
 });
