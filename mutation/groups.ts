@@ -48,7 +48,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
     // that reach a mutant, which for isSafeRequest are the in-process ones.
     name: 'request',
     cores: ['proxy/request-target.ts'],
-    tests: ['test/proxy/conformance/method-override.test.ts', 'test/proxy/conformance/request-target.test.ts'],
+    tests: ['test/proxy/conformance/method-override.test.ts', 'test/proxy/conformance/request-target.test.ts', 'test/proxy/request-target-rules.test.ts'],
   },
 ];
 
