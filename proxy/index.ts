@@ -164,8 +164,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const specs = compileRouteSpecs(config);
   const allSpecs = [...specs.routes, specs.defaultRoute];
   const routeNames = allSpecs.map((s) => s.name);
-  const sides = allSpecs.map((s) => ({ legacy: s.upstreams.legacy.name, v2: s.upstreams.v2.name }));
   const routeSides = routeSidesOf(config);
+  const sides = routeNames.map((name) => routeSides[name]!);
   const stats = new ProxyStats(routeNames, { windowSeconds: config.stats.windowSeconds, upstreams: sides });
   const recorder = config.record
     ? new RequestRecorder({ file: config.record.file, sample: config.record.sample, redact: config.redact })

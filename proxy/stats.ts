@@ -7,6 +7,7 @@
  * A snapshot adds the slices inside the asked window; histograms merge exactly, so snapshots
  * from many replicas can be merged again (see shared/stats/types.ts).
  */
+import { routeSides } from '../shared/upstream-routes.js';
 import { Histogram } from '../shared/stats/histogram.js';
 import { STATS_SCHEMA_VERSION, type RouteStats, type StatsSnapshot, type UpstreamCounters } from '../shared/stats/types.js';
 
@@ -117,7 +118,7 @@ export class ProxyStats {
   constructor(routeNames: readonly string[], opts: StatsOptions) {
     this.windowSeconds = opts.windowSeconds;
     this.routeNames = routeNames;
-    this.upstreams = routeNames.map((_, i) => Object.freeze({ legacy: opts.upstreams?.[i]?.legacy ?? 'legacy', v2: opts.upstreams?.[i]?.v2 ?? 'v2' }));
+    this.upstreams = routeNames.map((_, i) => Object.freeze(routeSides(opts.upstreams?.[i] ?? {})));
     this.now = opts.now ?? Date.now;
     // One more slice than the window: the current, partly filled second.
     this.windows = routeNames.map(() => new RouteWindow(opts.windowSeconds + 1));

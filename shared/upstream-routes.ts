@@ -16,21 +16,26 @@ export interface Sides {
 /** Route name -> its two sides, by upstream name. */
 export type RouteSidesMap = Readonly<Record<string, Sides>>;
 
-const DEFAULT_LEGACY = 'legacy';
-const DEFAULT_V2 = 'v2';
+export const DEFAULT_LEGACY_UPSTREAM = 'legacy';
+export const DEFAULT_V2_UPSTREAM = 'v2';
 
 type RouteLike = { name: string; legacy?: string; v2?: string };
+
+/** A route's (or the default route's) legacy and V2 upstream names. */
+export function routeSides(route: { legacy?: string; v2?: string }): Sides {
+  return { legacy: route.legacy ?? DEFAULT_LEGACY_UPSTREAM, v2: route.v2 ?? DEFAULT_V2_UPSTREAM };
+}
 
 /** Every route of a (validated) config, the default route included, with its two sides. */
 export function routeSidesOf(config: { routes: readonly RouteLike[]; defaultRoute: RouteLike }): RouteSidesMap {
   const out: Record<string, Sides> = {};
-  for (const r of [...config.routes, config.defaultRoute]) out[r.name] = { legacy: r.legacy ?? DEFAULT_LEGACY, v2: r.v2 ?? DEFAULT_V2 };
+  for (const r of [...config.routes, config.defaultRoute]) out[r.name] = routeSides(r);
   return out;
 }
 
 /** Whether any route moves between upstreams other than the default `legacy` and `v2` (a config with one V2 reads as before). */
 export function hasNamedServices(sides: RouteSidesMap | undefined): sides is RouteSidesMap {
-  return !!sides && Object.values(sides).some((s) => s.legacy !== DEFAULT_LEGACY || s.v2 !== DEFAULT_V2);
+  return !!sides && Object.values(sides).some((s) => s.legacy !== DEFAULT_LEGACY_UPSTREAM || s.v2 !== DEFAULT_V2_UPSTREAM);
 }
 
 /** V2 upstream name -> its routes, in route order. */

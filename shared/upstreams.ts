@@ -6,14 +6,15 @@
  * noise replica of the upstream called `legacy`.
  */
 import { z } from 'zod';
+import { DEFAULT_LEGACY_UPSTREAM, DEFAULT_V2_UPSTREAM, routeSides } from './upstream-routes.js';
+
+export { DEFAULT_LEGACY_UPSTREAM, DEFAULT_V2_UPSTREAM, routeSides } from './upstream-routes.js';
 
 /** Upstream names go into metric labels, logs and CLI flags: a DNS-label-like word. */
 export const UPSTREAM_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export const UPSTREAM_NAME_RULE = 'must be 1 to 63 lower-case letters, digits, _ or - starting with a letter';
 /** Keys of `upstreams:` that are not upstreams. */
 export const RESERVED_UPSTREAM_KEYS = ['legacyReplica'] as const;
-export const DEFAULT_LEGACY_UPSTREAM = 'legacy';
-export const DEFAULT_V2_UPSTREAM = 'v2';
 
 export const httpUrl = z.string({ message: 'must be an http:// or https:// URL' }).refine((s) => /^https?:\/\/[^\s/]+(:\d+)?(\/.*)?$/.test(s), {
   message: 'must be an http:// or https:// URL',
@@ -52,11 +53,6 @@ export interface UpstreamSpec {
   readonly legacyReplica?: string;
 }
 
-/** A route's two sides, by upstream name. */
-export interface RouteSides {
-  readonly legacy: string;
-  readonly v2: string;
-}
 
 const resolved = new WeakMap<object, readonly UpstreamSpec[]>();
 
@@ -100,10 +96,6 @@ export function upstreamNamed(config: { upstreams: UpstreamsConfig }, name: stri
   return upstreamSpecs(config).find((u) => u.name === name);
 }
 
-/** A route's (or the default route's) legacy and V2 upstream names. */
-export function routeSides(route: { legacy?: string; v2?: string }): RouteSides {
-  return { legacy: route.legacy ?? DEFAULT_LEGACY_UPSTREAM, v2: route.v2 ?? DEFAULT_V2_UPSTREAM };
-}
 
 /** A route's two sides resolved to upstreams (the config was validated, so both exist). */
 export function routeUpstreams(config: { upstreams: UpstreamsConfig }, route: { legacy?: string; v2?: string }): { legacy: UpstreamSpec; v2: UpstreamSpec } {
