@@ -34,12 +34,12 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   },
   {
     name: 'state',
-    cores: ['shared/state/transitions.ts'],
-    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts'],
+    cores: ['shared/state/transitions.ts', 'shared/state/documents.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts'],
   },
   {
     name: 'routing',
-    cores: ['proxy/bucket.ts'],
+    cores: ['proxy/bucket.ts', 'proxy/route-table.ts'],
     tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts'],
   },
   {
