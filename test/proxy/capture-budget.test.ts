@@ -31,6 +31,8 @@ const ROUTES = `
   - name: statements
     match: { method: GET, path: /statements/:id }
     mode: mirror
+    # a loaded machine must not turn a slow copy into a small pair (that would fit the budget)
+    mirror: { timeoutMs: 30000 }
 `;
 
 describe('the capture budget', () => {
@@ -59,6 +61,7 @@ describe('the capture budget', () => {
     // The verifier reads the waiting pair: the budget frees and the next pair is captured whole.
     const [kept] = q.take();
     expect(kept.legacy.body.length).toBeGreaterThan(300 * 1024);
+    expect(kept.v2.body.length).toBeGreaterThan(300 * 1024);
     await new Promise((r) => setTimeout(r, 50));
     await rawRequest(fx.proxy.dataUrl, { path: '/statements/S-3' });
     await waitFor(() => q.size === 1, 10_000);
