@@ -97,3 +97,28 @@ export const BALANCE_REQUESTS = Array.from({ length: 64 }, (_, i) => ({
   method: 'GET' as const,
   path: `/accounts/ACC-${String(i * 7919).padStart(6, '0')}/balance`,
 }));
+
+/**
+ * cutover's proxy as a user runs it: `node bin/cutover.js proxy --config FILE` (dist/, no tsx
+ * loader in the process or its worker threads), pinned to `core`. Resolves once both planes
+ * print their address.
+ */
+export function startShippedProxy(configFile: string, core: number, env?: NodeJS.ProcessEnv): Promise<Started> {
+  const proc = pinned(core, process.execPath, [join(ROOT, 'bin', 'cutover.js'), 'proxy', '--config', configFile], { CUTOVER_LOG_LEVEL: 'warn', ...env });
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`cutover proxy did not start: ${out}`)), 30_000);
+    const read = (d: Buffer) => {
+      out += d;
+      const data = /data plane listening on http:\/\/[^:\s]+:(\d+)/.exec(out);
+      const admin = /admin plane listening on (http:\/\/\S+)/.exec(out);
+      if (data && admin) {
+        clearTimeout(timer);
+        res({ proc, port: Number(data[1]), admin: admin[1] });
+      }
+    };
+    proc.stdout!.on('data', read);
+    proc.stderr!.on('data', read);
+    proc.on('exit', (code) => rej(new Error(`cutover proxy exited ${code}: ${out}`)));
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:mirror-large`: proxy memory with large answers (performance.md: proxy RSS
  * <= 300 MB with 2 MB answers at any rate). Legacy and V2 origins answer every request with a
- * ~2 MB JSON statement (the same facts, keys in another order); cutover's proxy (dist/, as
+ * ~2 MB JSON statement (the same facts, keys in another order); cutover's proxy, run as a user
+ * runs it (`node bin/cutover.js proxy`: dist/, no tsx loader; as
  * shipped: mirror 100 %, maxInFlight 512, the verifier diffing in its worker) is driven at max
  * rate by autocannon for `--seconds` (default 60). Its VmRSS is read from /proc every 250 ms.
  * Printed: requests, client errors, RSS start/peak/end, pairs offered and dropped (all reasons,
@@ -13,10 +14,11 @@
  * (default reports/bench/mirror-large.json).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { PIN, ROOT, startScript } from './harness.js';
+import { PIN, ROOT, startScript, startShippedProxy } from './harness.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -27,6 +29,7 @@ const QUICK = argv.includes('--quick');
 const SECONDS = Number(opt('seconds', QUICK ? '15' : '60'));
 const CONNECTIONS = Number(opt('connections', '50'));
 const MAX_BODY = opt('max-body-bytes', '');
+const CAPTURE_BYTES = opt('capture-bytes', '');
 const OUT = resolve(ROOT, opt('out', 'reports/bench/mirror-large.json'));
 const PEAK_RSS_TARGET_MB = 300;
 for (const [name, v] of [['seconds', SECONDS], ['connections', CONNECTIONS]] as const) {
@@ -50,9 +53,22 @@ try {
   const legacy = await startScript('large-origin.ts', ['--name', 'legacy'], 1);
   const v2 = await startScript('large-origin.ts', ['--name', 'v2'], 1);
   children.push(legacy.proc, v2.proc);
-  const proxyArgs = ['--mode', 'mirror', '--legacy', `http://127.0.0.1:${legacy.port}`, '--v2', `http://127.0.0.1:${v2.port}`];
-  if (MAX_BODY !== '') proxyArgs.push('--max-body-bytes', MAX_BODY);
-  const proxy = await startScript('proxy-cutover.ts', proxyArgs, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-mirror-large-'));
+  const configFile = join(dir, 'cutover.yaml');
+  writeFileSync(
+    configFile,
+    `upstreams: { legacy: http://127.0.0.1:${legacy.port}, v2: http://127.0.0.1:${v2.port} }
+listen: { data: 127.0.0.1:0, admin: 127.0.0.1:0 }${CAPTURE_BYTES === '' ? '' : `\nlimits: { mirrorCaptureBytes: ${Number(CAPTURE_BYTES)} }`}
+state: file://${join(dir, 'state.json')}
+routes:
+  - name: balance
+    match: { method: GET, path: /accounts/:accountId/balance }
+    mode: mirror
+    mirror: { sample: 100, maxInFlight: 512 }${MAX_BODY === '' ? '' : `\n    maxBodyBytes: ${Number(MAX_BODY)}`}
+`,
+  );
+  const proxy = await startShippedProxy(configFile, 0);
+  if (process.env.MEMLOG) proxy.proc.stderr!.on('data', (d) => process.stderr.write(d));
   children.push(proxy.proc);
   const pid = proxy.proc.pid!;
   const samples: number[] = [rssMb(pid)];

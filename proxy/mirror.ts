@@ -261,7 +261,7 @@ export class Mirror {
   constructor(opts: MirrorOptions) {
     this.stats = opts.stats;
     this.sink = opts.sink;
-    this.budget = new CaptureBudget(opts.captureBytes ?? 48 * 1_048_576, opts.sink);
+    this.budget = new CaptureBudget(opts.captureBytes ?? 16 * 1_048_576, opts.sink);
     this.redact = secretNames({ headers: opts.redactHeaders, patterns: opts.redactPatterns });
     this.connections = opts.connections ?? 128;
     this.pools = new Array(opts.upstreams.length).fill(undefined);

@@ -129,7 +129,7 @@ export const limitsSchema = z.strictObject({
   /** Request header fields allowed; more gets 431. */
   maxHeaders: z.number().int().min(8).max(4096).default(256),
   /** Bytes of captured mirror bodies, in flight and waiting for the verifier, for the whole proxy; past it pairs are dropped and counted. */
-  mirrorCaptureBytes: z.number().int().min(1_048_576).max(4096 * 1_048_576).default(48 * 1_048_576),
+  mirrorCaptureBytes: z.number().int().min(1_048_576).max(4096 * 1_048_576).default(16 * 1_048_576),
 });
 
 const targetSchema = z.strictObject({

@@ -20,7 +20,7 @@ import { Redactor } from './redact.js';
 import { routeSettingsFromConfig, type RouteSettingsTable } from './rules.js';
 import { RotatingJsonlWriter } from './sink-file.js';
 import { DEFAULT_STREAM_MAXLEN, RedisVerdictStream } from './sink-redis.js';
-import { errorVerdict, prepareContext, verifyBatch, type PreparedContext, type TaskContext } from './task.js';
+import { errorVerdict, pairBodyBytes, prepareContext, verifyBatch, type PreparedContext, type TaskContext } from './task.js';
 import type { AggregateSnapshot, DiffQuery, PipelineStats, Verdict, VerdictResult } from './types.js';
 import type { FinishOptions } from './verdict.js';
 
@@ -60,12 +60,6 @@ export interface PipelineOptions {
 }
 
 /** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate; base64 text as its length). */
-function pairBytes(p: MirroredPair): number {
-  // Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here.
-  const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
-  return len(p.legacy) + len(p.v2) + len(p.replica);
-}
-
 /** A fixed ring of pairs. */
 class PairRing {
   private readonly buf: Array<MirroredPair | undefined>;
@@ -189,7 +183,7 @@ export class VerifierPipeline implements PairSink {
       this.counters.closed++;
       return false;
     }
-    const bytes = pairBytes(pair);
+    const bytes = pairBodyBytes(pair);
     if (this.ring.size + this.inFlightPairs >= this.queueSize || this.heldBytes + bytes > this.queueBytes) {
       this.counters.queueFull++;
       return false;
@@ -329,7 +323,7 @@ export class VerifierPipeline implements PairSink {
   }
 
   private release(batch: MirroredPair[]): void {
-    for (const p of batch) this.heldBytes -= pairBytes(p);
+    for (const p of batch) this.heldBytes -= pairBodyBytes(p);
   }
 
   private book_(v: Verdict): void {

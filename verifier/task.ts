@@ -46,6 +46,12 @@ export function errorVerdict(pair: MirroredPair, why: string, redactor: Redactor
   return v;
 }
 
+/** Body characters a pair holds, every side. Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here. */
+export function pairBodyBytes(p: MirroredPair): number {
+  const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
+  return len(p?.legacy) + len(p?.v2) + len(p?.replica);
+}
+
 export function verifyOne(pair: MirroredPair, ctx: PreparedContext): Verdict {
   try {
     return finishVerdict(comparePair(pair, settingsFor(ctx.routes, pair.route)), ctx.redactor, ctx.finish);
