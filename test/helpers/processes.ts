@@ -14,7 +14,25 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 const TSX_LOADER = import.meta.resolve('tsx');
 const started = new Set<ChildProcess>();
 
-export async function freePort(): Promise<number> {
+// Ports for the processes tests start, and often kill and start again on the same port (Redis,
+// Sentinel, a CLI's --listen), come from a window of this test worker's own below the kernel's
+// ephemeral range (32768+): no listen(0) anywhere, and no other worker of this suite, is handed a
+// port a test has just freed and is about to bind again. A random start keeps two suites side by
+// side apart as well, and a bind check skips ports in use.
+const PORT_WINDOW = 1500;
+const PORT_BASE = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * PORT_WINDOW;
+let portCursor = Math.floor(Math.random() * PORT_WINDOW);
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
@@ -24,6 +42,14 @@ export async function freePort(): Promise<number> {
       srv.close(() => res(port));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_WINDOW; tries++) {
+    const port = PORT_BASE + (portCursor++ % PORT_WINDOW);
+    if (await canBind(port)) return port;
+  }
+  return ephemeralPort();
 }
 
 export function tempDir(prefix = 'cutover-test-'): string {
