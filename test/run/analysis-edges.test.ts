@@ -102,6 +102,8 @@ describe('latency edges', () => {
     const ratio = check(q, 'latencyP99Ms')!.value! / check(q, 'latencyP99Ms')!.legacy!;
     const atRatio = check(run(stats, { minRequests: 100, thresholds: { latencyP99Ms: { maxRatioToLegacy: ratio } } }), 'latencyP99Ms')!;
     expect(atRatio.status).toBe('pass');
+    // a ratio alone: the reason names the ratio and no max
+    expect(atRatio.reason).toMatch(/^latencyP99Ms [\d.]+ [\d.]+x legacy [\d.]+ <= [\d.]+x on route balance at weight 25$/);
     const under = check(run(stats, { minRequests: 100, thresholds: { latencyP99Ms: { maxRatioToLegacy: ratio - 0.001 } } }), 'latencyP99Ms')!;
     expect(under).toMatchObject({ status: 'fail', rule: 'maxRatioToLegacy' });
   });
@@ -129,7 +131,9 @@ describe('throttleRate and mismatchRate edges', () => {
     const at = check(run({ v2: { requests: 1000, throttled: 20 }, legacy: { requests: 1000, throttled: 5 } }, settings), 'throttleRate')!;
     expect(at).toMatchObject({ status: 'pass', value: 0.02, legacy: 0.005 });
     expect(at.reason).toBe('throttleRate 0.02 <= 0.02 on route balance at weight 25');
-    expect(check(run({ v2: { requests: 1000, throttled: 21 }, legacy: { requests: 1000 } }, settings), 'throttleRate')).toMatchObject({ status: 'fail', value: 0.021 });
+    const over = check(run({ v2: { requests: 1000, throttled: 21 }, legacy: { requests: 1000 } }, settings), 'throttleRate')!;
+    expect(over).toMatchObject({ status: 'fail', value: 0.021, limit: 0.02, rule: 'max' });
+    expect(over.reason).toBe('throttleRate 0.021 > 0.02 on route balance at weight 25');
   });
 
   it('mismatchRate passes at max exactly, fails one over, and needs exactly minRequests pairs', () => {
@@ -137,7 +141,9 @@ describe('throttleRate and mismatchRate edges', () => {
     const at = check(run({ v2: { requests: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 10 } }, settings), 'mismatchRate')!;
     expect(at).toMatchObject({ status: 'pass', value: 0.01 });
     expect(at.reason).toBe('mismatchRate 0.01 <= 0.01 (10/1000 compared pairs) on route balance at weight 25');
-    expect(check(run({ v2: { requests: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 11 } }, settings), 'mismatchRate')!.status).toBe('fail');
+    const over = check(run({ v2: { requests: 1000 }, legacy: { requests: 1000 }, diffs: { pairs: 1000, mismatch: 11 } }, settings), 'mismatchRate')!;
+    expect(over).toMatchObject({ status: 'fail', value: 0.011, limit: 0.01, rule: 'max' });
+    expect(over.reason).toBe('mismatchRate 0.011 > 0.01 (11/1000 compared pairs) on route balance at weight 25');
     const enough = run({ shadow: { sent: 500 }, legacy: { requests: 500 }, diffs: { pairs: 100, mismatch: 0 } }, settings, mirror);
     expect(check(enough, 'mismatchRate')).toMatchObject({ status: 'pass', value: 0 });
     const short = run({ shadow: { sent: 500 }, legacy: { requests: 500 }, diffs: { pairs: 99, mismatch: 0 } }, settings, mirror);
