@@ -246,3 +246,46 @@ describe('failureReason', () => {
     expect(failureReason(r.checks)).toBe('errorRate 0.05 > 0.01 on route balance at weight 25; throttleRate 0.08 > 0.02 on route balance at weight 25');
   });
 });
+
+describe('a limit that is not configured leaves no trace', () => {
+  const ok = { requests: 1000, s5xx: 5, latencyMs: [20] };
+  const base = { requests: 1000, s5xx: 2, latencyMs: [10] };
+
+  it('errorRate max alone, with a baseline: the reason names max only, nothing skipped', () => {
+    const r = run({ v2: ok, legacy: base }, { minRequests: 100, thresholds: { errorRate: { max: 0.01 } } });
+    expect(check(r, 'errorRate')!.reason).toBe('errorRate 0.005 <= 0.01 on route balance at weight 25');
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('errorRate max alone, without a baseline: nothing skipped about maxOverLegacy', () => {
+    const r = run({ v2: ok, legacy: { requests: 0 } }, { minRequests: 100, thresholds: { errorRate: { max: 0.01 } } }, at100);
+    expect(check(r, 'errorRate')).toMatchObject({ status: 'pass' });
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('errorRate maxOverLegacy with a baseline: judged, nothing skipped', () => {
+    const r = run({ v2: ok, legacy: base }, { minRequests: 100, thresholds: { errorRate: { maxOverLegacy: 0.01 } } });
+    expect(check(r, 'errorRate')).toMatchObject({ status: 'pass', legacy: 0.002 });
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('latency max alone, with a baseline: the reason names max only, nothing skipped', () => {
+    const r = run({ v2: ok, legacy: base }, { minRequests: 100, thresholds: { latencyP99Ms: { max: 100 } } });
+    expect(check(r, 'latencyP99Ms')!.reason).toMatch(/^latencyP99Ms [\d.]+ <= 100 on route balance at weight 25$/);
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('latency ratio with a baseline: judged, nothing skipped', () => {
+    const r = run({ v2: ok, legacy: base }, { minRequests: 100, thresholds: { latencyP99Ms: { maxRatioToLegacy: 3 } } });
+    expect(check(r, 'latencyP99Ms')).toMatchObject({ status: 'pass' });
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('a legacy whose latencies all read 0 is no baseline for a ratio (no division by zero into a failure)', () => {
+    const r = run({ v2: ok, legacy: { requests: 1000, latencyMs: [0] } }, { minRequests: 100, thresholds: { latencyP99Ms: { maxRatioToLegacy: 3 } } });
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.skipped).toEqual([
+      'latencyP99Ms.maxRatioToLegacy on route balance at weight 25: legacy served 1000 requests (minRequests 100), no baseline to compare with',
+    ]);
+  });
+});
