@@ -275,6 +275,12 @@ describe('a limit that is not configured leaves no trace', () => {
     expect(r.skipped).toEqual([]);
   });
 
+  it('latency max alone, without a baseline: nothing skipped about a ratio', () => {
+    const r = run({ v2: ok, legacy: { requests: 0 } }, { minRequests: 100, thresholds: { latencyP99Ms: { max: 100 } } }, at100);
+    expect(check(r, 'latencyP99Ms')).toMatchObject({ status: 'pass' });
+    expect(r.skipped).toEqual([]);
+  });
+
   it('latency ratio with a baseline: judged, nothing skipped', () => {
     const r = run({ v2: ok, legacy: base }, { minRequests: 100, thresholds: { latencyP99Ms: { maxRatioToLegacy: 3 } } });
     expect(check(r, 'latencyP99Ms')).toMatchObject({ status: 'pass' });
