@@ -2,7 +2,7 @@
 // gives (kind, path, pointer and both values), when a pair is not compared and what it says,
 // how headers and text bodies are compared, and the patch findings stand for. Values are
 // asserted whole (toStrictEqual: a key set to undefined is not a key left out).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/config.js';
 import type { CapturedResponse, MirroredPair } from '../../shared/pairs.js';
 import { compareResponses, comparePair, compileRules, diffParsed, diffValues, findingsToPatch, upstreamNames } from '../../verifier/compare.js';
@@ -517,6 +517,21 @@ describe('comparePair: the verdict', () => {
       ['/t', true],
       ['/u', false],
     ]);
+  });
+
+  describe('with a pair time that is not a date', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('measures clocks from the time the verifier runs', () => {
+      vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z'), toFake: ['Date'] });
+      const v = comparePair(pairOf({ body: '{"t":"2030-01-01T00:01:00Z","u":"2024-05-01T10:01:00Z"}' }, { body: '{"t":"2030-01-01T00:02:00Z","u":"2024-05-01T10:02:00Z"}' }, { at: 'soon' }), {});
+      expect(byPointer(v.findings).map((f) => [f.pointer, f.volatile === true])).toStrictEqual([
+        ['/t', true],
+        ['/u', false],
+      ]);
+    });
   });
 
   it('with a replica, records its latency and the templated paths where legacy and the replica differ, once each', () => {
