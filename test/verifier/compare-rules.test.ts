@@ -89,6 +89,36 @@ describe('reordered arrays: one order finding, only for a true permutation', () 
     expect(kinds(diffText('[[1,23],[0]]', '[[0],[12,3]]'))).not.toContainEqual(['', 'order']);
   });
 
+  it('elements that would print alike without their brackets or braces are different elements', () => {
+    // Each pair below holds two different values; the other element (0) moves, so every index is touched.
+    expect(kinds(byPointer(diffValues([[[1, 2]], 0], [0, [1, [2]]])))).toStrictEqual([
+      ['/0', 'type'],
+      ['/1', 'type'],
+    ]);
+    expect(kinds(byPointer(diffValues([[[1], 2], 0], [0, [[1, 2]]])))).toStrictEqual([
+      ['/0', 'type'],
+      ['/1', 'type'],
+    ]);
+    expect(kinds(byPointer(diffValues([{ a: { b: 1 }, c: 2 }, 0], [0, { a: { b: 1, c: 2 } }])))).toStrictEqual([
+      ['/0', 'type'],
+      ['/1', 'type'],
+    ]);
+    expect(kinds(diffValues([{}, 0], [0, {}]))).toStrictEqual([['', 'order']]);
+  });
+
+  it('objects with other keys are not a reordering of each other', () => {
+    expect(kinds(byPointer(diffValues([{ a: 1 }, { b: 2 }], [{ c: 3 }, { d: 4 }])))).toStrictEqual([
+      ['/0/a', 'missing'],
+      ['/0/c', 'extra'],
+      ['/1/b', 'missing'],
+      ['/1/d', 'extra'],
+    ]);
+  });
+
+  it('an undefined element (a JS value given to diffValues) counts as the null JSON writes for it', () => {
+    expect(diffValues([[undefined], 0], [0, [null]])).toStrictEqual([{ path: '', pointer: '', kind: 'order', legacy: [[undefined], 0], v2: [0, [null]] }]);
+  });
+
   it('an object whose numeric keys swap values is two value findings (objects have no order)', () => {
     expect(byPointer(diffText('{"o":{"0":1,"1":2}}', '{"o":{"0":2,"1":1}}'))).toStrictEqual([
       { path: '/o/*', pointer: '/o/0', kind: 'value', legacy: 1, v2: 2 },
@@ -215,6 +245,10 @@ describe('diffValues', () => {
     expect(diffValues({ a: '\u0000x' }, { a: '\u0000y' })).toStrictEqual([{ path: '/a', pointer: '/a', kind: 'value', legacy: '\u0000x', v2: '\u0000y' }]);
     expect(diffValues({ a: '\u0000x' }, {})).toStrictEqual([{ path: '/a', pointer: '/a', kind: 'missing', legacy: '\u0000x' }]);
     expect(diffValues({}, { a: ['\u0000y'] })).toStrictEqual([{ path: '/a', pointer: '/a', kind: 'extra', v2: ['\u0000y'] }]);
+  });
+  it('a keyed element that is undefined gives a finding without a value key', () => {
+    expect(diffValues({ h: [undefined] }, { h: [] }, { unorderedArrays: { '/h': 'id' } })).toStrictEqual([{ path: '/h/*', pointer: '/h/0', kind: 'missing' }]);
+    expect(diffValues({ h: [] }, { h: [undefined] }, { unorderedArrays: { '/h': 'id' } })).toStrictEqual([{ path: '/h/*', pointer: '/h/0', kind: 'extra' }]);
   });
 });
 
