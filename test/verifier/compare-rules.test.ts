@@ -339,6 +339,13 @@ describe('headers', () => {
     expect(headerFindings({ 'x-a': ' abc ' }, { 'x-a': 'abc' }, ['x-a'])).toStrictEqual([]);
   });
 
+  it('surrounding spaces on the V2 side are no difference either', () => {
+    expect(headerFindings({ 'x-a': 'abc' }, { 'x-a': ' abc\t' }, ['x-a'])).toStrictEqual([]);
+    expect(headerFindings({ 'x-a': 'abc' }, { 'x-a': ' abd ' }, ['x-a'])).toStrictEqual([
+      { path: '@headers/x-a', pointer: '@headers/x-a', kind: 'value', legacy: 'abc', v2: ' abd ' },
+    ]);
+  });
+
   describe('content-type', () => {
     const same = (a: string, b: string) => headerFindings({ 'content-type': a }, { 'content-type': b }).length === 0;
 
