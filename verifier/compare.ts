@@ -72,7 +72,7 @@ function findReordered(ops: Operation[], l: unknown, v: unknown): Set<string> {
     let prefix = '';
     for (let i = 1; i < segs.length - (op.op === 'replace' ? 0 : 1); i++) {
       const idx = segs[i];
-      if (i < segs.length && /^\d+$/.test(idx)) {
+      if (/^\d+$/.test(idx)) {
         let set = touched.get(prefix);
         if (!set) touched.set(prefix, (set = new Set()));
         set.add(Number(idx));
