@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import { channels } from '../shared/events.js';
 import type { CapturedResponse, MirroredPair, PairSink } from '../shared/pairs.js';
+import { RAW_BODY_MIN_BYTES, withRawBody } from '../shared/raw-body.js';
 import { secretNames, type SecretNames } from '../shared/secrets.js';
 import { classifyUpstreamError } from './errors.js';
 import { capturedRequestHeaders, capturedResponseHeaders } from './headers.js';
@@ -76,17 +77,19 @@ class Capture {
     // Compressed bytes do not survive UTF-8 text: they travel base64 (the verifier decodes them).
     const encoded = this.headers['content-encoding'] !== undefined && this.headers['content-encoding'] !== 'identity';
     const enc = encoded ? 'base64' : 'utf8';
+    // A large body stays bytes, in one buffer of its own, for the verifier's worker to take as is.
+    const raw = this.size >= RAW_BODY_MIN_BYTES;
     const out: CapturedResponse = {
       status: this.status,
       headers: this.headers === EMPTY_HEADERS ? {} : this.headers,
-      body: chunks.length === 1 ? chunks[0].toString(enc) : Buffer.concat(chunks, this.size).toString(enc),
+      body: raw ? '' : chunks.length === 1 ? chunks[0].toString(enc) : Buffer.concat(chunks, this.size).toString(enc),
       latencyMs: Math.round(this.latencyMs * 1000) / 1000,
     };
     if (encoded) out.bodyBase64 = true;
     if (this.truncated) out.truncated = true;
     if (this.cutShort) out.cutShort = true;
     if (this.error !== undefined) out.error = this.error;
-    return out;
+    return raw ? withRawBody(out, Buffer.concat(chunks, this.size)) : out;
   }
 }
 

@@ -12,6 +12,7 @@
  * as a row of fields, any other as its JSON text.
  */
 import type { CapturedResponse, MirroredPair } from '../shared/pairs.js';
+import { decodeMovedBody, hasRawBody, moveRawBody } from '../shared/raw-body.js';
 import type { Verdict } from './types.js';
 
 export type PackedBatch = unknown[];
@@ -30,7 +31,7 @@ function isSide(s: unknown): s is CapturedResponse {
   const c = s as CapturedResponse;
   return (
     typeof c.status === 'number' &&
-    typeof c.body === 'string' &&
+    (hasRawBody(c) || typeof c.body === 'string') &&
     typeof c.latencyMs === 'number' &&
     isHeaders(c.headers) &&
     (c.truncated === undefined || typeof c.truncated === 'boolean') &&
@@ -74,13 +75,20 @@ const TRUNCATED = 1;
 const BASE64 = 2;
 const CUT_SHORT = 4;
 
-function pushSide(out: unknown[], s: CapturedResponse): void {
+function pushSide(out: unknown[], s: CapturedResponse, transfer: ArrayBuffer[] | undefined): void {
   const flags = (s.truncated === true ? TRUNCATED : 0) | (s.bodyBase64 === true ? BASE64 : 0) | (s.cutShort === true ? CUT_SHORT : 0);
-  out.push(s.status, s.latencyMs, s.body, flags, s.error ?? null);
+  const raw = transfer === undefined ? undefined : moveRawBody(s);
+  if (raw !== undefined) transfer!.push(raw.buffer as ArrayBuffer);
+  out.push(s.status, s.latencyMs, raw ?? s.body, flags, s.error ?? null);
   pushHeaders(out, s.headers);
 }
 
-export function packPairs(pairs: readonly MirroredPair[]): PackedBatch {
+/**
+ * With `transfer`, large bodies still held as bytes (shared/raw-body.ts) travel as those bytes and
+ * their buffers are added to it, to be moved to the worker with the batch (the pairs' `body`
+ * then reads ''); without it every body travels as text.
+ */
+export function packPairs(pairs: readonly MirroredPair[], transfer?: ArrayBuffer[]): PackedBatch {
   const out: unknown[] = [];
   for (let i = 0; i < pairs.length; i++) {
     const p = pairs[i];
@@ -90,12 +98,12 @@ export function packPairs(pairs: readonly MirroredPair[]): PackedBatch {
     }
     out.push(PACKED, p.id, p.at, p.route, p.method, p.path, p.traceId ?? null, p.legacyUpstream ?? null, p.v2Upstream ?? null);
     pushHeaders(out, p.requestHeaders);
-    pushSide(out, p.legacy);
-    pushSide(out, p.v2);
+    pushSide(out, p.legacy, transfer);
+    pushSide(out, p.v2, transfer);
     if (p.replica === undefined) out.push(false);
     else {
       out.push(true);
-      pushSide(out, p.replica);
+      pushSide(out, p.replica, transfer);
     }
   }
   return out;
@@ -117,8 +125,10 @@ export function unpackPairs(packed: PackedBatch): MirroredPair[] {
     return h;
   };
   const side = (): CapturedResponse => {
-    const s: CapturedResponse = { status: packed[i] as number, headers: {}, body: packed[i + 2] as string, latencyMs: packed[i + 1] as number };
     const flags = packed[i + 3] as number;
+    const body = packed[i + 2];
+    const text = typeof body === 'string' ? body : decodeMovedBody(body as Uint8Array, (flags & BASE64) !== 0);
+    const s: CapturedResponse = { status: packed[i] as number, headers: {}, body: text, latencyMs: packed[i + 1] as number };
     if (flags & TRUNCATED) s.truncated = true;
     if (flags & BASE64) s.bodyBase64 = true;
     if (flags & CUT_SHORT) s.cutShort = true;

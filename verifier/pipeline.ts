@@ -60,6 +60,12 @@ export interface PipelineOptions {
 }
 
 /** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate; base64 text as its length). */
+function batchBodyBytes(batch: readonly MirroredPair[]): number {
+  let n = 0;
+  for (const p of batch) n += pairBodyBytes(p);
+  return n;
+}
+
 /** A fixed ring of pairs. */
 class PairRing {
   private readonly buf: Array<MirroredPair | undefined>;
@@ -176,7 +182,10 @@ export class VerifierPipeline implements PairSink {
     this.onVerdict = opts.onVerdict;
   }
 
-  /** Never blocks. False when the pair was dropped (the queue is full, or the pipeline is closed); every drop is counted. */
+  /**
+   * Never blocks. False when the pair was dropped (the queue is full, or the pipeline is closed); every drop is counted.
+   * An accepted pair belongs to the pipeline: large bodies still held as bytes move to the worker, and read empty here after.
+   */
   offer(pair: MirroredPair): boolean {
     this.counters.offered++;
     if (this.closed) {
@@ -278,7 +287,7 @@ export class VerifierPipeline implements PairSink {
           this.counters.workerError += batch.length;
           verdicts = batch.map((p) => errorVerdict(p, `verifier: ${(err as Error).message}`, this.redactor));
         }
-        this.release(batch);
+        this.heldBytes -= batchBodyBytes(batch);
         for (const v of verdicts) this.book_(v);
       }
       if (this.ring.size > 0) this.schedule();
@@ -300,12 +309,17 @@ export class VerifierPipeline implements PairSink {
       const batch = this.ring.take(this.batchSize);
       this.inFlightBatches++;
       this.inFlightPairs += batch.length;
-      this.pool!.run(packPairs(batch)).then(
-        (packed: unknown[]) => this.timed(() => this.done(batch, unpackVerdicts(packed))),
+      // Counted before packing: bodies moved to the worker read empty here afterwards.
+      const bytes = batchBodyBytes(batch);
+      const transfer: ArrayBuffer[] = [];
+      const packed = packPairs(batch, transfer);
+      this.pool!.run(packed, { transferList: transfer }).then(
+        (verdicts: unknown[]) => this.timed(() => this.done(batch, bytes, unpackVerdicts(verdicts))),
         (err: unknown) => {
           this.counters.workerError += batch.length;
           this.done(
             batch,
+            bytes,
             batch.map((p) => errorVerdict(p, `verifier worker failed: ${(err as Error)?.message ?? String(err)}`, this.redactor)),
           );
         },
@@ -313,17 +327,13 @@ export class VerifierPipeline implements PairSink {
     }
   }
 
-  private done(batch: MirroredPair[], verdicts: Verdict[]): void {
+  private done(batch: MirroredPair[], bytes: number, verdicts: Verdict[]): void {
     this.inFlightBatches--;
     this.inFlightPairs -= batch.length;
-    this.release(batch);
+    this.heldBytes -= bytes;
     for (const v of verdicts) this.book_(v);
     if (this.ring.size > 0) this.pumpNow();
     else if (this.inFlightBatches === 0) this.notifyIdle();
-  }
-
-  private release(batch: MirroredPair[]): void {
-    for (const p of batch) this.heldBytes -= pairBodyBytes(p);
   }
 
   private book_(v: Verdict): void {

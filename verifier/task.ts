@@ -6,6 +6,7 @@ import type { MirroredPair } from '../shared/pairs.js';
 import { comparePair, upstreamNames } from './compare.js';
 import { Redactor, type RedactSettings } from './redact.js';
 import { settingsFor, type RouteSettingsTable } from './rules.js';
+import { bodyLength } from '../shared/raw-body.js';
 import { VERDICT_SCHEMA_VERSION, type Verdict } from './types.js';
 import { finishVerdict, type FinishOptions } from './verdict.js';
 
@@ -46,10 +47,9 @@ export function errorVerdict(pair: MirroredPair, why: string, redactor: Redactor
   return v;
 }
 
-/** Body characters a pair holds, every side. Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here. */
+/** Body size a pair holds, every side (bytes while a body is raw, else characters). Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here. */
 export function pairBodyBytes(p: MirroredPair): number {
-  const len = (side: { body?: unknown } | undefined) => (typeof side?.body === 'string' ? side.body.length : 0);
-  return len(p?.legacy) + len(p?.v2) + len(p?.replica);
+  return bodyLength(p?.legacy) + bodyLength(p?.v2) + bodyLength(p?.replica);
 }
 
 export function verifyOne(pair: MirroredPair, ctx: PreparedContext): Verdict {
