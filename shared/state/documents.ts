@@ -69,9 +69,12 @@ export function validateStateDocument(doc: unknown, field = 'state'): StateDraft
 function documentError(issues: readonly z.core.$ZodIssue[], raw: unknown, prefix: PropertyKey[]): Error {
   const lines = [
     ...new Set(
-      issues.flatMap((i) =>
-        i.code === 'unrecognized_keys' ? i.keys.map((k) => `${formatPath([...prefix, ...i.path, k])}: unknown field`) : [issueLine(i, raw, prefix)],
-      ),
+      issues.flatMap((i) => {
+        if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath([...prefix, ...i.path, k])}: unknown field`);
+        // a record key that breaks its rule (a route name): zod's own line is "Invalid key in record"
+        if (i.code === 'invalid_key') return i.issues.map((k) => `${formatPath([...prefix, ...i.path])}: ${k.message} (got ${JSON.stringify(i.path.at(-1))})`);
+        return [issueLine(i, raw, prefix)];
+      }),
     ),
   ];
   const first = lines[0]!;
@@ -98,7 +101,13 @@ const changeRequestSchema = z.discriminatedUnion(
       force: z.boolean().optional(),
       upstream: upstreamName,
     }),
-    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }).optional(), mode: z.string({ message: 'is required' }), upstream: upstreamName }),
+    z.strictObject({
+      action: z.literal('mode'),
+      // a missing field reads "is required" (issueLine); these are for a value of the wrong type
+      route: z.string({ message: 'must be a string naming a route' }).optional(),
+      mode: z.string({ message: `must be one of ${MODES.join(', ')}` }),
+      upstream: upstreamName,
+    }),
     z.strictObject({ action: z.literal('pause') }),
     z.strictObject({ action: z.literal('resume') }),
     z.strictObject({ action: z.literal('promote'), full: z.boolean().optional(), upstream: upstreamName }),
