@@ -6,7 +6,7 @@
  * check and the Cookie header reader. A random bucket is pinned with a stubbed Math.random, so
  * no assertion depends on chance.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfigText, type CutoverConfig } from '../../shared/config.js';
 import type { RolloutState } from '../../shared/state/types.js';
 import { isV2 } from '../../proxy/bucket.js';
@@ -44,7 +44,10 @@ function randomBucketIs(bucket: number): void {
 }
 
 describe('path patterns', () => {
-  const t = tableOf(`
+  // built in each test, so that a mutant in the table's compiler fails a test and not the file's collection
+  let t: RouteTable;
+  beforeEach(() => {
+    t = tableOf(`
 routes:
   - { name: members, match: { method: GET, path: /members }, mode: v2 }
   - { name: member, match: { method: GET, path: /members/:id }, mode: v2 }
@@ -54,6 +57,7 @@ routes:
   - { name: colon, match: { method: GET, path: '/c/:' }, mode: v2 }
   - { name: root, match: { method: GET, path: / }, mode: v2 }
 `);
+  });
 
   it('a literal segment matches only the same text of the same length', () => {
     expect(routeOf(t, 'GET', '/members')).toBe('members');
@@ -119,6 +123,33 @@ routes:
     expect(matchRoute(t, 'GET', '/members/42', 11).spec.name).toBe('member');
   });
 
+  it('a path that ends before a param or a * segment does not match', () => {
+    const only = tableOf(`
+routes:
+  - { name: param, match: { method: GET, path: /x/:id }, mode: v2 }
+  - { name: rest, match: { method: GET, path: /y/* }, mode: v2 }
+`);
+    expect(routeOf(only, 'GET', '/x/1')).toBe('param');
+    expect(routeOf(only, 'GET', '/x')).toBe('default');
+    expect(routeOf(only, 'GET', '/x?id=1')).toBe('default');
+    expect(routeOf(only, 'GET', '/y')).toBe('default');
+    expect(routeOf(only, 'GET', '/y?a=/b')).toBe('default');
+  });
+
+  it('a param before a trailing * reads its own segment only', () => {
+    for (const pattern of ['/:id/*', '/:id/b/*', '/a/:id/*', '/a/:id/b/c/*']) {
+      const t2 = tableOf(`
+routes:
+  - { name: r, match: { method: GET, path: '${pattern}' }, mode: canary, weight: 50, stickyBy: param:id }
+`);
+      for (const k of KEYS) {
+        const url = pattern.replace(':id', k).replace('*', 'rest/of/it');
+        expect(routeOf(t2, 'GET', url), url).toBe('r');
+        expect(decide(t2, 'GET', url, {}).upstream, url).toBe(isV2('r', k, 50) ? 'v2' : 'legacy');
+      }
+    }
+  });
+
   it('the first route that matches wins, in config order', () => {
     const two = tableOf(`
 routes:
@@ -150,13 +181,17 @@ routes:
 });
 
 describe('sticky keys', () => {
-  const t = tableOf(`
+  // built in each test, so that a mutant in the table's compiler fails a test and not the file's collection
+  let t: RouteTable;
+  beforeEach(() => {
+    t = tableOf(`
 routes:
   - { name: p, match: { method: GET, path: /p/:a/:b/x }, mode: canary, weight: 50, stickyBy: param:b }
   - { name: h, match: { method: GET, path: /h }, mode: canary, weight: 50, stickyBy: header:X-Caller }
   - { name: c, match: { method: GET, path: /c }, mode: canary, weight: 50, stickyBy: cookie:Sid }
   - { name: n, match: { method: GET, path: /n }, mode: canary, weight: 50, stickyBy: none }
 `);
+  });
   const side = (route: string, key: string) => (isV2(route, key, 50) ? 'v2' : 'legacy');
 
   it('param: the named segment, not another one, decides', () => {
@@ -379,7 +414,10 @@ defaultRoute:
   weight: 0
   target: { v2: { header: { x-team: [red] }, cookie: { beta: ['1'] } } }
 `;
-  const t = tableOf(yaml);
+  let t: RouteTable;
+  beforeEach(() => {
+    t = tableOf(yaml);
+  });
 
   it('a configured header value sends the request to V2 (header names in any case, any listed value)', () => {
     for (const v of ['proj-a', 'proj-b']) expect(decide(t, 'GET', '/acct/A/B', { 'x-api-key': v })).toMatchObject({ upstream: 'v2', reason: 'target', missingKey: false, mirror: false });
@@ -424,6 +462,15 @@ defaultRoute:
     expect(specs.routes[1].targets).toBeNull();
     expect(specs.defaultRoute.targets!.param).toEqual([]);
     expect(compileRouteSpecs(configOf('routes: []\n')).defaultRoute.targets).toBeNull();
+  });
+
+  it('a param target on the first segment works', () => {
+    const first = tableOf(`
+routes:
+  - { name: f, match: { method: GET, path: '/:id/x' }, mode: canary, weight: 0, target: { v2: { param: { id: [T-1] } } } }
+`);
+    expect(decide(first, 'GET', '/T-1/x', {})).toMatchObject({ upstream: 'v2', reason: 'target' });
+    expect(decide(first, 'GET', '/T-2/x', {})).toMatchObject({ upstream: 'legacy', reason: 'weight' });
   });
 
   it('a config built without validation: proxy-owned headers, params the path lacks and default-route params never target', () => {
@@ -512,6 +559,14 @@ describe('isUnsafePath', () => {
     for (const p of ['/a\\b', '/\\', '/a/%5C', '/a/%5c..', '/a%2Fb', '/a/%2f']) expect(isUnsafePath(p), p).toBe(true);
   });
 
+  it('does not read past the end into the query, even up to its next slash', () => {
+    for (const q of ['..', '.', '%zz', 'x\\y', '%2F']) {
+      const p = `/a.b/c?q=${q}/d`;
+      expect(isUnsafePath(p, 6), p).toBe(false);
+    }
+    expect(isUnsafePath('/a.b/../c?q', 9)).toBe(true);
+  });
+
   it('refuses a segment whose percent-encoding does not decode', () => {
     for (const p of ['/a/%zz', '/a/%', '/a/%E0%A4%A']) expect(isUnsafePath(p), p).toBe(true);
   });
@@ -536,6 +591,13 @@ describe('cookieValue', () => {
     expect(cookieValue('a=1;  sid=2', 'sid')).toBe('2');
     expect(cookieValue('xsid=1; sidx=2; Sid=3', 'sid')).toBeUndefined();
     expect(cookieValue('xsid=1; sid=2', 'sid')).toBe('2');
+  });
+
+  it('a one-letter name at the start of the header, and a name holding ";" never matches (a part ends at ";")', () => {
+    expect(cookieValue('a=1', 'a')).toBe('1');
+    expect(cookieValue('a=1; b=2', 'b')).toBe('2');
+    expect(cookieValue('a;b=1', 'a;b')).toBeUndefined();
+    expect(cookieValue('x; a;b=1', 'a;b')).toBeUndefined();
   });
 
   it('returns the first of two cookies with the name', () => {
