@@ -464,6 +464,16 @@ defaultRoute:
     expect(compileRouteSpecs(configOf('routes: []\n')).defaultRoute.targets).toBeNull();
   });
 
+  it('a target of as many headers as params, and no cookie, still targets', () => {
+    const two = tableOf(`
+routes:
+  - { name: f, match: { method: GET, path: '/x/:id' }, mode: canary, weight: 0, target: { v2: { header: { x-team: [red] }, param: { id: [T-1] } } } }
+`);
+    expect(decide(two, 'GET', '/x/T-1', {})).toMatchObject({ upstream: 'v2', reason: 'target' });
+    expect(decide(two, 'GET', '/x/A', { 'x-team': 'red' })).toMatchObject({ upstream: 'v2', reason: 'target' });
+    expect(decide(two, 'GET', '/x/A', {})).toMatchObject({ upstream: 'legacy', reason: 'weight' });
+  });
+
   it('a param target on the first segment works', () => {
     const first = tableOf(`
 routes:
