@@ -35,7 +35,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'state',
     cores: ['shared/state/transitions.ts', 'shared/state/documents.ts'],
-    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts', 'test/state/documents-messages.test.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts', 'test/state/documents-messages.test.ts', 'test/state/documents-load.test.ts'],
   },
   {
     name: 'routing',

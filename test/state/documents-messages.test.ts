@@ -174,3 +174,17 @@ describe('validateChangeRequest: the whole refusal', () => {
     expect(validateChangeRequest({ action: 'promote', upstream: 'u' })).toEqual({ action: 'promote', upstream: 'u' });
   });
 });
+
+describe('the field of a refusal comes from the path, not from the message text', () => {
+  it('a key holding ": " is named whole', () => {
+    const unknown = refusal(() => validateStateDocument({ ...good(), 'a: b': 1 }));
+    expect(unknown.field).toBe('state.a: b');
+    expect(unknown.message).toBe('state.a: b: unknown field');
+    const route = refusal(() => validateStateDocument({ ...good(), routes: { 'x: y': { mode: 'legacy', weight: 0 } } }));
+    expect(route.field).toBe('state.routes.x: y');
+    expect(route.message).toBe('state.routes.x: y: route names are letters, digits, _ . or - (got "x: y")');
+    const change = refusal(() => validateChangeRequest({ action: 'pause', 'p: q': 1, r: 2 }));
+    expect(change.field).toBe('p: q');
+    expect(change.message).toBe('p: q: unknown field; and r: unknown field');
+  });
+});
