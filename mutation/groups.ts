@@ -36,12 +36,12 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   {
     name: 'state',
     cores: ['shared/state/transitions.ts', 'shared/state/documents.ts'],
-    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts', 'test/state/documents-messages.test.ts', 'test/state/documents-load.test.ts'],
   },
   {
     name: 'routing',
     cores: ['proxy/bucket.ts', 'proxy/route-table.ts'],
-    tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts'],
+    tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts', 'test/proxy/route-table-rules.test.ts'],
   },
   {
     // Method-override safety (safety rule 1) and request-target checks, from the data-plane

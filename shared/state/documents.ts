@@ -67,17 +67,26 @@ export function validateStateDocument(doc: unknown, field = 'state'): StateDraft
 
 /** Every problem of a document in one error: the first field names it, the message lists them all. */
 function documentError(issues: readonly z.core.$ZodIssue[], raw: unknown, prefix: PropertyKey[]): Error {
-  const lines = [
-    ...new Set(
-      issues.flatMap((i) =>
-        i.code === 'unrecognized_keys' ? i.keys.map((k) => `${formatPath([...prefix, ...i.path, k])}: unknown field`) : [issueLine(i, raw, prefix)],
-      ),
-    ),
-  ];
-  const first = lines[0]!;
-  const colon = first.indexOf(': ');
-  const field = colon > 0 ? first.slice(0, colon) : 'body';
-  return stateInput(field === '(root)' ? 'body' : field, lines.length === 1 ? first.slice(colon + 2) : `${first.slice(colon + 2)}; and ${lines.slice(1).join('; ')}`);
+  // each line once, in order, with the field it names (taken from the path: a key may hold ": ")
+  const lines = new Map<string, string>();
+  const add = (path: PropertyKey[], text: string) => {
+    const field = formatPath(path);
+    lines.set(`${field}: ${text}`, field);
+  };
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys') {
+      for (const k of i.keys) add([...prefix, ...i.path, k], 'unknown field');
+    } else if (i.code === 'invalid_key') {
+      // a record key that breaks its rule (a route name): zod's own line is "Invalid key in record"
+      for (const k of i.issues) add([...prefix, ...i.path], `${k.message} (got ${JSON.stringify(i.path.at(-1))})`);
+    } else {
+      const path = [...prefix, ...i.path];
+      add(path, issueLine(i, raw, prefix).slice(formatPath(path).length + 2));
+    }
+  }
+  const [[firstLine, firstField], ...rest] = lines;
+  const first = firstLine.slice(firstField.length + 2);
+  return stateInput(firstField === '(root)' ? 'body' : firstField, rest.length === 0 ? first : `${first}; and ${rest.map(([line]) => line).join('; ')}`);
 }
 
 /** A service: the change applies to the routes whose V2 side it is (resolved against the replica's config). */
@@ -98,7 +107,13 @@ const changeRequestSchema = z.discriminatedUnion(
       force: z.boolean().optional(),
       upstream: upstreamName,
     }),
-    z.strictObject({ action: z.literal('mode'), route: z.string({ message: 'is required' }).optional(), mode: z.string({ message: 'is required' }), upstream: upstreamName }),
+    z.strictObject({
+      action: z.literal('mode'),
+      // a missing field reads "is required" (issueLine); these are for a value of the wrong type
+      route: z.string({ message: 'must be a string naming a route' }).optional(),
+      mode: z.string({ message: `must be one of ${MODES.join(', ')}` }),
+      upstream: upstreamName,
+    }),
     z.strictObject({ action: z.literal('pause') }),
     z.strictObject({ action: z.literal('resume') }),
     z.strictObject({ action: z.literal('promote'), full: z.boolean().optional(), upstream: upstreamName }),
@@ -111,10 +126,6 @@ const changeRequestSchema = z.discriminatedUnion(
 export function validateChangeRequest(body: unknown): ChangeRequest {
   const r = changeRequestSchema.safeParse(body);
   if (r.success) return r.data as ChangeRequest;
-  const issues = r.error.issues.map((issue) =>
-    issue.code === 'invalid_union' || (issue.code === 'invalid_value' && issue.path[0] === 'action')
-      ? ({ ...issue, code: 'custom', path: ['action'], message: `must be one of ${CHANGE_ACTIONS.join(', ')}` } as z.core.$ZodIssue)
-      : issue,
-  );
-  throw documentError(issues, body, []);
+  // an unknown or missing action: zod's issue already sits at `action` with the union's message
+  throw documentError(r.error.issues, body, []);
 }
