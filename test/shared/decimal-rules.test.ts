@@ -52,6 +52,8 @@ describe('what text is a decimal', () => {
       ['.5e1', { coef: 5n, scale: 0 }],
       ['-.5E-2', { coef: -5n, scale: 3 }],
       ['.25e+2', { coef: 25n, scale: 0 }],
+      ['.5e12', { coef: 500_000_000_000n, scale: 0 }],
+      ['-.5e-12', { coef: -5n, scale: 13 }],
       ['1.e2', { coef: 100n, scale: 0 }],
       ['007.50', { coef: 75n, scale: 1 }],
     ];
