@@ -31,6 +31,8 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/timestamp-edges.test.ts',
       'test/verifier/compare-edges.test.ts',
       'test/verifier/compare-rules.test.ts',
+      'test/shared/decimal-rules.test.ts',
+      'test/verifier/json-exact-rules.test.ts',
     ],
   },
   {

@@ -91,10 +91,18 @@ export function normalize(d: Decimal): Decimal {
   return { coef, scale };
 }
 
-/** Aligning costs a power of ten of the scale difference: callers keep that difference bounded. */
+/**
+ * Aligning costs a power of ten of the scale difference between non-zero values: callers keep
+ * that difference bounded. A zero's scale says nothing, so a zero takes the other side's scale
+ * and is never scaled: 0 against `1e-999999999` or `1e999999999` builds no power of ten.
+ */
 function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
-  const scale = Math.max(a.scale, b.scale);
-  return [a.coef * 10n ** BigInt(scale - a.scale), b.coef * 10n ** BigInt(scale - b.scale), scale];
+  const scale = a.coef === 0n ? b.scale : b.coef === 0n ? a.scale : Math.max(a.scale, b.scale);
+  return [scaleTo(a, scale), scaleTo(b, scale), scale];
+}
+
+function scaleTo(d: Decimal, scale: number): bigint {
+  return d.coef === 0n ? 0n : d.coef * 10n ** BigInt(scale - d.scale);
 }
 
 /** Scale differences up to this are aligned with a power of ten (cheap); beyond it digits are compared. */
@@ -119,7 +127,8 @@ export function compareDecimal(a: Decimal, b: Decimal): -1 | 0 | 1 {
   if (sa !== sb) return sa < sb ? -1 : 1;
   if (sa === 0) return 0;
   const mag = compareMagnitude(magnitudeDigits(a.coef), a.scale, magnitudeDigits(b.coef), b.scale);
-  return (sa > 0 ? mag : -mag) as -1 | 0 | 1;
+  // `0 - mag`, not `-mag`: equal negative values give 0, not -0.
+  return (sa > 0 ? mag : 0 - mag) as -1 | 0 | 1;
 }
 
 /** |x| against |y| for digit strings without sign: value = digits / 10^scale. */
@@ -172,9 +181,8 @@ export function absDifferenceAtMost(a: Decimal, b: Decimal, limit: Decimal): boo
   const tl = topPosition(limit);
   // |a - b| < 2 * 10^(hi+1) <= 10^(hi+2); the limit is at least 10^tl.
   if (tl !== undefined && tl >= hi + 2) return true;
-  const lo = Math.min(ta ?? Infinity, tb ?? Infinity);
-  // The leading digits are far apart: |a - b| > 10^(hi) - 10^(lo+1) >= 10^(hi-1) > limit when tl < hi - 1.
-  if (lo < hi - 2 && (tl === undefined || tl < hi - 1)) return false;
+  // Otherwise "not within": either the leading digits say so (far apart, with a limit below
+  // the larger one), or they cannot tell, and a difference is reported rather than hidden.
   return false;
 }
 
@@ -262,5 +270,6 @@ export function compareDecimalText(a: string, b: string): -1 | 0 | 1 | undefined
     while (i < n && x.digits.charCodeAt(i) === y.digits.charCodeAt(i)) i++;
     mag = i < n ? (x.digits.charCodeAt(i) < y.digits.charCodeAt(i) ? -1 : 1) : x.digits.length < y.digits.length ? -1 : 1;
   }
-  return (x.sign > 0 ? mag : -mag) as -1 | 0 | 1;
+  // `0 - mag`, not `-mag`: equal negative values give 0, not -0.
+  return (x.sign > 0 ? mag : 0 - mag) as -1 | 0 | 1;
 }

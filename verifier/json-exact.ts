@@ -62,16 +62,20 @@ export function mayHoldLargeExponent(s: string): boolean {
 }
 const LARGE_EXPONENT = /[0-9.][eE][+-]?[0-9]{3}/;
 
-/** True when the literal means the same number as the double JSON.parse would make of it. */
+/**
+ * A number literal as JSON writes it. Only such a literal is marked: anything else the scan
+ * collects (`01234567890123456789`, `--1234567890123456789`, `1234567890123456789.`) stays in
+ * the text for JSON.parse to refuse, instead of turning into a marked string it would accept.
+ */
+const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+/** True when a JSON number literal means the same number as the double JSON.parse would make of it. */
 function survivesDouble(literal: string): boolean {
   // A double's shortest text has at most 17 significant digits: more cannot survive (no BigInt needed to say so).
-  const parts = decimalParts(literal);
-  if (!parts || parts.digits.length > 17) return false;
-  const d = parseDecimalLiteral(literal);
-  const asDouble = Number(literal);
-  if (!d || !Number.isFinite(asDouble)) return false;
-  const back = parseDecimal(asDouble);
-  return back !== undefined && compareDecimal(d, back) === 0;
+  if (decimalParts(literal)!.digits.length > 17) return false;
+  // Infinity (an overflowing literal) has no decimal: it does not survive.
+  const back = parseDecimal(Number(literal));
+  return back !== undefined && compareDecimal(parseDecimalLiteral(literal)!, back) === 0;
 }
 
 function isNumberChar(c: number): boolean {
@@ -130,7 +134,10 @@ function exactEdits(text: string): number[] | null {
       const start = i;
       i++;
       while (i < n && isNumberChar(text.charCodeAt(i))) i++;
-      if (mayNotSurvive(text, start, i) && !survivesDouble(text.slice(start, i))) (out ??= []).push(start, i, 0);
+      if (mayNotSurvive(text, start, i)) {
+        const literal = text.slice(start, i);
+        if (JSON_NUMBER.test(literal) && !survivesDouble(literal)) (out ??= []).push(start, i, 0);
+      }
       continue;
     }
     i++;
@@ -240,10 +247,11 @@ export function unmarkExactNumbers(v: unknown): unknown {
 
 /**
  * A marked number or an escaped string as JSON.stringify writes it: a string value (after
- * `[`, `,` or `:` and before `,`, `]`, `}` or the end), never a key, never inside another string
+ * `[`, `,` or `:` and before `,`, `]`, `}` or the end), never a key (a whole string followed by
+ * `:`; a key after `,` starting with two U+0000 used to lose one), never inside another string
  * (a quote there is escaped, so never preceded by one of those characters).
  */
-const STORED_VALUE_TEXT = /(^|[[,:]\s*)"\\u0000(?:#(-?[0-9.eE+-]+)"(?=\s*[,\]}]|\s*$)|\\u0000)/g;
+const STORED_VALUE_TEXT = /(^|[[,:]\s*)"\\u0000(?:#([0-9.eE+-]+)"(?=\s*[,\]}]|\s*$)|(\\u0000(?:[^"\\]|\\.)*")(?!\s*:))/g;
 
 /**
  * JSON text for a parsed value (or a verdict holding parsed values), with marked exact numbers
@@ -253,5 +261,5 @@ const STORED_VALUE_TEXT = /(^|[[,:]\s*)"\\u0000(?:#(-?[0-9.eE+-]+)"(?=\s*[,\]}]|
 export function stringifyExact(v: unknown, space?: number): string {
   const text = JSON.stringify(v, null, space);
   if (text === undefined || !text.includes('\\u0000')) return text;
-  return text.replace(STORED_VALUE_TEXT, (_m, head: string, literal: string | undefined) => (literal !== undefined ? head + literal : `${head}"${NUL_ESCAPE}`));
+  return text.replace(STORED_VALUE_TEXT, (_m, head: string, literal: string | undefined, rest: string | undefined) => (literal !== undefined ? head + literal : `${head}"${rest}`));
 }
