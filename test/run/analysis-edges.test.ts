@@ -3,7 +3,7 @@
 // and effect size disagree. Statuses of single checks are asserted (not the overall verdict,
 // which also depends on which checks could be applied).
 import { describe, expect, it } from 'vitest';
-import { analyse, failureReason, type AnalysisSettings, type CheckResult, type RouteContext } from '../../rollout-cli/plan/analysis.js';
+import { analyse, failureReason, fmt, verdictOf, type AnalysisSettings, type CheckResult, type RouteContext } from '../../rollout-cli/plan/analysis.js';
 import { routeStats, snapshot } from './fixtures.js';
 
 const canary25: RouteContext = { route: 'balance', mode: 'canary', weight: 25 };
@@ -293,5 +293,23 @@ describe('a limit that is not configured leaves no trace', () => {
     expect(r.skipped).toEqual([
       'latencyP99Ms.maxRatioToLegacy on route balance at weight 25: legacy served 1000 requests (minRequests 100), no baseline to compare with',
     ]);
+  });
+});
+
+describe('figures in reasons', () => {
+  it('print three significant digits, small ones in exponent form without trailing zeros', () => {
+    expect([fmt(0), fmt(0.052), fmt(312.4), fmt(1.5), fmt(0.0001)]).toEqual(['0', '0.052', '312', '1.5', '0.0001']);
+    expect([fmt(0.00001), fmt(0.000015), fmt(0.0000999), fmt(-0.00002)]).toEqual(['1e-5', '1.5e-5', '9.99e-5', '-2e-5']);
+    expect([fmt(Infinity), fmt(NaN)]).toEqual(['Infinity', 'NaN']);
+  });
+});
+
+describe('the verdict of an interval', () => {
+  const pass = (v2Requests: number) => ({ route: 'balance', check: 'errorRate', status: 'pass', v2Requests, reason: 'r' }) as unknown as CheckResult;
+  it('is a pass only when a passing check saw V2 requests: passes over no V2 traffic are no evidence', () => {
+    expect(verdictOf([pass(0)])).toBe('inconclusive');
+    expect(verdictOf([pass(0), pass(0)])).toBe('inconclusive');
+    expect(verdictOf([pass(0), pass(1)])).toBe('pass');
+    expect(verdictOf([])).toBe('inconclusive');
   });
 });
