@@ -164,6 +164,13 @@ describe('inconclusive intervals', () => {
     expect(types(out.actions)).toEqual(['hold']);
   });
 
+  it('do not pause a rollout a human has already paused: it holds, saying so, and writes no pause of its own', () => {
+    const s = at(1, { consecutiveInconclusive: 3 });
+    const out = run(s, { now: 20_000, check: inconclusive, control: { ...calm, paused: true } });
+    expect(types(out.actions)).toEqual(['hold']);
+    expect(out.state.pausedBy).toBeUndefined();
+  });
+
   it('are reset by a pass', () => {
     expect(run(at(1, { consecutiveInconclusive: 2 }), { now: 1000, check: pass }).state.consecutiveInconclusive).toBe(0);
   });
@@ -172,6 +179,18 @@ describe('inconclusive intervals', () => {
     const s = at(1, { pausedBy: 'inconclusive', consecutiveInconclusive: 3 });
     const out = run(s, { now: 2000, control: { paused: true, aborted: false, promoteRequested: true } });
     expect(types(out.actions)).toEqual(['unpause', 'advance', 'apply-step']);
+  });
+});
+
+describe('timed pause', () => {
+  it('applies without pausing the rollout (only a manual pause step pauses)', () => {
+    const l: MachineLimits = { ...limits, steps: [{ kind: 'weight', weight: 5, holdMs: 0 }, { kind: 'pause', manual: false, durationMs: 3000 }, { kind: 'weight', weight: 10, holdMs: 0 }] };
+    const out = run(at(0), { now: 1000, check: pass }, l);
+    expect(out.actions).toEqual([
+      { type: 'advance', from: 0, to: 1, promoted: false },
+      { type: 'apply-step', step: 1 },
+    ]);
+    expect(out.state.pausedBy).toBeUndefined();
   });
 });
 
@@ -196,9 +215,10 @@ describe('manual pause', () => {
     ]);
   });
 
-  it('continues when a human resumes', () => {
+  it('continues when a human resumes, as an advance, not a promotion', () => {
     const out = run(at(3, { pausedBy: 'manual-step' }), { now: 60_000, control: calm });
     expect(types(out.actions)).toEqual(['advance', 'apply-step']);
+    expect(out.actions[0]).toEqual({ type: 'advance', from: 3, to: 4, promoted: false });
   });
 
   it('does not write a second pause when the rollout is already paused as the step begins', () => {
