@@ -30,6 +30,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/waivers.test.ts',
       'test/verifier/timestamp-edges.test.ts',
       'test/verifier/compare-edges.test.ts',
+      'test/verifier/timestamp-rules.test.ts',
     ],
   },
   {
