@@ -31,6 +31,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/timestamp-edges.test.ts',
       'test/verifier/compare-edges.test.ts',
       'test/verifier/timestamp-rules.test.ts',
+      'test/verifier/verdict-rules.test.ts',
     ],
   },
   {
