@@ -32,6 +32,7 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/compare-edges.test.ts',
       'test/verifier/timestamp-rules.test.ts',
       'test/verifier/verdict-rules.test.ts',
+      'test/verifier/normalize-rules.test.ts',
     ],
   },
   {
