@@ -34,6 +34,12 @@ describe('compiling rules', () => {
     expect(compileRules({ tolerance: { '/a': 0.5 } }).empty).toBe(false);
   });
 
+  it('two kinds of rule together are not empty either', () => {
+    expect(compileRules({ ignore: ['/a'], decimal: ['/b'] }).empty).toBe(false);
+    expect(compileRules({ timestamp: ['/a'], unorderedArrays: { '/b': 'id' } }).empty).toBe(false);
+    expect(compileRules({ tolerance: { '/a': 1 }, decimal: ['/b'] }).empty).toBe(false);
+  });
+
   it('compiles one rules object once', () => {
     const rules = { decimal: ['/a'] };
     expect(compileRules(rules)).toBe(compileRules(rules));
@@ -84,10 +90,26 @@ describe('each rule alone', () => {
     expect(apply({ tolerance: { '/a': 0.05 } }, { a: 'x' }, { a: 1 }).v).toEqual({ a: 1 });
   });
 
+  it('each rule does its own equivalence only', () => {
+    const ts = { t: '2024-05-01T10:00:00Z' };
+    expect(apply({ decimal: ['/t'] }, ts, { t: 1714557600000 }).v).toEqual({ t: 1714557600000 });
+    expect(apply({ tolerance: { '/t': 1 } }, ts, { t: 1714557600000 }).v).toEqual({ t: 1714557600000 });
+    expect(apply({ unorderedArrays: { '/t': 'id' } }, ts, { t: 1714557600000 }).v).toEqual({ t: 1714557600000 });
+    expect(apply({ unorderedArrays: { '/a': 'id' } }, { a: '1.0' }, { a: 1 }).v).toEqual({ a: 1 });
+    expect(apply({ ignore: ['/b'], decimal: ['/c'] }, { a: '1.0' }, { a: 1 }).v).toEqual({ a: 1 });
+  });
+
+  it('a named rule adds nothing to V2 where V2 lacks the key', () => {
+    expect(apply({ decimal: ['/a'] }, { a: '1.0' }, {}).v).toStrictEqual({});
+    expect(apply({ timestamp: ['/a'] }, { a: '2024-05-01' }, { b: 1 }).v).toStrictEqual({ b: 1 });
+    expect(apply({ decimal: ['/a'] }, {}, { a: 1 }).v).toStrictEqual({ a: 1 });
+  });
+
   it('a rule on a value that is not a container leaves V2’s value', () => {
     expect(apply({ decimal: ['/a/b'] }, { a: 'x' }, { a: { b: '1' } }).v).toEqual({ a: { b: '1' } });
     expect(apply({ decimal: ['/a/b'] }, { a: { b: '1.0' } }, { a: 'x' }).v).toEqual({ a: 'x' });
     expect(apply({ decimal: ['/a/0'] }, { a: ['1.0'] }, { a: { 0: 1 } }).v).toEqual({ a: { 0: 1 } });
+    expect(apply({ decimal: ['/a/0'] }, { a: { 0: '1.0' } }, { a: [1] }).v).toEqual({ a: [1] });
     expect(apply({ decimal: ['/a/b'] }, { a: null }, { a: null }).v).toEqual({ a: null });
   });
 });
@@ -97,6 +119,19 @@ describe('decimal equivalence', () => {
     expect(decimalEquivalent('100', '1')).toBe(false);
     expect(decimalEquivalent(10, '1')).toBe(false);
     expect(decimalEquivalent('100', 100)).toBe(true);
+  });
+
+  it('only digits make a decimal: text around digits is not stripped of zeros', () => {
+    expect(decimalEquivalent('x1.0', 'x1.00')).toBe(false);
+    expect(decimalEquivalent('1x.0', '1x.00')).toBe(false);
+    expect(decimalEquivalent('1.0x', '1.00x')).toBe(false);
+    expect(decimalEquivalent('-1.0', '1.0')).toBe(false);
+  });
+
+  it('the last fraction digit is never dropped: 2.50 is not 2.40', () => {
+    expect(decimalEquivalent('2.50', '2.40')).toBe(false);
+    expect(decimalEquivalent('2.50', '2.5')).toBe(true);
+    expect(decimalEquivalent('0.10', '0.1000')).toBe(true);
   });
 
   it('trailing fraction zeros and a bare point do not change a number', () => {
@@ -230,8 +265,17 @@ describe('wildcards and indices', () => {
     expect(v).toEqual({ l: [1, '2.0', 3] });
   });
 
-  it('a rule by name under an array touches no element', () => {
+  it('a rule on a two-digit index reaches that element', () => {
+    const l = Array.from({ length: 11 }, (_, i) => `${i}.0`);
+    const v2 = Array.from({ length: 11 }, (_, i) => i);
+    const { v } = apply({ decimal: ['/l/10'] }, { l }, { l: v2 });
+    expect((v as { l: unknown[] }).l[10]).toBe('10.0');
+    expect((v as { l: unknown[] }).l[1]).toBe(1);
+  });
+
+  it('a rule by name under an array touches no element and adds nothing to it', () => {
     expect(apply({ decimal: ['/l/first'] }, { l: ['1.0'] }, { l: [1] }).v).toEqual({ l: [1] });
+    expect(apply({ decimal: ['/l/a1', '/l/1a'] }, { l: ['1.0', '2.0'] }, { l: [1, 2] }).v).toStrictEqual({ l: [1, 2] });
   });
 
   it('a rule on an index past either side’s end does nothing', () => {
@@ -298,9 +342,10 @@ describe('long numbers kept exact', () => {
 
   it('adds no key V2 lacks, and leaves V2 alone when the shapes differ', () => {
     const l = n('{"a":12345678901234567890,"b":12345678901234567890}');
-    expect(reconcileExactNumbers(l, n('{"a":12345678901234567890.0}'))).toEqual(n('{"a":12345678901234567890}'));
+    expect(reconcileExactNumbers(l, n('{"a":12345678901234567890.0}'))).toStrictEqual(n('{"a":12345678901234567890}'));
     const v = n('{"a":[12345678901234567890.0]}');
     expect(reconcileExactNumbers(n('{"a":{"0":12345678901234567890}}'), v)).toBe(v);
+    expect(v).toEqual(n('{"a":[12345678901234567890.0]}'));
     expect(reconcileExactNumbers(n('[12345678901234567890]'), n('{"0":12345678901234567890.0}'))).toEqual(n('{"0":12345678901234567890.0}'));
     expect(reconcileExactNumbers(n('[12345678901234567890]'), null)).toBeNull();
     expect(reconcileExactNumbers(null, n('[12345678901234567890.0]'))).toEqual(n('[12345678901234567890.0]'));
