@@ -111,6 +111,9 @@ describe('each rule alone', () => {
     expect(apply({ decimal: ['/a/0'] }, { a: ['1.0'] }, { a: { 0: 1 } }).v).toEqual({ a: { 0: 1 } });
     expect(apply({ decimal: ['/a/0'] }, { a: { 0: '1.0' } }, { a: [1] }).v).toEqual({ a: [1] });
     expect(apply({ decimal: ['/a/b'] }, { a: null }, { a: null }).v).toEqual({ a: null });
+    expect(apply({ decimal: ['/a/b'] }, { a: null }, { a: { b: '1' } }).v).toEqual({ a: { b: '1' } });
+    expect(apply({ decimal: ['/a/b'] }, { a: { b: '1.0' } }, { a: null }).v).toEqual({ a: null });
+    expect(apply({ decimal: ['/a/*'] }, { a: null }, { a: ['1'] }).v).toEqual({ a: ['1'] });
   });
 });
 
@@ -126,6 +129,17 @@ describe('decimal equivalence', () => {
     expect(decimalEquivalent('1x.0', '1x.00')).toBe(false);
     expect(decimalEquivalent('1.0x', '1.00x')).toBe(false);
     expect(decimalEquivalent('-1.0', '1.0')).toBe(false);
+  });
+
+  it('trailing fraction zeros are ignored in plain decimal text of any length', () => {
+    const L = '1'.repeat(401);
+    expect(decimalEquivalent(L + '.50', L + '.5')).toBe(true);
+    expect(decimalEquivalent(L, L + '.000')).toBe(true);
+    expect(decimalEquivalent('-' + L + '.10', '-' + L + '.1')).toBe(true);
+    expect(decimalEquivalent('100.' + '0'.repeat(400), 100)).toBe(true);
+    expect(decimalEquivalent(100, '100.' + '0'.repeat(400))).toBe(true);
+    expect(decimalEquivalent(L + '.5', L + '.4')).toBe(false);
+    expect(decimalEquivalent('-' + L, L)).toBe(false);
   });
 
   it('the last fraction digit is never dropped: 2.50 is not 2.40', () => {
@@ -218,6 +232,12 @@ describe('keyed arrays', () => {
     const { v, out } = apply(byCtor, { l: [{ n: 1 }, { n: 2 }] }, { l: [{ n: 2 }, { n: 1 }] });
     expect(out).toEqual([]);
     expect(v).toEqual({ l: [{ n: 1 }, { n: 2 }] });
+  });
+
+  it('does not read a string element’s characters as its key field', () => {
+    const byZero = { unorderedArrays: { '/l': '0' } };
+    expect(brief(apply(byZero, { l: ['ab'] }, { l: ['ac'] }).out)).toEqual(['missing /l/* /l/0', 'extra /l/* /l/0']);
+    expect(apply(byZero, { l: ['ab', 'cd'] }, { l: ['cd', 'ab'] }).out).toEqual([]);
   });
 
   it('does not read an array element’s index as its key field', () => {
@@ -370,7 +390,7 @@ describe('where a number and a string differ by value, not type', () => {
   });
 
   it('follows a named rule and a wildcard rule side by side', () => {
-    const rules = compileRules({ decimal: ['/l/0/a', '/l/*/b'], ignore: ['/l/*/x'] });
+    const rules = compileRules({ decimal: ['/l/0/a', '/l/*/b'], ignore: ['/l/*/x', '/l/*/a'] });
     expect(valueRuleAt(rules, '/l/0/a')).toBe(true);
     expect(valueRuleAt(rules, '/l/0/b')).toBe(true);
     expect(valueRuleAt(rules, '/l/1/a')).toBe(false);

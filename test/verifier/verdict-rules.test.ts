@@ -206,6 +206,12 @@ describe('the result', () => {
     ]);
   });
 
+  it('without omitted findings, asks once per finding', () => {
+    const seen: Seen[] = [];
+    classifyVerdict(verdict([f('/a'), f('/b')]), classifier({}, [], seen));
+    expect(seen.map((x) => x.path)).toEqual(['/a', '/b']);
+  });
+
   it('omitted findings count: an open omitted group makes a mismatch, waived and noise ones are marked', () => {
     const open = classifyVerdict(verdict([f('/w')], { findingsOmitted: [{ path: '/o', kind: 'value', count: 1 }] }), classifier({ 'value /w': 'w1' }));
     expect(open.result).toBe('mismatch');
