@@ -33,6 +33,9 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
       'test/verifier/compare-rules.test.ts',
       'test/shared/decimal-rules.test.ts',
       'test/verifier/json-exact-rules.test.ts',
+      'test/verifier/timestamp-rules.test.ts',
+      'test/verifier/verdict-rules.test.ts',
+      'test/verifier/normalize-rules.test.ts',
     ],
   },
   {

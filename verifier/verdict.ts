@@ -13,9 +13,10 @@ export const DEFAULT_MAX_VALUE_CHARS = 512;
 
 function shorten(v: unknown, max: number): unknown {
   // A number too long to show whole is shown as the start of its text (no longer a number).
-  if (isExactNumber(v) && (v as string).length > max) {
+  // Its length is its literal's, not the marked string's (two characters more).
+  if (isExactNumber(v)) {
     const text = exactNumberText(v as string);
-    return `${text.slice(0, max)}… (${text.length} chars)`;
+    return text.length <= max ? v : `${text.slice(0, max)}… (${text.length} chars)`;
   }
   if (typeof v === 'string') return v.length <= max ? v : `${v.slice(0, max)}… (${v.length} chars)`;
   if (v === null || typeof v !== 'object') return v;
