@@ -49,6 +49,14 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
     tests: ['test/proxy/bucket.test.ts', 'test/proxy/route-table.test.ts', 'test/proxy/route-table-rules.test.ts'],
   },
   {
+    // The accounting every gate reads: requests by status class per route and upstream, a
+    // failure after the headers (midstream) as a 5xx, shadow outcomes, diffs by result
+    // (not-compared apart), over a sliding window.
+    name: 'accounting',
+    cores: ['proxy/stats.ts'],
+    tests: ['test/proxy/stats.test.ts', 'test/proxy/stats-upstreams.test.ts', 'test/proxy/stats-rules.test.ts'],
+  },
+  {
     // Method-override safety (safety rule 1) and request-target checks, from the data-plane
     // issue. Their test files also start real proxies; per-test coverage runs only the tests
     // that reach a mutant, which for isSafeRequest are the in-process ones.
