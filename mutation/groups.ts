@@ -40,8 +40,9 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
   },
   {
     name: 'state',
-    cores: ['shared/state/transitions.ts', 'shared/state/documents.ts'],
-    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts', 'test/state/documents-messages.test.ts', 'test/state/documents-load.test.ts'],
+    // override-rules.ts: the break-glass override's decision on each applied store state.
+    cores: ['shared/state/transitions.ts', 'shared/state/documents.ts', 'shared/state/override-rules.ts'],
+    tests: ['test/state/transitions.test.ts', 'test/state/transitions-edges.test.ts', 'test/state/service-transitions.test.ts', 'test/state/documents.test.ts', 'test/state/documents-messages.test.ts', 'test/state/documents-load.test.ts', 'test/state/override-rules.test.ts'],
   },
   {
     name: 'routing',

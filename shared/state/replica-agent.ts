@@ -38,6 +38,7 @@ import { STATE_ERR_CONFLICT, STATE_ERR_CORRUPT } from './errors.js';
 import type { LocalOverride, LocalReplicaFiles } from './local-copy.js';
 import { abort, diffStates } from './transitions.js';
 import { EpochTracker, epochOf, newEpoch } from './versioning.js';
+import { overrideStep } from './override-rules.js';
 import type { ReplicaInfo, RolloutState, RouteState, StateStore } from './types.js';
 import type { RouteSidesMap } from '../upstream-routes.js';
 
@@ -271,21 +272,22 @@ export class ReplicaAgent {
   private noteOverride(state: RolloutState): void {
     const o = this.override;
     if (!o) return;
-    if (!o.synced) {
-      if (state.aborted && state.abortReason === o.reason) {
+    switch (overrideStep(o, state)) {
+      case 'synced':
         o.synced = { epoch: epochOf(state), version: state.version };
         this.overrideError = undefined;
         void this.opts.local?.saveOverride(o);
-      }
-      return;
-    }
-    if (state.aborted) return;
-    if (epochOf(state) === o.synced.epoch && state.version > o.synced.version) {
-      this.override = undefined;
-      void this.opts.local?.saveOverride(undefined);
-    } else if (epochOf(state) !== o.synced.epoch) {
-      // a store that lost the abort (a new line of versions without it): write it again
-      delete o.synced;
+        break;
+      case 'clear':
+        this.override = undefined;
+        void this.opts.local?.saveOverride(undefined);
+        break;
+      case 'resync':
+        // a store that lost the abort (a new line of versions without it): write it again
+        delete o.synced;
+        break;
+      case 'keep':
+        break;
     }
   }
 

@@ -61,7 +61,7 @@ describe('an upstream that failed counts as a request and a 5xx, with its kind',
     stats.recordServed(0, V2, 200, 1000);
     stats.recordFailure(0, V2, 'midstream');
     expect(counts(stats)).toEqual({ ...zero, requests: 2, s2xx: 1, s5xx: 1, midstream: 1 });
-    expect(stats.snapshot(10, meta).byUpstream.v2).toMatchObject({ requests: 2, s5xx: 1, midstream: 1 });
+    expect(stats.snapshot(10, meta).byUpstream?.v2).toMatchObject({ requests: 2, s5xx: 1, midstream: 1 });
   });
 });
 
