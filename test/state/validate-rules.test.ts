@@ -158,6 +158,12 @@ describe('stateProblem: routes', () => {
     expect(stateProblem(withRoute({ mode: 'canary', weight: 99.995 }))).toEqual({ field: 'routes.orders.weight', reason: '99.995 has more than two decimals' });
   });
 
+  it('tolerates float noise of up to 1e-6 of a hundredth, inclusive (weight 1e-8 is exactly at it)', () => {
+    // 1e-8 * 100 is exactly 1e-6 in doubles: the tolerance's edge, accepted; 2e-8 is past it.
+    expect(stateProblem(withRoute({ mode: 'canary', weight: 1e-8 }))).toBeUndefined();
+    expect(stateProblem(withRoute({ mode: 'canary', weight: 2e-8 }))).toEqual({ field: 'routes.orders.weight', reason: '2e-8 has more than two decimals' });
+  });
+
   it('refuses an unknown route field, naming it', () => {
     expect(stateProblem(withRoute({ mode: 'canary', weight: 1, sticky: true }))).toEqual({ field: 'routes.orders.sticky', reason: 'unknown field' });
     expect(stateProblem(withRoute({ extra: 1, mode: 'canary', weight: 1 }))).toEqual({ field: 'routes.orders.extra', reason: 'unknown field' });

@@ -174,6 +174,22 @@ describe('EpochTracker', () => {
     expect(t.offer(state(2, 'e2'))).toBe(true);
   });
 
+  it('a first offer retires nothing: a later state without an epoch is another epoch and is taken', () => {
+    const t = new EpochTracker();
+    t.offer(state(5, 'e1'));
+    const noEpoch = state(1);
+    expect(t.offer(noEpoch)).toBe(true);
+    expect(t.state).toBe(noEpoch);
+  });
+
+  it('moving up a version within the current epoch retires nothing (64 retired stay 64)', () => {
+    const t = new EpochTracker();
+    // e0..e63 left behind (64 retired), e64 current; a version-up of e64 must not count e64.
+    for (let i = 0; i <= 64; i++) t.offer(state(1, `e${i}`));
+    expect(t.offer(state(2, 'e64'))).toBe(true);
+    expect(t.wouldTake(state(1, 'e0'))).toBe(false);
+  });
+
   it('keeps at most 64 retired epochs, forgetting the oldest first', () => {
     const t = new EpochTracker();
     // Visit e0 .. e65: e0..e64 are left behind (65 epochs), so e0 is forgotten.
