@@ -65,6 +65,13 @@ export const MUTATION_GROUPS: readonly MutationGroup[] = [
     cores: ['proxy/request-target.ts'],
     tests: ['test/proxy/conformance/method-override.test.ts', 'test/proxy/conformance/request-target.test.ts', 'test/proxy/request-target-rules.test.ts'],
   },
+  {
+    // The state authority: which rollout state wins (epoch, version, retired epochs) and the
+    // validated read of a stored state.
+    name: 'authority',
+    cores: ['shared/state/versioning.ts', 'shared/state/validate.ts'],
+    tests: ['test/state/versioning-rules.test.ts', 'test/state/validate-rules.test.ts'],
+  },
 ];
 
 export function groupNamed(name: string): MutationGroup {

@@ -1,5 +1,5 @@
 // `npm run mutate [-- <group|file>...] [--concurrency N] [--force]`: Stryker over the safety
-// cores. A selector is a group name (plan, verifier, state, routing) or part of a core's file
+// cores. A selector is a group name (plan, verifier, state, routing, request, authority) or part of a core's file
 // name (`analysis`, `normalize.ts`); with none, every group runs, one after the other. Prints,
 // per file: total, killed, survived, no coverage and score; survivors go to
 // .stryker-tmp/survivors-<selection>.txt. Runs are incremental (unchanged mutants with

@@ -1,0 +1,3 @@
+import { mutationVitestConfig } from './vitest-config.js';
+
+export default mutationVitestConfig('authority');
