@@ -17,6 +17,9 @@ export interface RedisStreamOptions {
   maxBacklog?: number;
 }
 
+/** How long a stream connection ioredis gave up on waits before it is opened again. */
+export const RECONNECT_AFTER_END_MS = 1000;
+
 export class RedisVerdictStream {
   readonly key: string;
   private readonly maxLen: number;
@@ -40,6 +43,14 @@ export class RedisVerdictStream {
     });
     this.redis.on('ready', () => {
       if (this.pending.length > 0 && !this.flushing) this.flushing = this.flushLoop();
+    });
+    // ioredis stops for good ('end') when a connect attempt itself fails (seen with Sentinel
+    // during a failover on a loaded machine): verdicts would wait in the backlog forever.
+    this.redis.on('end', () => {
+      if (this.closing) return;
+      setTimeout(() => {
+        if (!this.closing && this.redis.status === 'end') this.redis.connect().catch(() => undefined);
+      }, RECONNECT_AFTER_END_MS).unref();
     });
   }
 

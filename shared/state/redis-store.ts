@@ -176,7 +176,8 @@ export class RedisStateStore implements StateStore {
     const c = this.client ?? (await this.getClient());
     if (c.status === 'ready') return c;
     if (this.closed) throw unreachable(this.url, new Error('store closed'));
-    if (c.status === 'wait') c.connect().catch(() => undefined);
+    // 'end': ioredis gave up (a connect attempt itself failed, as Sentinel can during a failover): open it again.
+    if (c.status === 'wait' || c.status === 'end') c.connect().catch(() => undefined);
     const waitMs = this.opts.connectTimeoutMs ?? 1500;
     await new Promise<void>((res, rej) => {
       const done = (err?: Error) => {

@@ -184,7 +184,17 @@ describe('break-glass abort with the store sick', () => {
 
     // a replica caught mid-write by the remount would leave its lock file behind on a read-only disk
     await eventually(() => !existsSync(`${file}.lock`), 'no writer holds the state file lock');
-    execSync(`mount -o remount,ro ${mnt}`);
+    // The kernel refuses (EBUSY) while any file on it is open for writing: a replica's heartbeat
+    // can be mid-write on a loaded machine. Try again until it takes.
+    await eventually(() => {
+      if (existsSync(`${file}.lock`)) return false;
+      try {
+        execSync(`mount -o remount,ro ${mnt}`, { stdio: 'pipe' });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the disk remounted read-only');
     try {
       const ro = await runCutover(['pause', '--state', `file://${file}`, '--reason', 'hold']);
       expect(ro.code).toBe(1);
