@@ -59,7 +59,7 @@ export interface PipelineOptions {
   onVerdict?: (v: Verdict) => void;
 }
 
-/** What a pair holds in memory, near enough: its bodies (UTF-16 length as a byte estimate; base64 text as its length). */
+/** What a batch holds in memory, near enough: its pairs' bodies (pairBodyBytes). */
 function batchBodyBytes(batch: readonly MirroredPair[]): number {
   let n = 0;
   for (const p of batch) n += pairBodyBytes(p);

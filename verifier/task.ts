@@ -47,7 +47,7 @@ export function errorVerdict(pair: MirroredPair, why: string, redactor: Redactor
   return v;
 }
 
-/** Body size a pair holds, every side (bytes while a body is raw, else characters). Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here. */
+/** Body size a pair holds, every side, near enough (bytes while a body is raw, else characters; base64 text as its length). Defensive: a malformed pair must reach the verifier (and become an error verdict), not throw here. */
 export function pairBodyBytes(p: MirroredPair): number {
   return bodyLength(p?.legacy) + bodyLength(p?.v2) + bodyLength(p?.replica);
 }
